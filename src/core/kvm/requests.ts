@@ -1,0 +1,146 @@
+// vCPU requests: include/linux/kvm_host.h (kvm_make_request,
+// kvm_check_request, kvm_request_pending, kvm_vcpu_exiting_guest_mode) and
+// virt/kvm/kvm_main.c (kvm_vcpu_kick, kvm_make_all_cpus_request,
+// kvm_request_needs_ipi). Left out: kvm_vcpu_wake_up of halted vCPUs (no
+// vCPU halts in the model), the dirty-ring and pfncache users.
+import { emit } from '../machine/events.js';
+import { RETURN, block, model_fn } from '../machine/model.js';
+import type { Thread, World } from '../machine/world.js';
+import {
+  KVM_REQUEST_MASK,
+  KVM_REQUEST_NO_ACTION,
+  KVM_REQUEST_WAIT,
+  clear_bit,
+  req_name,
+  set_bit,
+  test_bit,
+  vcpu_of,
+  type KvmVcpu,
+  type VcpuMode,
+} from './kvm_host.js';
+import { smp_send_ipi } from './smp.js';
+
+export function set_mode(w: World, t: Thread, vcpu: KvmVcpu, to: VcpuMode, via: string): void {
+  const from = vcpu.mode;
+  vcpu.mode = to;
+  emit(w, t, 'vcpu.mode', { from, to, via });
+}
+
+/** kvm_make_request(): smp_wmb(); set_bit(). No kick. */
+export function kvm_make_request(w: World, t: Thread, req: number, vcpu: KvmVcpu): void {
+  if (req & KVM_REQUEST_NO_ACTION) throw new Error('kvm_make_request of a NO_ACTION request');
+  const bit = req & KVM_REQUEST_MASK;
+  vcpu.requests = set_bit(vcpu.requests, bit);
+  emit(w, t, 'request.make', { req: req_name(w.arch, req), bit, flags: req & ~KVM_REQUEST_MASK, target: vcpu.vcpu_id });
+}
+
+export function kvm_request_pending(vcpu: KvmVcpu): boolean {
+  return vcpu.requests !== 0;
+}
+
+export function kvm_test_request(req: number, vcpu: KvmVcpu): boolean {
+  return test_bit(vcpu.requests, req & KVM_REQUEST_MASK);
+}
+
+/** kvm_check_request(): test, clear, smp_mb__after_atomic(). */
+export function kvm_check_request(w: World, t: Thread, req: number, vcpu: KvmVcpu): boolean {
+  const bit = req & KVM_REQUEST_MASK;
+  const result = test_bit(vcpu.requests, bit);
+  if (result) vcpu.requests = clear_bit(vcpu.requests, bit);
+  emit(w, t, 'request.check', { req: req_name(w.arch, req), result });
+  return result;
+}
+
+/** kvm_vcpu_exiting_guest_mode(): cmpxchg(mode, IN, EXITING), returns the old mode. */
+export function kvm_vcpu_exiting_guest_mode(w: World, t: Thread, vcpu: KvmVcpu, via: string): VcpuMode {
+  const old = vcpu.mode;
+  if (old === 'IN_GUEST_MODE') set_mode(w, t, vcpu, 'EXITING_GUEST_MODE', via);
+  return old;
+}
+
+/** kvm_request_needs_ipi(): WAIT requests wait for any mode but OUTSIDE; others only for IN. */
+export function kvm_request_needs_ipi(w: World, t: Thread, vcpu: KvmVcpu, req: number): boolean {
+  const mode = kvm_vcpu_exiting_guest_mode(w, t, vcpu, 'kvm_request_needs_ipi');
+  if (req & KVM_REQUEST_WAIT) return mode !== 'OUTSIDE_GUEST_MODE';
+  return mode === 'IN_GUEST_MODE';
+}
+
+/**
+ * kvm_vcpu_kick(): from the vCPU's own thread flip IN to EXITING; otherwise
+ * a reschedule IPI when kvm_arch_vcpu_should_kick() saw IN_GUEST_MODE.
+ * The IPI is not waited for.
+ */
+export function kvm_vcpu_kick(w: World, t: Thread, vcpu: KvmVcpu): void {
+  if (t.id === vcpu.thread) {
+    const action = vcpu.mode === 'IN_GUEST_MODE' ? 'self' : 'none';
+    if (action === 'self') set_mode(w, t, vcpu, 'EXITING_GUEST_MODE', 'kvm_vcpu_kick');
+    emit(w, t, 'vcpu.kick', { target: vcpu.vcpu_id, action });
+    return;
+  }
+  const cpu = vcpu.cpu;
+  const should_kick = kvm_vcpu_exiting_guest_mode(w, t, vcpu, 'kvm_vcpu_kick') === 'IN_GUEST_MODE';
+  const action = should_kick && cpu >= 0 && cpu !== t.cpu ? 'ipi' : 'none';
+  emit(w, t, 'vcpu.kick', { target: vcpu.vcpu_id, action });
+  if (action === 'ipi') smp_send_ipi(w, t, cpu, false);
+}
+
+/**
+ * kvm_make_all_cpus_request(kvm, req) as steps: get_cpu(); per vCPU set the
+ * bit, then (a separate atomic) kvm_request_needs_ipi() collects its CPU;
+ * smp_call_function_many(mask, wait = req & WAIT); put_cpu(). Returns true
+ * if any IPI was sent.
+ */
+export const kvm_make_all_cpus_request = model_fn<{ req: number; i: number; mask: number[]; targets: number[] }>(
+  'kvm_make_all_cpus_request',
+  {
+    get_cpu: (_w, t, l) => {
+      t.preempt_count++;
+      l.i = 0;
+      l.mask = [];
+      l.targets = [];
+      return 'make';
+    },
+    make: (w, t, l) => {
+      const vcpu = w.kvm.vcpus[l.i];
+      if (!vcpu) return 'kick';
+      if (!(l.req & KVM_REQUEST_NO_ACTION)) kvm_make_request(w, t, l.req, vcpu);
+      l.targets.push(vcpu.vcpu_id);
+      return 'needs_ipi';
+    },
+    needs_ipi: (w, t, l) => {
+      const vcpu = vcpu_of(w, l.i);
+      if (kvm_request_needs_ipi(w, t, vcpu, l.req)) {
+        const cpu = vcpu.cpu;
+        if (cpu !== -1 && cpu !== t.cpu) l.mask.push(cpu);
+      }
+      l.i++;
+      return 'make';
+    },
+    kick: (w, t, l) => {
+      const wait = (l.req & KVM_REQUEST_WAIT) !== 0;
+      emit(w, t, 'request.make_all', { req: req_name(w.arch, l.req), targets: l.targets.slice(), ipi_mask: l.mask.slice(), wait });
+      for (const cpu of l.mask) smp_send_ipi(w, t, cpu, wait);
+      return wait && l.mask.length ? 'wait' : 'put_cpu';
+    },
+    // csd_lock_wait(): spin until every target CPU ran the handler.
+    wait: (w, t, l) => (l.mask.every((c) => !w.cpus[c]!.ipi_pending) ? 'put_cpu' : block(t, { kind: 'ipi_ack', cpus: l.mask })),
+    put_cpu: (_w, t, l) => {
+      t.preempt_count--;
+      t.retval = l.mask.length > 0;
+      return RETURN;
+    },
+  },
+);
+
+/** kvm_make_request() + kvm_vcpu_kick() as one model call (the common pairing). */
+export const kvm_make_request_and_kick = model_fn<{ req: number; vcpu: number }>('kvm_make_request_and_kick', {
+  make: (w, t, l) => {
+    kvm_make_request(w, t, l.req, vcpu_of(w, l.vcpu));
+    return 'kick';
+  },
+  kick: (w, t, l) => {
+    kvm_vcpu_kick(w, t, vcpu_of(w, l.vcpu));
+    return RETURN;
+  },
+});
+
