@@ -22,6 +22,16 @@ export interface kvm_s2_mmu {
 export interface KvmVcpuArm64 {
   /** -1: canonical; i: nested_mmus[i]; null: none loaded (NV, vcpu_put). */
   hw_mmu: number | null;
+  /** NV: running the guest hypervisor (vEL2, is_hyp_ctxt) or its L2 guest. */
+  ctxt: 'vel2' | 'l2';
+  /** The guest hypervisor's VTTBR_EL2, VTCR_EL2 and HCR_EL2.VM. */
+  vttbr: bigint;
+  vtcr: bigint;
+  hcr_vm: boolean;
+  /** A guest TLBI whose emulation is done but which retires only on the next guest entry. */
+  tlbi_retiring: { vmid: number; start: number; size: number } | null;
+  /** The trapped system instruction being emulated (op name, operand as hex). */
+  sysreg_trap: { op: string; val: string } | null;
 }
 
 export interface KvmArm64 {
@@ -32,6 +42,41 @@ export interface KvmArm64 {
   /** IPA size in bits (VTCR_EL2.T0SZ), 40 by default. */
   ipa_bits: number;
   vcpus: KvmVcpuArm64[];
+  /**
+   * NV: the guest hypervisor's own stage-2 tables, which live in guest
+   * memory, keyed by VTTBR_EL2.BADDR (hex): nested IPA page -> L1 IPA.
+   */
+  l1_s2: Record<string, Record<number, L1S2Entry>>;
+  /**
+   * NV: nested IPA ranges the guest hypervisor changed in its stage-2 and
+   * has not yet invalidated with a retired TLBI: shadow entries for them may
+   * legitimately be stale until then.
+   */
+  l1_s2_dirty: { vmid: number; start: number; size: number }[];
+}
+
+export interface L1S2Entry {
+  /** L1 IPA (the canonical IPA) of the page. */
+  ipa: number;
+  /** Level of the guest's mapping (2: 2M block, 3: page): KVM_NV_GUEST_MAP_SZ. */
+  level: number;
+  writable: boolean;
+}
+
+export const VTTBR_CNP_BIT = 1n;
+export const VTTBR_VMID_SHIFT = 48n;
+
+export function get_vmid(vttbr: bigint): number {
+  return Number((vttbr >> VTTBR_VMID_SHIFT) & 0xffffn);
+}
+
+export function vttbr_baddr(vttbr: bigint): string {
+  return (vttbr & 0x0000_ffff_ffff_fffen).toString(16);
+}
+
+/** kvm_s2_mmu_valid(): an MMU whose tlb_vttbr is only the CnP bit is free. */
+export function kvm_s2_mmu_valid(mmu: kvm_s2_mmu): boolean {
+  return (mmu.tlb_vttbr & VTTBR_CNP_BIT) === 0n;
 }
 
 declare module '../machine/world.js' {

@@ -9,6 +9,8 @@ import { PAGE_SHIFT } from './kvm_host.js';
 export interface HostPte {
   pfn: number;
   prot_none: boolean;
+  /** Step at which the primary MMU last changed this PTE (-1: never). */
+  changed_step: number;
 }
 
 export interface HostMm {
@@ -31,7 +33,7 @@ export function host_pte(w: World, hva: number): HostPte | undefined {
 export function host_faultin(w: World, hva: number): number {
   const vpn = Math.floor(hva / 2 ** PAGE_SHIFT);
   let pte = w.mm.ptes[vpn];
-  if (!pte) w.mm.ptes[vpn] = pte = { pfn: w.mm.next_pfn++, prot_none: false };
+  if (!pte) w.mm.ptes[vpn] = pte = { pfn: w.mm.next_pfn++, prot_none: false, changed_step: -1 };
   // A NUMA hinting fault on a PROT_NONE entry restores access in place.
   if (pte.prot_none) pte.prot_none = false;
   return pte.pfn;
@@ -45,5 +47,6 @@ export function host_change_pte(w: World, t: Thread, hva: number, change: { migr
   const old_pfn = pte.pfn;
   if (change.migrate) pte.pfn = w.mm.next_pfn++;
   if (change.prot_none !== undefined) pte.prot_none = change.prot_none;
+  pte.changed_step = w.step;
   emit(w, t, 'mm.change_pte', { hva: vpn * 2 ** PAGE_SHIFT, old_pfn, new_pfn: pte.pfn, prot_none: pte.prot_none });
 }

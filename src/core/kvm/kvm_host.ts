@@ -2,7 +2,6 @@
 // Left out: the vCPU mutex, kvm_run, dirty rings, halt polling, and
 // requests that no modelled path makes.
 import type { World } from '../machine/world.js';
-import type { RwLock } from './rwlock.js';
 
 export type VcpuMode = 'OUTSIDE_GUEST_MODE' | 'IN_GUEST_MODE' | 'EXITING_GUEST_MODE' | 'READING_SHADOW_PAGE_TABLES';
 
@@ -15,6 +14,8 @@ export interface KvmVcpu {
   mode: VcpuMode;
   /** Physical CPU it is loaded on, -1 when not loaded (vcpu->cpu). */
   cpu: number;
+  /** Set by kvm_sched_out() while the vCPU thread is off its CPU. */
+  scheduled_out: boolean;
   /** Requests already pending when the vCPU last stored IN_GUEST_MODE. */
   requests_at_mode_in: number;
   /** Guest operation in progress (the access being retried after a fault). */
@@ -32,7 +33,7 @@ export interface Memslot {
 
 export interface Kvm {
   vcpus: KvmVcpu[];
-  mmu_lock: RwLock;
+  // kvm->mmu_lock lives in World.locks.mmu_lock with the other locks.
   memslots: Memslot[];
   mmu_invalidate_seq: number;
   mmu_invalidate_in_progress: number;
@@ -97,6 +98,8 @@ export const KVM_REQ_ARM64 = {
 // arch/x86/include/asm/kvm_host.h (newest copy: 32 with WAIT|NO_WAKEUP)
 export const KVM_REQ_X86 = {
   EVENT: ARCH_REQ(6),
+  TLB_FLUSH_CURRENT: ARCH_REQ(26),
+  TLB_FLUSH_GUEST: ARCH_REQ(27, KVM_REQUEST_WAIT | KVM_REQUEST_NO_WAKEUP),
   HV_TLB_FLUSH: ARCH_REQ(32, KVM_REQUEST_WAIT | KVM_REQUEST_NO_WAKEUP),
 } as const;
 

@@ -4,7 +4,7 @@
 // Left out: gfn_to_pfn_cache invalidation, the memslot-update rcuwait,
 // guest_memfd ranges, the young/test-young notifiers.
 import { emit } from '../machine/events.js';
-import { RETURN, call, has_fn, model_fn } from '../machine/model.js';
+import { RETURN, call, model_fn } from '../machine/model.js';
 import { metric_add, type World } from '../machine/world.js';
 import { KVM_REQ_GENERIC, PAGE_SIZE, type Memslot } from './kvm_host.js';
 import { host_change_pte } from './host_mm.js';
@@ -86,7 +86,8 @@ export const kvm_handle_hva_range = model_fn<HvaRange>('kvm_handle_hva_range', {
 export const kvm_flush_remote_tlbs = model_fn<{ reason: string }>('kvm_flush_remote_tlbs', {
   flush: (w, t, l) => {
     metric_add(w, 'remote_tlb_flushes');
-    if (has_fn('kvm_arch_flush_remote_tlbs')) {
+    // Only arm64 has the arch hook (a broadcast TLBI by VMID) in this model.
+    if (w.arch === 'arm64') {
       emit(w, t, 'flush.remote', { scope: 'vmid', reason: l.reason });
       return call('kvm_arch_flush_remote_tlbs', {}, 'done');
     }

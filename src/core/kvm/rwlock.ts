@@ -4,7 +4,7 @@
 // cond_resched_rwlock_write(). Left out: interrupt-context readers (which
 // may pass a waiting writer) and lock debugging.
 import { emit } from '../machine/events.js';
-import { BLOCKED, RETURN, block, model_fn, wait_kind } from '../machine/model.js';
+import { BLOCKED, RETURN, block, call, has_fn, model_fn, wait_kind } from '../machine/model.js';
 import { might_sleep } from '../machine/machine.js';
 import { choose, define_choice } from '../machine/scheduler.js';
 import type { Thread, World } from '../machine/world.js';
@@ -17,6 +17,8 @@ export interface RwLock {
   writer: number;
   /** Writers queued (thread ids, FIFO): while any waits, readers queue too. */
   waiting_writers: number[];
+  /** Readers spinning in the slow path (they hold the wait_lock in turn). */
+  waiting_readers: number[];
 }
 
 declare module '../machine/world.js' {
@@ -26,7 +28,7 @@ declare module '../machine/world.js' {
 }
 
 export function rwlock_init(name: string): RwLock {
-  return { name, readers: [], writer: -1, waiting_writers: [] };
+  return { name, readers: [], writer: -1, waiting_writers: [], waiting_readers: [] };
 }
 
 function lock_named(w: World, name: string): RwLock {
@@ -52,10 +54,13 @@ wait_kind('rwlock', false, (w, t, wait) => {
 export function read_trylock_or_spin(w: World, t: Thread, name: string): boolean {
   const l = lock_named(w, name);
   if (!can_read(l)) {
+    if (!l.waiting_readers.includes(t.id)) l.waiting_readers.push(t.id);
     block(t, { kind: 'rwlock', lock: name, mode: 'read' });
     emit(w, t, 'lock.contend', { lock: name, mode: 'read' });
     return false;
   }
+  const q = l.waiting_readers.indexOf(t.id);
+  if (q >= 0) l.waiting_readers.splice(q, 1);
   l.readers.push(t.id);
   t.preempt_count++;
   emit(w, t, 'lock.acquire', { lock: name, mode: 'read' });
@@ -98,8 +103,9 @@ export function lockdep_assert_held_write(w: World, t: Thread, name: string): vo
   if (lock_named(w, name).writer !== t.id) throw new Error(`${t.name}: ${name} not held for write`);
 }
 
+/** queued_rwlock_is_contended(): someone spins in the slow path. */
 export function rwlock_is_contended(l: RwLock): boolean {
-  return l.waiting_writers.length > 0;
+  return l.waiting_writers.length > 0 || l.waiting_readers.length > 0;
 }
 
 /** Models: one label that takes the lock, spinning until it can. */
@@ -123,11 +129,13 @@ export const cond_resched_rwlock_write = model_fn<{ lock: string }>('cond_resche
   check: (w, t, l) => {
     // __might_resched(PREEMPT_LOCK_OFFSET): the write lock itself is allowed.
     might_sleep(w, t, 'cond_resched_rwlock_write', 1);
-    const dropped = rwlock_is_contended(lock_named(w, l.lock)) || choose(w, t, COND_RESCHED) === 1;
+    const resched = choose(w, t, COND_RESCHED) === 1;
+    const dropped = resched || rwlock_is_contended(lock_named(w, l.lock));
     emit(w, t, 'lock.cond_resched', { lock: l.lock, dropped });
     if (!dropped) return RETURN;
     write_unlock(w, t, l.lock);
-    return 'relock';
+    // should_resched(): a vCPU thread is scheduled out (its preempt notifiers run).
+    return resched && t.kind === 'vcpu' && has_fn('kvm_preempt') ? call('kvm_preempt', {}, 'relock') : 'relock';
   },
   relock: (w, t, l) => lock_write(w, t, l.lock, RETURN),
 });

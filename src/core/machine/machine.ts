@@ -46,8 +46,11 @@ export class Machine {
     return v;
   };
 
-  constructor(public w: World) {
-    for (const inv of all_invariants()) {
+  constructor(
+    public w: World,
+    opts: { invariants?: boolean } = {},
+  ) {
+    for (const inv of opts.invariants === false ? [] : all_invariants()) {
       if (inv.arch && inv.arch !== w.arch) continue;
       if (!inv.on) {
         this.unconditional.push(inv);

@@ -3,7 +3,10 @@
 // schema for the arguments (the scenario validator uses it) and the model
 // function that performs it. vCPU ops run inside the guest (see the arch's
 // run loop); host ops run as a call from the thread's root function.
-import type { ThreadKind } from './world.js';
+import type { Thread, ThreadKind, World } from './world.js';
+
+/** A vCPU op's effect inside the guest: it completes, or it traps to the host. */
+export type GuestResult = { done: true } | { exit: string };
 
 export interface OpDef {
   name: string;
@@ -14,6 +17,8 @@ export interface OpDef {
   schema: Record<string, unknown>;
   /** Model function run for the op (host threads), called with the args as locals. */
   fn?: string;
+  /** vCPU ops: run one step of the op in guest context (no locks, no sleeping). */
+  in_guest?: (w: World, t: Thread, args: Record<string, unknown>) => GuestResult;
   arch?: 'arm64' | 'x86';
 }
 

@@ -1,7 +1,9 @@
 // Creating threads and running their programs. A thread's root frame is its
 // kernel entry point (kvm_arch_vcpu_ioctl_run for vCPUs, host_thread_fn for
 // the mm and VMM threads, rcu_gp_kthread for RCU).
-import { lookup_fn } from './model.js';
+import { emit } from './events.js';
+import { RETURN, call, lookup_fn, model_fn } from './model.js';
+import { op_named } from './ops.js';
 import type { Op, Thread, ThreadKind, World } from './world.js';
 
 export function spawn_thread(
@@ -35,3 +37,19 @@ export function spawn_thread(
 export function next_op(t: Thread): Op | null {
   return t.ip < t.prog.length ? t.prog[t.ip]! : null;
 }
+
+/**
+ * Root of host threads (the mm, the VMM): run each op of the program as a
+ * call of the op's model function.
+ */
+export const host_thread_fn = model_fn<Record<string, never>>('host_thread_fn', {
+  next: (w, t) => {
+    const op = next_op(t);
+    if (!op) return RETURN;
+    const def = op_named(op.op);
+    if (!def?.fn) throw new Error(`${t.name}: op ${op.op} cannot run on a host thread`);
+    emit(w, t, 'thread.op', { op: op.op, index: t.ip });
+    t.ip++;
+    return call(def.fn, { ...op.args }, 'next');
+  },
+});

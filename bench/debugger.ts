@@ -1,0 +1,132 @@
+// The debugger's costs: `continue` over 1,000,000 steps with 20 breakpoints
+// that never fire against none (goal: at most 1.25x), against the bare
+// Machine; reverse-step latency at step 1,000,000 (goal: median under
+// 50 ms); memory held by checkpoints there; 10,000 `mt store`/`mt load`
+// commands through the interpreter (goal: over 50,000/s); and
+// `kvmdbg repl -e 'info vcpus'` wall time against a bare `node -e ''`
+// (goal: under 2x).
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { performance } from 'node:perf_hooks';
+import { Machine } from '../src/core/machine/machine.js';
+import type { World } from '../src/core/machine/world.js';
+import { create_world, type WorldConfig } from '../src/core/world_init.js';
+import { Session } from '../src/debugger/session.js';
+import { Interpreter } from '../src/repl/interpreter.js';
+import { load_scenario } from '../src/scenario/load.js';
+import { print_rows, type Row } from './harness.js';
+import { package_path } from './paths.js';
+
+const STEPS = 1_000_000;
+
+/** The default scenario with every thread's program repeated until a run is longer than `steps`. */
+function long_config(steps: number): WorldConfig {
+  const { config } = load_scenario(package_path('scenarios/default.yaml'));
+  const m = new Machine(create_world(config), { invariants: false });
+  let n = 0;
+  while (m.step().status === 'ok') n++;
+  const times = Math.ceil((steps * 2.5) / n);
+  return { ...config, threads: config.threads.map((t) => ({ ...t, prog: Array.from({ length: times }, () => t.prog).flat() })) };
+}
+
+function time<T>(fn: () => T): [T, number] {
+  const t0 = performance.now();
+  const r = fn();
+  return [r, performance.now() - t0];
+}
+
+const NEVER = ['hv.flush', 'hv.fifo.push', 'hv.suspend', 'mt.store', 'mt.erase', 'revmap.add', 'revmap.invalid', 's2mmu.recycle', 'nested.unmap', 'pending_unmap.set'];
+
+function session_run(world: () => World, breakpoints: boolean): { ms: number; s: Session } {
+  const s = new Session({ world });
+  if (breakpoints) {
+    for (const k of NEVER) {
+      s.breakpoints.add_break({ kind: k });
+      s.breakpoints.add_break({ kind: k, cond: 'e.step < 0' });
+    }
+  }
+  // Violations would stop the run; the bench measures stepping.
+  s.breakpoints.add_catch(null, 'false');
+  const [st, ms] = time(() => s.continue(STEPS));
+  if (st.step !== STEPS) throw new Error(`the bench run stopped at ${st.step} (${st.reason}), not ${STEPS}`);
+  return { ms, s };
+}
+
+function median(xs: number[]): number {
+  const a = [...xs].sort((x, y) => x - y);
+  return a[a.length >> 1]!;
+}
+
+function spawn_ms(args: string[], reps = 7): number {
+  const out: number[] = [];
+  for (let i = 0; i < reps; i++) {
+    const t0 = performance.now();
+    const r = spawnSync(process.execPath, args, { cwd: package_path('.'), encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`${args.join(' ')} exited ${r.status}: ${r.stderr}`);
+    out.push(performance.now() - t0);
+  }
+  return median(out);
+}
+
+export async function bench_debugger(): Promise<void> {
+  const rows: Row[] = [];
+  const cfg = long_config(STEPS);
+  const world = () => create_world(cfg);
+
+  // The bare machine, for scale.
+  const [, bare_ms] = time(() => {
+    const m = new Machine(world());
+    for (let i = 0; i < STEPS; i++) m.step();
+  });
+  session_run(world, false); // warm-up
+  const none = session_run(world, false);
+  const twenty = session_run(world, true);
+  rows.push({ name: 'continue 1M steps, no breakpoints', value: none.ms, unit: 'ms', peer: 'bare Machine.step loop', peer_value: bare_ms });
+  rows.push({ name: 'continue 1M steps, 20 breakpoints never firing', value: twenty.ms, unit: 'ms', note: `x${(twenty.ms / none.ms).toFixed(2)} of none (goal <= 1.25)` });
+
+  // Reverse-step latency at step 1M.
+  const s = none.s;
+  const lat: number[] = [];
+  for (let i = 0; i < 21; i++) lat.push(time(() => s.reverseStep(1))[1]);
+  rows.push({ name: 'reverse-step at step 1M (median of 21)', value: median(lat), unit: 'ms', note: 'goal < 50 ms' });
+  const goto_back = time(() => s.goto(STEPS / 2))[1];
+  rows.push({ name: 'goto 500,000 from there', value: goto_back, unit: 'ms' });
+
+  // Memory held by time travel at step 1M.
+  s.goto(STEPS);
+  const info = s.checkpoint_info();
+  const bytes = s.checkpoint_bytes();
+  rows.push({ name: `checkpoints held at 1M steps (${info.steps.length})`, value: bytes / 2 ** 20, unit: 'MiB', note: `one World ~${(bytes / info.steps.length / 1024).toFixed(0)} KiB serialized; history ${(info.history_bytes / 2 ** 20).toFixed(1)} MiB` });
+
+  // 10,000 mt store / mt load through the interpreter, JSON lines included.
+  const mt = new Interpreter({ session: new Session({ world }) }, { json: true });
+  mt.exec('mt new bench');
+  const lines: string[] = [];
+  for (let i = 0; i < 5000; i++) {
+    const a = (i * 7919) % 100_000;
+    lines.push(`mt store bench ${a * 16} ${a * 16 + 7} ${(i + 1) * 4 + 1}`, `mt load bench ${(i * 104_729) % 1_600_000}`);
+  }
+  const [, mt_ms] = time(() => {
+    for (const l of lines) {
+      const o = mt.exec(l)!;
+      if (!o.ok) throw new Error(`${l}: ${o.text}`);
+      Interpreter.json_line(o);
+    }
+  });
+  rows.push({ name: '10,000 mt store/mt load commands', value: 10_000 / (mt_ms / 1000), unit: 'cmds/s', note: 'goal > 50,000/s' });
+
+  // Start-up: kvmdbg repl -e 'info vcpus' against a bare node.
+  const bin = package_path('bin/kvmdbg.js');
+  if (existsSync(package_path('dist/commands/main.js'))) {
+    const base = spawn_ms(['-e', '']);
+    const has_repl = spawnSync(process.execPath, [bin, 'repl', '-e', 'info vcpus'], { cwd: package_path('.'), encoding: 'utf8' }).status === 0;
+    const args = has_repl
+      ? [bin, 'repl', '-e', 'info vcpus']
+      : ['--input-type=module', '-e', "const {Command}=await import('commander');const {register_repl}=await import('./dist/commands/repl.js');const p=new Command('kvmdbg');p.option('--variant <v>','',(v,a=[])=>[...a,v],[]);let c=0;register_repl(p,(x)=>c=x);await p.parseAsync(['node','kvmdbg','repl','-e','info vcpus']);process.exitCode=c;"];
+    const repl_ms = spawn_ms(args);
+    rows.push({ name: `kvmdbg repl -e 'info vcpus'${has_repl ? '' : ' (via dist/commands/repl.js)'}`, value: repl_ms, unit: 'ms', peer: "node -e ''", peer_value: base, note: `x${(repl_ms / base).toFixed(2)} (goal < 2)` });
+  } else {
+    rows.push({ name: "kvmdbg repl -e 'info vcpus'", value: NaN, unit: 'ms', note: 'not built (npm run build)' });
+  }
+  print_rows('debugger', rows);
+}

@@ -1,0 +1,96 @@
+// The kvmdbg command line (CONTRACT.md, "Command line"). One file per
+// subcommand, each loaded only when used; this file wires commander, the
+// common options and the exit codes.
+import { Command, CommanderError, Option } from 'commander';
+import { UserError } from '../src/scenario/errors.js';
+import { package_version } from '../src/scenario/bundled.js';
+import { EXIT_USAGE, collect, int_arg } from './common.js';
+
+function one_line(s: string): string {
+  return s.replace(/\s*\n\s*/g, ' ').trim();
+}
+
+export function build_program(set_code: (code: number) => void): Command {
+  const program = new Command('kvmdbg');
+  program
+    .description('A deterministic debugger for the concurrency of the Linux KVM MMU')
+    .version(package_version(), '-V, --version', 'print the version')
+    .option('--variant <name>', 'enable a variant (repeatable; see `kvmdbg variants`)', collect)
+    .option('--seed <n>', 'the schedule seed (a missing policy becomes random)', int_arg('a seed', 0, 2 ** 32 - 1))
+    .addOption(new Option('--arch <arch>', 'the architecture').choices(['arm64', 'x86']))
+    .option('--no-color', 'no colour (also NO_COLOR, or when stdout is not a terminal)')
+    .option('--debug', 'show stack traces of errors')
+    .configureHelp({ showGlobalOptions: true })
+    .showSuggestionAfterError(true)
+    .exitOverride()
+    .configureOutput({
+      outputError: (s, write) => write(`kvmdbg: ${one_line(s).replace(/^error: /, '')}\n`),
+    });
+
+  program
+    .command('run')
+    .description('run a scenario to the end; print its events and the invariant report')
+    .argument('<scenario>', 'a scenario file, or the name of a bundled one (`kvmdbg scenarios`)')
+    .option('--events <kinds>', 'print only these event kinds (comma-separated; `request` matches request.*)')
+    .option('--json', 'JSON Lines: one object per event, then a summary object')
+    .option('--steps <n>', 'stop after N steps', int_arg('a step count', 1))
+    .action(async (scenario: string, _opts: unknown, cmd: Command) => {
+      const { run_command } = await import('./run.js');
+      set_code(run_command(scenario, cmd.optsWithGlobals()));
+    });
+
+  program
+    .command('scenarios')
+    .description('list the bundled scenarios with one-line summaries')
+    .option('--json', 'one JSON object per scenario')
+    .action(async (_opts: unknown, cmd: Command) => {
+      const { scenarios_command } = await import('./scenarios.js');
+      set_code(scenarios_command(cmd.optsWithGlobals()));
+    });
+
+  program
+    .command('variants')
+    .description('list the variants: name, arch, source, what it breaks')
+    .option('--json', 'one JSON object per variant')
+    .action(async (_opts: unknown, cmd: Command) => {
+      const { variants_command } = await import('./variants.js');
+      set_code(variants_command(cmd.optsWithGlobals()));
+    });
+
+  return program;
+}
+
+/** Run the command line; resolves to the exit code. */
+export async function main(argv: string[] = process.argv): Promise<number> {
+  const debug = argv.includes('--debug');
+  let code = 0;
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') process.exit(code);
+    throw e;
+  });
+  try {
+    const program = build_program((c) => (code = c));
+    if (argv.length <= 2) {
+      // CONTRACT.md: on a TTY, the TUI on the default scenario (once it
+      // exists); until then, and without a terminal: help.
+      process.stdout.write(program.helpInformation());
+      return 0;
+    }
+    await program.parseAsync(argv);
+    return code;
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      // --help and --version end here too, with exit code 0.
+      return e.exitCode === 0 ? 0 : EXIT_USAGE;
+    }
+    if (e instanceof UserError) {
+      process.stderr.write(`kvmdbg: ${one_line(e.message)}\n`);
+      if (debug && e.stack) process.stderr.write(`${e.stack}\n`);
+      return EXIT_USAGE;
+    }
+    const err = e as Error;
+    process.stderr.write(`kvmdbg: internal error: ${one_line(err?.message ?? String(e))}${debug ? '' : ' (--debug shows the stack trace)'}\n`);
+    if (debug && err?.stack) process.stderr.write(`${err.stack}\n`);
+    return EXIT_USAGE;
+  }
+}

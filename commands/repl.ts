@@ -1,0 +1,36 @@
+// kvmdbg repl [SCENARIO] [-x FILE] [-e CMD]... [--json] [--keep-going]:
+// the debugger's REPL, interactive on a terminal, batch with -x/-e. This
+// file only declares the flags; src/repl/main.ts (loaded when the command
+// runs) builds the Session and picks the front end.
+import type { Command } from 'commander';
+
+export function register_repl(program: Command, set_code: (code: number) => void): void {
+  // -x and -e run in the order given, as gdb's -x and -ex do.
+  const inputs: { kind: 'script' | 'eval'; value: string }[] = [];
+  const push = (kind: 'script' | 'eval') => (value: string, prev: string[] = []) => {
+    inputs.push({ kind, value });
+    return [...prev, value];
+  };
+  program
+    .command('repl')
+    .description('the interactive REPL on a scenario (default: the bundled default.yaml); -x/-e run commands and exit')
+    .argument('[scenario]', 'a scenario file, or the name of a bundled one (`kvmdbg scenarios`)', 'default')
+    .option('-x, --script <file>', 'run commands from FILE (- for stdin), then exit', push('script'))
+    .option('-e, --eval <cmd>', 'run one command (repeatable), then exit', push('eval'))
+    .option('--json', 'one JSON object per command, one per line')
+    .option('--keep-going', 'in batch, do not stop at the first failing command')
+    .action(async (scenario: string, _opts: unknown, cmd: Command) => {
+      const { repl_main } = await import('../src/repl/main.js');
+      const o = cmd.optsWithGlobals<{ json?: boolean; keepGoing?: boolean; variant?: string[]; seed?: number; arch?: 'arm64' | 'x86' }>();
+      set_code(
+        await repl_main(scenario, {
+          inputs,
+          json: o.json === true,
+          keep_going: o.keepGoing === true,
+          variant: o.variant ?? [],
+          ...(o.seed !== undefined ? { seed: o.seed } : {}),
+          ...(o.arch ? { arch: o.arch } : {}),
+        }),
+      );
+    });
+}

@@ -1,0 +1,206 @@
+// arch/arm64/kvm/arm.c: kvm_arch_init_vm(), kvm_arch_vcpu_ioctl_run() and
+// check_vcpu_requests(), in the kernel's order: handle work, requests,
+// interrupts off, smp_store_mb(mode, IN_GUEST_MODE), kvm_vcpu_exit_request(),
+// run the guest, exit. Left out: the vgic, timers, PMU, pKVM, debug state;
+// the guest runs the thread's scenario ops one per step until one traps.
+import { emit } from '../machine/events.js';
+import { RETURN, call, has_fn, model_fn } from '../machine/model.js';
+import { op_named } from '../machine/ops.js';
+import { next_op } from '../machine/thread.js';
+import { choose } from '../machine/scheduler.js';
+import { define_variant } from '../machine/variants.js';
+import { PREEMPT } from '../kvm/vcpu_load.js';
+import { variant_on, type Thread, type World } from '../machine/world.js';
+import { KVM_REQ_ARM64, KVM_REQ_GENERIC, vcpu_of, type KvmVcpu } from '../kvm/kvm_host.js';
+import { kvm_check_request, kvm_request_pending, kvm_test_request, set_mode } from '../kvm/requests.js';
+import { local_irq_disable, local_irq_enable } from '../kvm/smp.js';
+import type { WorldConfig } from '../world_init.js';
+import { arm64, mmu_name, type kvm_s2_mmu } from './kvm_host.js';
+import { kvm_pgtable_stage2_init } from './mmu_stage2.js';
+import { rcu_init } from '../rcu/tree.js';
+import { tlbi_retire } from './sys_regs.js';
+
+export const EXIT_REQUEST_BEFORE_MODE = define_variant({
+  name: 'kvm.exit_request_before_mode',
+  description: 'the vCPU looks for requests before publishing IN_GUEST_MODE, so a request made in between is missed and not kicked',
+  source: 'Documentation/virt/kvm/vcpu-requests.rst, "Ensuring Requests Are Seen" (the ordering the run loop relies on)',
+  breaks: 'kvm.request_unserviced',
+  arch: 'arm64',
+});
+
+export function kvm_arch_init_vm(w: World, cfg: WorldConfig, cpu: number): void {
+  const ipa_bits = cfg.ipa_bits ?? 40;
+  const mmu = (index: number, vmid: number): kvm_s2_mmu => ({
+    index,
+    vmid,
+    pgt: kvm_pgtable_stage2_init(w, ipa_bits),
+    tlb_vttbr: 1n, // VTTBR_CNP_BIT alone: invalid
+    tlb_vtcr: 0n,
+    nested_stage2_enabled: false,
+    pending_unmap: false,
+    refcnt: 0,
+  });
+  w.arm64 = {
+    mmu: mmu(-1, 1),
+    nested_mmus: [],
+    nested_mmus_size: 0,
+    nested_mmus_next: 0,
+    ipa_bits,
+    vcpus: w.kvm.vcpus.map(() => ({ hw_mmu: null, ctxt: 'vel2' as const, vttbr: 0n, vtcr: 0n, hcr_vm: false, tlbi_retiring: null, sysreg_trap: null })),
+    l1_s2: {},
+    l1_s2_dirty: [],
+  };
+  for (let i = 0; i < (cfg.nested_mmus ?? 0); i++) w.arm64.nested_mmus.push(mmu(i, 2 + i));
+  w.arm64.nested_mmus_size = w.arm64.nested_mmus.length;
+  rcu_init(w, cpu);
+}
+
+/** The vCPU a thread runs. */
+export function vcpu_of_thread(w: World, t: Thread): KvmVcpu {
+  return vcpu_of(w, t.vcpu);
+}
+
+/** kvm_vcpu_exit_request(): requests pending (or work pending, not modelled). */
+function kvm_vcpu_exit_request(vcpu: KvmVcpu): boolean {
+  return kvm_request_pending(vcpu);
+}
+
+/** Undo the entry preparation: mode OUTSIDE, interrupts and preemption back on. */
+function abort_entry(w: World, t: Thread, vcpu: KvmVcpu, reason: string): void {
+  set_mode(w, t, vcpu, 'OUTSIDE_GUEST_MODE', 'entry_abort');
+  local_irq_enable(w, t);
+  t.preempt_count--;
+  emit(w, t, 'vcpu.entry_abort', { reason });
+}
+
+export const kvm_arch_vcpu_ioctl_run = model_fn<{ ret: number }>('kvm_arch_vcpu_ioctl_run', {
+  load: () => call('vcpu_load', {}, 'loop'),
+  loop: (w, t) => (next_op(t) && !w.kvm.vm_dead ? 'work' : 'put'),
+  // xfer_to_guest_mode_handle_work(): signals and need_resched (preemption
+  // points belong to the layers that model them).
+  work: (w, t) => (choose(w, t, PREEMPT) === 1 ? call('kvm_preempt', {}, 'requests') : 'requests'),
+  requests: () => call(check_vcpu_requests, {}, 'requests_done'),
+  requests_done: (_w, t) => (t.retval === -5 ? 'put' : 'irq_off'),
+  // preempt_disable(); local_irq_disable();
+  irq_off: (w, t) => {
+    t.preempt_count++;
+    local_irq_disable(t);
+    const vcpu = vcpu_of_thread(w, t);
+    if (variant_on(w, EXIT_REQUEST_BEFORE_MODE.name) && kvm_vcpu_exit_request(vcpu)) {
+      abort_entry(w, t, vcpu, 'request');
+      return 'loop';
+    }
+    return 'mode_in';
+  },
+  // smp_store_mb(vcpu->mode, IN_GUEST_MODE): from here a requester sees IN and kicks.
+  mode_in: (w, t) => {
+    const vcpu = vcpu_of_thread(w, t);
+    set_mode(w, t, vcpu, 'IN_GUEST_MODE', 'smp_store_mb');
+    vcpu.requests_at_mode_in = vcpu.requests;
+    return variant_on(w, EXIT_REQUEST_BEFORE_MODE.name) ? 'enter' : 'exit_check';
+  },
+  exit_check: (w, t) => {
+    const vcpu = vcpu_of_thread(w, t);
+    if (kvm_vcpu_exit_request(vcpu)) {
+      abort_entry(w, t, vcpu, 'request');
+      return 'loop';
+    }
+    return 'enter';
+  },
+  enter: (w, t) => {
+    tlbi_retire(w, t);
+    emit(w, t, 'vcpu.enter', { hw_mmu: mmu_name(arm64(w).vcpus[t.vcpu]!.hw_mmu) });
+    return 'guest';
+  },
+  // The guest runs one op per step until an op traps, an IPI arrives, or
+  // the program ends (return to userspace).
+  guest: (w, t) => {
+    const vcpu = vcpu_of_thread(w, t);
+    if (w.cpus[t.cpu]!.ipi_pending) return guest_exit(w, t, vcpu, 'irq');
+    if (vcpu.mode === 'EXITING_GUEST_MODE') return guest_exit(w, t, vcpu, 'kick');
+    const op = next_op(t);
+    if (!op) return guest_exit(w, t, vcpu, 'done');
+    const def = op_named(op.op);
+    if (!def?.in_guest) throw new Error(`${t.name}: op ${op.op} cannot run in the guest`);
+    const r = def.in_guest(w, t, op.args);
+    if ('done' in r) {
+      t.ip++;
+      return 'guest';
+    }
+    return guest_exit(w, t, vcpu, r.exit);
+  },
+  // Back from the guest: mode OUTSIDE, interrupts on (a pending IPI is taken), preemption on.
+  exit: (w, t) => {
+    const vcpu = vcpu_of_thread(w, t);
+    set_mode(w, t, vcpu, 'OUTSIDE_GUEST_MODE', 'guest_exit');
+    emit(w, t, 'vcpu.exit', { reason: vcpu.exit_reason });
+    local_irq_enable(w, t);
+    t.preempt_count--;
+    return 'handle_exit';
+  },
+  // handle_exit(): dispatch on the exit reason.
+  handle_exit: (w, t) => {
+    const reason = vcpu_of_thread(w, t).exit_reason;
+    const handler = `handle_exit_${reason}`;
+    return has_fn(handler) ? call(handler, {}, 'loop') : 'loop';
+  },
+  put: () => call('vcpu_put', {}, 'done'),
+  done: () => RETURN,
+});
+
+/** kvm_arch_vcpu_load(): the vCPU runs on this CPU; pick its stage-2 (hw_mmu). */
+export const kvm_arch_vcpu_load = model_fn<Record<string, never>>('kvm_arch_vcpu_load', {
+  load: (w, t) => {
+    vcpu_of_thread(w, t).cpu = t.cpu;
+    emit(w, t, 'vcpu.load', { cpu: t.cpu });
+    if (arm64(w).nested_mmus_size > 0) return call('kvm_vcpu_load_hw_mmu', {}, 'done');
+    arm64(w).vcpus[t.vcpu]!.hw_mmu = -1;
+    return RETURN;
+  },
+  done: () => RETURN,
+});
+
+/** kvm_arch_vcpu_put(): drop (or, scheduled out, keep) the stage-2; vcpu->cpu = -1. */
+export const kvm_arch_vcpu_put = model_fn<Record<string, never>>('kvm_arch_vcpu_put', {
+  put: (w, t) => {
+    const vcpu = vcpu_of_thread(w, t);
+    emit(w, t, 'vcpu.put', { scheduled_out: vcpu.scheduled_out, in_wfi: false });
+    if (arm64(w).nested_mmus_size > 0) return call('kvm_vcpu_put_hw_mmu', {}, 'unload');
+    return 'unload';
+  },
+  unload: (w, t) => {
+    vcpu_of_thread(w, t).cpu = -1;
+    return RETURN;
+  },
+});
+
+function guest_exit(w: World, t: Thread, vcpu: KvmVcpu, reason: string): string {
+  vcpu.exit_reason = reason;
+  return 'exit';
+}
+
+const NOOP_REQUESTS = ['SLEEP', 'VCPU_RESET', 'IRQ_PENDING', 'RECORD_STEAL', 'RELOAD_GICv4', 'RELOAD_PMU', 'RESYNC_PMU_EL0', 'SUSPEND'] as const;
+
+/**
+ * check_vcpu_requests(): VM_DEAD first (-EIO), then the requests the model
+ * only consumes, then check_nested_vcpu_requests() last.
+ */
+export const check_vcpu_requests = model_fn<Record<string, never>>('check_vcpu_requests', {
+  pending: (w, t) => (kvm_request_pending(vcpu_of_thread(w, t)) ? 'vm_dead' : RETURN),
+  vm_dead: (w, t) => {
+    const vcpu = vcpu_of_thread(w, t);
+    if (kvm_test_request(KVM_REQ_GENERIC.VM_DEAD, vcpu) && kvm_check_request(w, t, KVM_REQ_GENERIC.VM_DEAD, vcpu)) {
+      t.retval = -5; // -EIO
+      return RETURN;
+    }
+    for (const name of NOOP_REQUESTS) {
+      const req = KVM_REQ_ARM64[name];
+      if (kvm_test_request(req, vcpu)) kvm_check_request(w, t, req, vcpu);
+    }
+    return has_fn('check_nested_vcpu_requests') ? call('check_nested_vcpu_requests', {}, 'done') : 'done';
+  },
+  done: (_w, t) => {
+    t.retval = 1;
+    return RETURN;
+  },
+});

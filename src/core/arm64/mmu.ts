@@ -1,0 +1,184 @@
+// arch/arm64/kvm/mmu.c: the stage-2 fault path (kvm_handle_guest_abort,
+// user_mem_abort) and the MMU-notifier unmap hook (kvm_unmap_gfn_range).
+// Left out: dirty logging, MTE, device mappings, THP adjustment, exec
+// faults and permission relaxing (every mapping is R|W), pKVM's write lock.
+import { emit } from '../machine/events.js';
+import { RETURN, call, has_fn, model_fn, ret } from '../machine/model.js';
+import { define_op, S } from '../machine/ops.js';
+import { define_variant } from '../machine/variants.js';
+import { metric_add, variant_on } from '../machine/world.js';
+import { PAGE_SIZE, gfn_to_hva, gfn_to_memslot } from '../kvm/kvm_host.js';
+import { host_faultin } from '../kvm/host_mm.js';
+import { mmu_invalidate_retry } from '../kvm/mmu_invalidate.js';
+import { lock_read, read_unlock } from '../kvm/rwlock.js';
+import { might_sleep } from '../machine/machine.js';
+import { vcpu_of_thread } from './arm.js';
+import { guest_translate } from './tlb.js';
+import { KVM_PGTABLE_PROT_R, KVM_PGTABLE_PROT_W, KVM_PGTABLE_WALK_HANDLE_FAULT, KVM_PGTABLE_WALK_SHARED, kvm_encode_nested_level } from './kvm_pgtable.js';
+import { mmu_name } from './kvm_host.js';
+import { kvm_mmu_topup_memory_cache } from './mmu_stage2.js';
+import { kvm_walk_nested_s2 } from './nested.js';
+
+export const NO_RETRY_CHECK = define_variant({
+  name: 'mmu.no_retry_check',
+  description: 'user_mem_abort() maps the pfn without mmu_invalidate_retry(): a fault that raced with an invalidation installs a stale mapping',
+  source: 'virt/kvm/kvm_main.c mmu_invalidate_seq protocol (what the check in user_mem_abort() prevents)',
+  breaks: 'mmu.stale_mapping',
+  arch: 'arm64',
+});
+
+/** A guest load or store to an IPA: a stage-2 hit completes, a miss traps. */
+define_op({
+  name: 'access',
+  threads: ['vcpu'],
+  summary: 'guest load or store to an IPA (faults into user_mem_abort when unmapped)',
+  schema: { type: 'object', properties: { ipa: S.addr, write: S.bool }, required: ['ipa'], additionalProperties: false },
+  in_guest: (w, t, args) => {
+    const ipa = args['ipa'] as number;
+    const write = args['write'] === true;
+    const hw_mmu = w.arm64!.vcpus[t.vcpu]!.hw_mmu ?? -1;
+    // (hw_mmu is never NULL while the guest runs; -1 is the canonical stage-2.)
+    const r = guest_translate(w, t, hw_mmu, ipa, write);
+    if (r.ok) {
+      emit(w, t, 'guest.access', { ipa, write, pa: r.pa, via: r.via });
+      return { done: true };
+    }
+    const vcpu = vcpu_of_thread(w, t);
+    vcpu.fault_ipa = ipa;
+    vcpu.fault_write = write;
+    return { exit: 'abort' };
+  },
+});
+
+/**
+ * kvm_handle_guest_abort(): for an L2 fault, walk the guest hypervisor's
+ * stage-2 first (a miss there is the guest hypervisor's own fault and is
+ * injected into it); then find the memslot and call user_mem_abort() on the
+ * vCPU's hw_mmu at the faulting (nested) IPA.
+ */
+export const handle_exit_abort = model_fn<Record<string, never>>('handle_exit_abort', {
+  abort: (w, t) => {
+    const vcpu = vcpu_of_thread(w, t);
+    const hw = w.arm64!.vcpus[t.vcpu]!.hw_mmu ?? -1;
+    const nested = hw >= 0;
+    emit(w, t, 'fault.start', { gpa: vcpu.fault_ipa, write: vcpu.fault_write, nested });
+    let ipa = vcpu.fault_ipa;
+    let guest_level = 0;
+    if (nested) {
+      const tr = kvm_walk_nested_s2(w, t, vcpu.fault_ipa);
+      if (!tr) {
+        // kvm_inject_s2_fault(): L1 handles its own translation fault; the model drops the access.
+        emit(w, t, 'nested.s2_fault', { nested_ipa: vcpu.fault_ipa });
+        t.ip++;
+        return RETURN;
+      }
+      ipa = tr.ipa;
+      guest_level = tr.level;
+    }
+    const gfn = Math.floor(ipa / PAGE_SIZE);
+    const slot = gfn_to_memslot(w, gfn);
+    if (!slot) throw new Error(`${t.name}: guest access to IPA 0x${ipa.toString(16)} outside every memslot`);
+    return call(user_mem_abort, { mmu: hw, fault_ipa: vcpu.fault_ipa, write: vcpu.fault_write, hva: gfn_to_hva(slot, gfn), guest_level }, 'done');
+  },
+  done: () => RETURN,
+});
+
+interface Uma {
+  /** hw_mmu: -1 canonical, else the shadow stage-2 the fault is for. */
+  mmu: number;
+  /** Level of the guest hypervisor's mapping (nested faults), recorded in the shadow leaf's SW bits. */
+  guest_level: number;
+  fault_ipa: number;
+  write: boolean;
+  hva: number;
+  mmu_seq: number;
+  pfn: number;
+}
+
+export const user_mem_abort = model_fn<Uma>('user_mem_abort', {
+  // kvm_mmu_topup_memory_cache(): may sleep, so before any lock.
+  topup: (w, t) => {
+    might_sleep(w, t, 'kvm_mmu_topup_memory_cache');
+    kvm_mmu_topup_memory_cache(w, t.vcpu);
+    return 'snapshot';
+  },
+  // mmap_read_lock(); find the VMA; mmu_seq = kvm->mmu_invalidate_seq;
+  // mmap_read_unlock() (its release pairs with the smp_wmb in invalidate_end).
+  snapshot: (w, t, l) => {
+    l.mmu_seq = w.kvm.mmu_invalidate_seq;
+    emit(w, t, 'fault.seq_snapshot', { seq: l.mmu_seq });
+    return 'faultin';
+  },
+  // __kvm_faultin_pfn(): get_user_pages; may sleep.
+  faultin: (w, t, l) => {
+    might_sleep(w, t, '__kvm_faultin_pfn');
+    l.pfn = host_faultin(w, l.hva);
+    emit(w, t, 'fault.faultin', { pfn: l.pfn, slept: false });
+    return 'lock';
+  },
+  // kvm_fault_lock(): read_lock(&kvm->mmu_lock).
+  lock: (w, t) => lock_read(w, t, 'mmu_lock', 'check'),
+  check: (w, t, l) => {
+    if (variant_on(w, NO_RETRY_CHECK.name)) return 'map';
+    const k = w.kvm;
+    const reason = mmu_invalidate_retry(w, l.mmu_seq);
+    emit(w, t, 'fault.check', {
+      in_progress: k.mmu_invalidate_in_progress,
+      seq_now: k.mmu_invalidate_seq,
+      seq_snap: l.mmu_seq,
+      range: [k.mmu_invalidate_range_start, k.mmu_invalidate_range_end],
+      retry: reason !== null,
+    });
+    if (reason === null) return 'map';
+    emit(w, t, 'fault.retry', { reason });
+    metric_add(w, 'fault_retries');
+    return 'unlock';
+  },
+  map: (w, t, l) => {
+    const ipa = Math.floor(l.fault_ipa / PAGE_SIZE) * PAGE_SIZE;
+    return call(
+      'kvm_pgtable_stage2_map',
+      {
+        mmu: l.mmu,
+        addr: ipa,
+        size: PAGE_SIZE,
+        phys: l.pfn * PAGE_SIZE,
+        // kvm_encode_nested_level(): a shadow leaf remembers the guest hypervisor's mapping level.
+        prot: l.guest_level ? BigInt(KVM_PGTABLE_PROT_R | KVM_PGTABLE_PROT_W) | kvm_encode_nested_level(l.guest_level) : KVM_PGTABLE_PROT_R | KVM_PGTABLE_PROT_W,
+        flags: KVM_PGTABLE_WALK_SHARED | KVM_PGTABLE_WALK_HANDLE_FAULT,
+        memcache: t.vcpu,
+      },
+      'mapped',
+    );
+  },
+  mapped: (w, t, l) => {
+    const r = t.retval as number;
+    if (r === 0) {
+      emit(w, t, 'fault.map', { mmu: mmu_name(l.mmu), ipa: Math.floor(l.fault_ipa / PAGE_SIZE) * PAGE_SIZE, pa: l.pfn * PAGE_SIZE, level: 3, prot: 'RW' });
+      metric_add(w, 'faults_mapped');
+    } else {
+      // -EAGAIN from the walker: another vCPU is changing the entry; the guest refaults.
+      emit(w, t, 'fault.retry', { reason: 'eagain' });
+      metric_add(w, 'fault_retries');
+    }
+    return 'unlock';
+  },
+  unlock: (w, t) => {
+    read_unlock(w, t, 'mmu_lock');
+    return ret(t, 0);
+  },
+});
+
+/**
+ * kvm_unmap_gfn_range(): unmap the canonical stage-2 range, then every
+ * shadow stage-2 in full (nested). Returns false: the unmap walker did its
+ * own TLBIs, so the generic code need not flush.
+ */
+export const kvm_unmap_gfn_range = model_fn<{ start: number; end: number; may_block: boolean }>('kvm_unmap_gfn_range', {
+  unmap: (w, _t, l) => {
+    metric_add(w, 'canonical_unmaps');
+    return call('kvm_stage2_unmap_range', { mmu: -1, start: l.start * PAGE_SIZE, size: (l.end - l.start) * PAGE_SIZE, may_block: l.may_block }, 'nested');
+  },
+  nested: (_w, _t, l) => (has_fn('kvm_nested_s2_unmap') ? call('kvm_nested_s2_unmap', { may_block: l.may_block }, 'done') : 'done'),
+  done: (_w, t) => ret(t, false),
+});

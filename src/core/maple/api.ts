@@ -1,0 +1,248 @@
+// The normal API of lib/maple_tree.c: mtree_store_range, mtree_store,
+// mtree_insert_range, mtree_insert, mtree_erase, mtree_alloc_range,
+// mtree_alloc_rrange, mt_find, mt_find_after and the mt_for_each loop.
+// Locking is the caller's business in the model (the simulator takes
+// ma_lock / mmu_lock around these calls); mtree_load lives in walk.ts.
+// Left out: mtree_alloc_cyclic, mtree_dup's partial-copy failure path
+// (mtree_dup here copies the whole arena or fails before touching anything).
+
+import {
+  EINVAL,
+  ERANGE,
+  GFP_KERNEL,
+  ULONG_MAX,
+  XA_ZERO_ENTRY,
+  entry_errno,
+  index_errno,
+  mt_is_reserved,
+  xa_is_advanced,
+  ENOMEM,
+} from './constants.js';
+import { AREA, empty_area } from './gap.js';
+import { alloc_would_fail, mod } from './hooks.js';
+import { MA_STATE, mas_erase } from './state.js';
+import { mas_store_core } from './store.js';
+import { type MapleTree, NODE_WORDS, mt_is_alloc, mt_nr_nodes, mtree_empty } from './tree.js';
+import { RW, range_walk, rw_next_in_leaf } from './walk.js';
+
+/** A by-reference unsigned long (the kernel's `unsigned long *`). */
+export interface IndexRef {
+  value: number;
+}
+
+function check_range(first: number, last: number, entry: number): number {
+  if (xa_is_advanced(entry)) return -EINVAL;
+  const e = index_errno(first) || index_errno(last) || entry_errno(entry);
+  if (e) return e;
+  if (first > last) return -EINVAL;
+  // A range may not start at ULONG_MAX: the pivot ULONG_MAX-1 before it
+  // would not be representable.
+  if (first === ULONG_MAX) return -ERANGE;
+  return 0;
+}
+
+/** mtree_store_range(): 0, -EINVAL, -ERANGE (not representable) or -ENOMEM. */
+export function mtree_store_range(mt: MapleTree, first: number, last: number, entry: number, gfp: number = GFP_KERNEL): number {
+  const e = check_range(first, last, entry);
+  if (e) return e;
+  return mas_store_core(mt, first, last, entry, gfp, false);
+}
+
+export function mtree_store(mt: MapleTree, index: number, entry: number, gfp: number = GFP_KERNEL): number {
+  return mtree_store_range(mt, index, index, entry, gfp);
+}
+
+/** mtree_insert_range(): like store but -EEXIST when any index is occupied. */
+export function mtree_insert_range(mt: MapleTree, first: number, last: number, entry: number, gfp: number = GFP_KERNEL): number {
+  const e = check_range(first, last, entry);
+  if (e) return e;
+  return mas_store_core(mt, first, last, entry, gfp, true);
+}
+
+export function mtree_insert(mt: MapleTree, index: number, entry: number, gfp: number = GFP_KERNEL): number {
+  return mtree_insert_range(mt, index, index, entry, gfp);
+}
+
+/** mtree_erase(): remove the whole range containing index; returns its entry or 0. */
+export function mtree_erase(mt: MapleTree, index: number): number {
+  return mas_erase(MA_STATE(mt, index, index));
+}
+
+function alloc_common(
+  mt: MapleTree,
+  startp: IndexRef,
+  entry: number,
+  size: number,
+  min: number,
+  max: number,
+  gfp: number,
+  rev: boolean,
+): number {
+  if (!mt_is_alloc(mt)) return -EINVAL;
+  if (mt_is_reserved(entry)) return -EINVAL;
+  const e = entry_errno(entry) || index_errno(min) || index_errno(max);
+  if (e) return e;
+  const r = empty_area(mt, min, max, size, rev);
+  if (r) return r;
+  const index = AREA.index;
+  const last = AREA.last;
+  const ret = mas_store_core(mt, index, last, entry, gfp, true);
+  if (ret) return ret;
+  startp.value = index;
+  return 0;
+}
+
+/** mtree_alloc_range(): store entry in the lowest free [x, x+size-1] within [min, max]. */
+export function mtree_alloc_range(
+  mt: MapleTree,
+  startp: IndexRef,
+  entry: number,
+  size: number,
+  min: number,
+  max: number,
+  gfp: number = GFP_KERNEL,
+): number {
+  return alloc_common(mt, startp, entry, size, min, max, gfp, false);
+}
+
+/** mtree_alloc_rrange(): the highest free area instead. */
+export function mtree_alloc_rrange(
+  mt: MapleTree,
+  startp: IndexRef,
+  entry: number,
+  size: number,
+  min: number,
+  max: number,
+  gfp: number = GFP_KERNEL,
+): number {
+  return alloc_common(mt, startp, entry, size, min, max, gfp, true);
+}
+
+/** Range of the entry the last mt_find() returned. */
+export const MT_FOUND = { first: 0, last: 0 };
+
+/**
+ * mt_find(): first non-NULL entry (XA_ZERO_ENTRY counts as NULL) whose range
+ * covers *index or starts after it, starting no later than max. On success
+ * *index becomes last+1 of that entry, wrapping to 0 after ULONG_MAX (the
+ * kernel's unsigned overflow, which stops mt_for_each).
+ */
+export function mt_find(mt: MapleTree, index: IndexRef, max: number): number {
+  const start = index.value;
+  if (start > max) return 0;
+  if (index_errno(start) && start !== 2 ** 53) return 0;
+  if (!mt.root_is_node) {
+    const r = mt.ma_root;
+    if (start !== 0 || r === 0 || r === XA_ZERO_ENTRY) return 0;
+    MT_FOUND.first = 0;
+    MT_FOUND.last = 0;
+    index.value = 1;
+    return r;
+  }
+  range_walk(mt, start);
+  let e = RW.entry;
+  while (e === 0 || e === XA_ZERO_ENTRY) {
+    if (RW.last >= max) return 0;
+    if (!rw_next_in_leaf(mt)) range_walk(mt, RW.last + 1);
+    e = RW.entry;
+  }
+  MT_FOUND.first = RW.first;
+  MT_FOUND.last = RW.last;
+  index.value = RW.last === ULONG_MAX ? 0 : RW.last + 1;
+  return e;
+}
+
+/** mt_find_after(): mt_find unless *index wrapped to 0. */
+export function mt_find_after(mt: MapleTree, index: IndexRef, max: number): number {
+  if (index.value === 0) return 0;
+  return mt_find(mt, index, max);
+}
+
+/**
+ * mt_for_each(mt, entry, index, max): call fn for every entry whose range
+ * meets [index, max], in order. fn may return false to stop; it may write
+ * to the tree (iteration then resumes after the entry it was given, as the
+ * kernel's loop does). Returns the final index (0 after wrapping).
+ */
+export function mt_for_each(
+  mt: MapleTree,
+  index: number,
+  max: number,
+  fn: (entry: number, first: number, last: number) => boolean | void,
+): number {
+  const ref: IndexRef = { value: index };
+  let e = mt_find(mt, ref, max);
+  while (e) {
+    if (!mt.root_is_node) {
+      fn(e, 0, 0);
+      return ref.value;
+    }
+    // Continue through the leaf mt_find stopped in; re-walk from the root
+    // only at leaf ends or after the callback changed some tree.
+    const node = RW.node;
+    const off = RW.off;
+    const end = RW.end;
+    const nmin = RW.nmin;
+    const nmax = RW.nmax;
+    const first = RW.first;
+    const last = RW.last;
+    const seq = mod.seq;
+    if (fn(e, first, last) === false) return ref.value;
+    if (ref.value === 0 || ref.value > max) return ref.value;
+    if (seq !== mod.seq) {
+      e = mt_find(mt, ref, max);
+      continue;
+    }
+    RW.node = node;
+    RW.off = off;
+    RW.end = end;
+    RW.nmin = nmin;
+    RW.nmax = nmax;
+    RW.first = first;
+    RW.last = last;
+    for (;;) {
+      if (!rw_next_in_leaf(mt)) range_walk(mt, RW.last + 1);
+      const x = RW.entry;
+      if (x !== 0 && x !== XA_ZERO_ENTRY) {
+        e = x;
+        break;
+      }
+      if (RW.last >= max) return ref.value;
+    }
+    MT_FOUND.first = RW.first;
+    MT_FOUND.last = RW.last;
+    ref.value = RW.last === ULONG_MAX ? 0 : RW.last + 1;
+  }
+  return ref.value;
+}
+
+/** Every entry meeting [index, max] as {first, last, entry} (a generator). */
+export function* mt_entries(mt: MapleTree, index = 0, max: number = ULONG_MAX): Generator<{ first: number; last: number; entry: number }> {
+  const ref: IndexRef = { value: index };
+  let e = mt_find(mt, ref, max);
+  while (e) {
+    yield { first: MT_FOUND.first, last: MT_FOUND.last, entry: e };
+    e = mt_find_after(mt, ref, max);
+  }
+}
+
+/**
+ * mtree_dup(): make `dst` (empty, same attributes) a copy of `src`. The copy
+ * is one typed-array slice. -EINVAL on attribute mismatch or non-empty dst,
+ * -ENOMEM when the allocation hook refuses the node count.
+ */
+export function mtree_dup(src: MapleTree, dst: MapleTree, gfp: number = GFP_KERNEL): number {
+  const attr = (f: number) => f & ~0x7c;
+  if (attr(src.ma_flags) !== attr(dst.ma_flags) || !mtree_empty(dst)) return -EINVAL;
+  if (src.root_is_node && alloc_would_fail(src, mt_nr_nodes(src), gfp)) return -ENOMEM;
+  dst.ma_flags = src.ma_flags;
+  dst.ma_root = src.ma_root;
+  dst.root_is_node = src.root_is_node;
+  dst.height = src.height;
+  dst.arena = src.arena.slice(0, Math.max(src.nr_nodes, 2) * NODE_WORDS);
+  dst.nr_nodes = src.nr_nodes;
+  dst.free_head = src.free_head;
+  dst.nr_free = src.nr_free;
+  mod.seq++;
+  return 0;
+}

@@ -1,0 +1,233 @@
+// struct maple_big_node and the helpers that fill it and turn it back into
+// nodes (mas_mab_cp, mab_mas_cp, mab_calc_split, mab_no_null_split,
+// mab_middle_node), plus gap bookkeeping (mas_leaf_max_gap, ma_max_gap,
+// mas_parent_gap / mas_update_gap) from lib/maple_tree.c.
+// Left out: maple_dense nodes, MA_STATE_BULK splitting (bulk loads via
+// mas_expected_entries are not modelled) and the in-place reuse tricks that
+// do not change the resulting contents.
+//
+// The big node keeps a count `n` (the kernel keeps b_end, an end offset or a
+// count depending on the phase); pivots are inclusive ends, the first entry
+// starts at the range minimum of whatever the big node describes.
+
+import { MT_MIN_SLOTS, MT_SLOTS, ULONG_MAX, maple_arange_64, maple_leaf_64 } from './constants.js';
+import {
+  GAP_A,
+  type MapleTree,
+  NODE_WORDS,
+  PIV,
+  mt_is_alloc,
+  nend,
+  ngapoff,
+  node_alloc,
+  npivots,
+  ntype,
+  set_meta,
+  slot_base,
+} from './tree.js';
+
+const BN_MAX = 80;
+
+export const bn = {
+  n: 0,
+  type: 0,
+  piv: new Float64Array(BN_MAX),
+  slot: new Float64Array(BN_MAX),
+  gap: new Float64Array(BN_MAX),
+};
+
+export function bn_reset(type: number): void {
+  bn.n = 0;
+  bn.type = type;
+}
+
+export function bn_push(piv: number, slot: number, gap: number): void {
+  const i = bn.n++;
+  bn.piv[i] = piv;
+  bn.slot[i] = slot;
+  bn.gap[i] = gap;
+}
+
+/** Append slots [from..to] of node n (range max `max`) to the big node. */
+export function bn_copy(mt: MapleTree, n: number, max: number, from: number, to: number): void {
+  const a = mt.arena;
+  const base = n * NODE_WORDS;
+  const t = a[base]! & 3;
+  const end = (a[base]! >> 2) & 15;
+  const sb = base + slot_base(t);
+  const arange = t === maple_arange_64;
+  for (let i = from; i <= to; i++) {
+    const j = bn.n++;
+    bn.piv[j] = i < end ? a[base + PIV + i]! : max;
+    bn.slot[j] = a[sb + i]!;
+    bn.gap[j] = arange ? a[base + GAP_A + i]! : 0;
+  }
+}
+
+/** Put the whole of node n (range max `max`) in front of the big node. */
+export function bn_prepend_node(mt: MapleTree, n: number, max: number): void {
+  const cnt = nend(mt.arena, n) + 1;
+  bn.piv.copyWithin(cnt, 0, bn.n);
+  bn.slot.copyWithin(cnt, 0, bn.n);
+  bn.gap.copyWithin(cnt, 0, bn.n);
+  const keep = bn.n;
+  bn.n = 0;
+  bn_copy(mt, n, max, 0, cnt - 1);
+  bn.n = keep + cnt;
+}
+
+/** mas_leaf_max_gap(): largest NULL range of leaf n covering [min, max]. */
+export function leaf_max_gap(a: Float64Array, n: number, min: number, max: number): number {
+  const base = n * NODE_WORDS;
+  const end = (a[base]! >> 2) & 15;
+  let g = 0;
+  let lo = min;
+  for (let i = 0; i <= end; i++) {
+    const hi = i < end ? a[base + PIV + i]! : max;
+    if (a[base + 16 + i] === 0) {
+      const size = hi === ULONG_MAX ? ULONG_MAX : hi - lo + 1;
+      if (size > g) g = size;
+    }
+    lo = hi + 1;
+  }
+  return g;
+}
+
+/** mas_max_gap(): the largest gap below node n. */
+export function node_max_gap(a: Float64Array, n: number, min: number, max: number): number {
+  const t = ntype(a, n);
+  if (t === maple_leaf_64) return leaf_max_gap(a, n, min, max);
+  return a[n * NODE_WORDS + GAP_A + ngapoff(a, n)]!;
+}
+
+/**
+ * mab_mas_cp(): a new node of `type` holding big-node entries [s..e];
+ * `max` is the node's range max (stored at pivot[end] when there is room).
+ */
+export function node_from_bn(mt: MapleTree, type: number, s: number, e: number, max: number): number {
+  const n = node_alloc(mt);
+  const a = mt.arena;
+  const base = n * NODE_WORDS;
+  const sb = base + slot_base(type);
+  const np = npivots(type);
+  const end = e - s;
+  for (let j = 0; j <= end; j++) {
+    a[sb + j] = bn.slot[s + j]!;
+    if (j < np) a[base + PIV + j] = j < end ? bn.piv[s + j]! : max;
+  }
+  let gapoff = 0;
+  if (type === maple_arange_64) {
+    let mg = 0;
+    for (let j = end; j >= 0; j--) {
+      const g = bn.gap[s + j]!;
+      a[base + GAP_A + j] = g;
+      if (g > mg) {
+        mg = g;
+        gapoff = j;
+      }
+    }
+  }
+  set_meta(a, n, type, end, gapoff);
+  return n;
+}
+
+/** Overwrite leaf n in place with the whole big node (mas_wr_node_store). */
+export function leaf_write_bn(mt: MapleTree, n: number, max: number): void {
+  const a = mt.arena;
+  const base = n * NODE_WORDS;
+  a.fill(0, base + 1, base + NODE_WORDS);
+  const end = bn.n - 1;
+  for (let j = 0; j <= end; j++) {
+    a[base + 16 + j] = bn.slot[j]!;
+    if (j < 15) a[base + PIV + j] = j < end ? bn.piv[j]! : max;
+  }
+  set_meta(a, n, maple_leaf_64, end, 0);
+}
+
+/**
+ * mab_no_null_split(): never end the left node on a NULL. `b_end` is the
+ * kernel's b_end at the call site (an end offset, except in the push-right
+ * path where it is a count; the comparison below inherits that).
+ */
+export function no_null_split(split: number, type: number, b_end: number): number {
+  if (bn.slot[split] === 0) {
+    if (split < MT_SLOTS[type]! - 1 && b_end - split > MT_MIN_SLOTS[type]!) split++;
+    else split--;
+  }
+  return split;
+}
+
+/** mab_calc_split() result: left ends at `split`, middle (if any) at `mid`. */
+export const SPLIT = { split: 0, mid: 0 };
+
+export function calc_split(type: number, min: number): void {
+  const b_end = bn.n - 1;
+  const slot_count = MT_SLOTS[type]!;
+  let split = b_end >> 1;
+  let mid = 0;
+  if (b_end >= 2 * slot_count || (bn.slot[split] === 0 && b_end >= 2 * slot_count - 1)) {
+    split = Math.floor(b_end / 3);
+    mid = split * 2;
+  } else {
+    const slot_min = MT_MIN_SLOTS[type]!;
+    // Unsigned in the kernel: a pivot below `min` (possible, mas_split passes
+    // the child level's min) wraps to a huge difference.
+    while (split < slot_count - 1 && bn.piv[split]! >= min && bn.piv[split]! - min < slot_count - 1 && b_end - split > slot_min) split++;
+  }
+  split = no_null_split(split, type, b_end);
+  if (mid) mid = no_null_split(mid, type, b_end);
+  SPLIT.split = split;
+  SPLIT.mid = mid;
+}
+
+// ---- gap propagation --------------------------------------------------------
+
+/** ma_max_gap(): recompute the largest gap of arange node n; returns it and sets meta. */
+export function arange_rescan(a: Float64Array, n: number): number {
+  const base = n * NODE_WORDS;
+  const end = nend(a, n);
+  let off = end;
+  let mg = 0;
+  for (let i = end; i >= 0; i--) {
+    const g = a[base + GAP_A + i]!;
+    if (g > mg) {
+      mg = g;
+      off = i;
+    }
+  }
+  set_meta(a, n, maple_arange_64, end, off);
+  return mg;
+}
+
+/**
+ * mas_update_gap() for the node at depth d of a recorded path: push its
+ * largest gap into the parents, stopping when nothing changes.
+ */
+export function update_gap(mt: MapleTree, pnode: Int32Array, poff: Int32Array, pmin: Float64Array, pmax: Float64Array, d: number): void {
+  if (!mt_is_alloc(mt) || d === 0) return;
+  const a = mt.arena;
+  let g = node_max_gap(a, pnode[d]!, pmin[d]!, pmax[d]!);
+  let pd = d - 1;
+  let p = pnode[pd]!;
+  let off = poff[pd]!;
+  const cur = a[p * NODE_WORDS + GAP_A + off]!;
+  if (cur === g) return;
+  for (;;) {
+    // mas_parent_gap()
+    const base = p * NODE_WORDS;
+    const meta_off = ngapoff(a, p);
+    const meta_gap = a[base + GAP_A + meta_off]!;
+    a[base + GAP_A + off] = g;
+    if (meta_gap === g) return;
+    if (off !== meta_off) {
+      if (meta_gap > g) return;
+      set_meta(a, p, maple_arange_64, nend(a, p), off);
+    } else if (g < meta_gap) {
+      g = arange_rescan(a, p);
+    }
+    if (pd === 0) return;
+    pd--;
+    off = poff[pd]!;
+    p = pnode[pd]!;
+  }
+}

@@ -1,0 +1,170 @@
+// mt_dump(), mt_dump_node(), mt_dump_range64(), mt_dump_arange64(),
+// mt_dump_entry() and mt_dump_range() of lib/maple_tree.c, as text.
+// Pointers are synthetic and deterministic: node i of a tree with id k sits
+// at 0xffff888100000000 + k*2^32 + i*256, the tree itself at
+// 0xffff888010000000 + k*0x1000. They are printed the way userspace %p
+// does ("0x..." and "(nil)"), with the kernel's encodings: an internal slot
+// or the root holds node | type << 3 | 4 (| 2 for the root), a node's
+// parent is parent | slot << 3 | 6, or tree | 1 for the root. As in the
+// kernel, slot 15 of a range node that is not full shows its metadata (the
+// data end), and gaps are exact even where the model keeps Infinity.
+// Left out: maple_dense nodes and the "last > max" error lines (mt_validate
+// reports those).
+
+import {
+  MAPLE_RANGE64_SLOTS,
+  MAPLE_ARANGE64_SLOTS,
+  ULONG_MAX,
+  maple_arange_64,
+  maple_leaf_64,
+  mt_is_reserved,
+  xa_is_value,
+  xa_is_zero,
+  xa_to_internal,
+  xa_to_value,
+} from './constants.js';
+import { GAP_A, type MapleTree, NODE_WORDS, PIV, nend, ngapoff, ntype, slot_base } from './tree.js';
+
+export type MtDumpFormat = 'hex' | 'dec';
+
+const U64_MAX = (1n << 64n) - 1n;
+const NODE_BASE = 0xffff888100000000n;
+const TREE_BASE = 0xffff888010000000n;
+
+export function mt_tree_addr(mt: MapleTree): bigint {
+  return TREE_BASE + BigInt(mt.id) * 0x1000n;
+}
+export function mt_node_addr(mt: MapleTree, n: number): bigint {
+  return NODE_BASE + (BigInt(mt.id) << 32n) + BigInt(n) * 256n;
+}
+function enode(mt: MapleTree, n: number): bigint {
+  return mt_node_addr(mt, n) | (BigInt(ntype(mt.arena, n)) << 3n) | 4n;
+}
+
+function p(x: bigint): string {
+  return x === 0n ? '(nil)' : '0x' + x.toString(16);
+}
+function big(x: number): bigint {
+  return x === ULONG_MAX ? U64_MAX : BigInt(x);
+}
+function lu(x: number): string {
+  return x === ULONG_MAX ? U64_MAX.toString() : String(x);
+}
+function lx(x: number): string {
+  return x === ULONG_MAX ? 'ffffffffffffffff' : x.toString(16);
+}
+
+function range(out: string[], min: number, max: number, depth: number, fmt: MtDumpFormat): string {
+  const pad = ' '.repeat(Math.min(depth, 16) * 2);
+  const f = fmt === 'hex' ? lx : lu;
+  return min === max ? `${pad}${f(min)}: ` : `${pad}${f(min)}-${f(max)}: `;
+}
+
+function entry_text(entry: number): string {
+  if (xa_is_value(entry)) {
+    const v = xa_to_value(entry);
+    return `value ${v} (0x${v.toString(16)}) [${p(BigInt(entry))}]`;
+  }
+  if (xa_is_zero(entry)) return `zero (${xa_to_internal(entry)})`;
+  if (mt_is_reserved(entry)) return `UNKNOWN ENTRY (${p(BigInt(entry))})`;
+  return p(BigInt(entry));
+}
+
+/** The exact largest gap below node n (ULONG_MAX - pivot where the model has Infinity). */
+function exact_gap(mt: MapleTree, n: number, min: number, max: number): bigint {
+  const a = mt.arena;
+  const t = ntype(a, n);
+  const base = n * NODE_WORDS;
+  const end = nend(a, n);
+  let g = 0n;
+  let lo = min;
+  for (let i = 0; i <= end; i++) {
+    const hi = i < end ? a[base + PIV + i]! : max;
+    let v: bigint;
+    if (t === maple_leaf_64) {
+      v = a[base + 16 + i] === 0 ? big(hi) - big(lo) + 1n : 0n;
+    } else {
+      const gi = a[base + GAP_A + i]!;
+      v = gi === ULONG_MAX ? exact_gap(mt, a[base + slot_base(t) + i]!, lo, hi) : BigInt(gi);
+    }
+    if (v > g) g = v;
+    lo = hi + 1;
+  }
+  return g;
+}
+
+function dump_node(
+  mt: MapleTree,
+  out: string[],
+  n: number,
+  min: number,
+  max: number,
+  depth: number,
+  parent: bigint,
+  fmt: MtDumpFormat,
+): void {
+  const a = mt.arena;
+  const t = ntype(a, n);
+  const base = n * NODE_WORDS;
+  const end = nend(a, n);
+  const sb = base + slot_base(t);
+  const leaf = t === maple_leaf_64;
+  const addr = mt_node_addr(mt, n);
+  let line = range(out, min, max, depth, fmt) + `node ${p(addr)} depth ${depth} type ${t} parent ${p(parent)} contents: `;
+  const slot_text = (i: number): string => {
+    const s = a[sb + i]!;
+    if (s === 0) return '(nil)';
+    return leaf ? p(BigInt(s)) : p(enode(mt, s));
+  };
+  const piv_text = (i: number): string => {
+    const v = a[base + PIV + i]!;
+    return fmt === 'hex' ? lx(v).toUpperCase() : lu(v);
+  };
+  if (t === maple_arange_64) {
+    for (let i = 0; i < MAPLE_ARANGE64_SLOTS; i++) {
+      const g = a[base + GAP_A + i]!;
+      const gv = g === ULONG_MAX ? exact_gap(mt, a[sb + i]!, i > 0 ? a[base + PIV + i - 1]! + 1 : min, i < end ? a[base + PIV + i]! : max) : BigInt(g);
+      line += (fmt === 'hex' ? gv.toString(16) : gv.toString()) + ' ';
+    }
+    const hex2 = (x: number) => x.toString(16).toUpperCase().padStart(2, '0');
+    line += `| ${hex2(end)} ${hex2(ngapoff(a, n))}| `;
+    for (let i = 0; i < MAPLE_ARANGE64_SLOTS - 1; i++) line += `${slot_text(i)} ${piv_text(i)} `;
+    line += slot_text(MAPLE_ARANGE64_SLOTS - 1);
+  } else {
+    for (let i = 0; i < MAPLE_RANGE64_SLOTS - 1; i++) line += `${slot_text(i)} ${piv_text(i)} `;
+    // slot[15] overlays the metadata (data end, gap offset 0) when not full.
+    line += end < MAPLE_RANGE64_SLOTS - 1 ? p(BigInt(end)) : slot_text(MAPLE_RANGE64_SLOTS - 1);
+  }
+  out.push(line);
+  const nslot = t === maple_arange_64 ? MAPLE_ARANGE64_SLOTS : MAPLE_RANGE64_SLOTS;
+  let first = min;
+  for (let i = 0; i < nslot; i++) {
+    let last = max;
+    if (i < nslot - 1) last = a[base + PIV + i]!;
+    else if (a[sb + i] === 0 && (t === maple_arange_64 || max !== ULONG_MAX)) break;
+    if (last === 0 && i > 0) break;
+    const s = i <= end ? a[sb + i]! : 0;
+    if (leaf) {
+      out.push(range(out, first, last, depth + 1, fmt) + entry_text(s));
+    } else if (s !== 0) {
+      dump_node(mt, out, s, first, last, depth + 1, addr | (BigInt(i) << 3n) | 6n, fmt);
+    }
+    if (last === max) break;
+    first = last + 1;
+  }
+}
+
+/** mt_dump(): the kernel's dump, one string with one line per row. */
+export function mt_dump(mt: MapleTree, format: MtDumpFormat = 'dec'): string {
+  const out: string[] = [];
+  const root = mt.root_is_node ? enode(mt, mt.ma_root) | 2n : BigInt(mt.ma_root);
+  out.push(`maple_tree(${p(mt_tree_addr(mt))}) flags ${mt.ma_flags.toString(16).toUpperCase()}, height ${mt.height} root ${p(root)}`);
+  if (mt.root_is_node) {
+    dump_node(mt, out, mt.ma_root, 0, ULONG_MAX, 0, mt_tree_addr(mt) | 1n, format);
+  } else if (mt.ma_root !== 0) {
+    out.push(range(out, 0, 0, 0, format) + entry_text(mt.ma_root));
+  } else {
+    out.push('(empty)');
+  }
+  return out.join('\n');
+}

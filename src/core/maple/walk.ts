@@ -1,0 +1,182 @@
+// Read-side walks of lib/maple_tree.c: mtree_lookup_walk / mtree_load,
+// mtree_range_walk (entry plus its range) and a path-recording descent used
+// by the write side (mas_wr_walk_index / mas_ascend replaced by a path).
+// Left out: dead-node detection and RCU retry (the model has no concurrent
+// node replacement inside one call), and parent pointers: callers that must
+// go up use the recorded path instead of mas_ascend.
+
+import { ULONG_MAX, XA_ZERO_ENTRY } from './constants.js';
+import { type MapleTree, NODE_WORDS, PIV, nend, ntype, slot_base } from './tree.js';
+
+/** A root-to-node walk: per depth the node, the offset taken, and its range. */
+export interface Path {
+  node: Int32Array;
+  off: Int32Array;
+  min: Float64Array;
+  max: Float64Array;
+}
+
+export function new_path(): Path {
+  return {
+    node: new Int32Array(34),
+    off: new Int32Array(34),
+    min: new Float64Array(34),
+    max: new Float64Array(34),
+  };
+}
+
+/** The left and right paths shared by the write side (module scratch). */
+export const LP = new_path();
+export const RP = new_path();
+
+export function path_copy(dst: Path, src: Path, upto: number): void {
+  for (let d = 0; d <= upto; d++) {
+    dst.node[d] = src.node[d]!;
+    dst.off[d] = src.off[d]!;
+    dst.min[d] = src.min[d]!;
+    dst.max[d] = src.max[d]!;
+  }
+}
+
+/**
+ * Offset of the slot covering `key` in node n (the write-side rule:
+ * the first pivot >= key among the first `end` pivots, else `end`).
+ */
+export function node_offset(a: Float64Array, n: number, key: number): number {
+  const base = n * NODE_WORDS + PIV;
+  const end = nend(a, n);
+  let o = 0;
+  while (o < end && a[base + o]! < key) o++;
+  return o;
+}
+
+/** Walk from the root towards `key`, recording depths 0..to_depth in p. */
+export function path_walk(mt: MapleTree, key: number, p: Path, to_depth: number): void {
+  const a = mt.arena;
+  let n = mt.ma_root;
+  let min = 0;
+  let max = ULONG_MAX;
+  for (let d = 0; ; d++) {
+    const base = n * NODE_WORDS;
+    const end = (a[base]! >> 2) & 15;
+    let o = 0;
+    while (o < end && a[base + PIV + o]! < key) o++;
+    p.node[d] = n;
+    p.off[d] = o;
+    p.min[d] = min;
+    p.max[d] = max;
+    if (d === to_depth) return;
+    const nmin = o > 0 ? a[base + PIV + o - 1]! + 1 : min;
+    const nmax = o < end ? a[base + PIV + o]! : max;
+    n = a[base + slot_base(a[base]! & 3) + o]!;
+    min = nmin;
+    max = nmax;
+  }
+}
+
+/**
+ * mtree_load(): the entry covering index, NULL (0) when none. A stored
+ * XA_ZERO_ENTRY reads as NULL, as in the kernel.
+ */
+export function mtree_load(mt: MapleTree, index: number): number {
+  if (!mt.root_is_node) {
+    const r = mt.ma_root;
+    return index === 0 && r !== XA_ZERO_ENTRY ? r : 0;
+  }
+  const a = mt.arena;
+  let n = mt.ma_root;
+  for (;;) {
+    const base = n * NODE_WORDS;
+    const t = a[base]! & 3;
+    let i = base + 1;
+    if (t === 3) {
+      const lim = base + 10;
+      while (i < lim && a[i]! < index) i++;
+      n = a[i + 9]!;
+    } else {
+      const lim = base + 16;
+      while (i < lim && a[i]! < index) i++;
+      const e = a[i + 15]!;
+      if (t === 1) return e === XA_ZERO_ENTRY ? 0 : e;
+      n = e;
+    }
+  }
+}
+
+/** Result of range_walk (module scratch, valid until the next walk). */
+export const RW = {
+  entry: 0,
+  first: 0,
+  last: 0,
+  /** Leaf node, offset in it, its end and range (node walks only). */
+  node: 0,
+  off: 0,
+  end: 0,
+  nmin: 0,
+  nmax: 0,
+};
+
+/**
+ * mtree_range_walk(): entry at index and the range of its slot (NULL ranges
+ * too). Requires a tree with nodes.
+ */
+export function range_walk(mt: MapleTree, index: number): number {
+  const a = mt.arena;
+  let n = mt.ma_root;
+  let min = 0;
+  let max = ULONG_MAX;
+  for (;;) {
+    const base = n * NODE_WORDS;
+    const t = a[base]! & 3;
+    const end = (a[base]! >> 2) & 15;
+    const pb = base + PIV;
+    let o = 0;
+    while (o < end && a[pb + o]! < index) o++;
+    const lo = o > 0 ? a[pb + o - 1]! + 1 : min;
+    const hi = o < end ? a[pb + o]! : max;
+    const s = a[base + (t === 3 ? 10 : 16) + o]!;
+    if (t === 1) {
+      RW.entry = s;
+      RW.first = lo;
+      RW.last = hi;
+      RW.node = n;
+      RW.off = o;
+      RW.end = end;
+      RW.nmin = min;
+      RW.nmax = max;
+      return s;
+    }
+    n = s;
+    min = lo;
+    max = hi;
+  }
+}
+
+/** Move RW to the next slot of its leaf; false at the end of the leaf. */
+export function rw_next_in_leaf(mt: MapleTree): boolean {
+  if (RW.off >= RW.end) return false;
+  const a = mt.arena;
+  const base = RW.node * NODE_WORDS;
+  RW.off++;
+  RW.first = RW.last + 1;
+  RW.last = RW.off < RW.end ? a[base + PIV + RW.off]! : RW.nmax;
+  RW.entry = a[base + 16 + RW.off]!;
+  return true;
+}
+
+/** Move RW to the previous slot of its leaf; false at the start of the leaf. */
+export function rw_prev_in_leaf(mt: MapleTree): boolean {
+  if (RW.off === 0) return false;
+  const a = mt.arena;
+  const base = RW.node * NODE_WORDS;
+  RW.off--;
+  RW.last = RW.first - 1;
+  RW.first = RW.off > 0 ? a[base + PIV + RW.off - 1]! + 1 : RW.nmin;
+  RW.entry = a[base + 16 + RW.off]!;
+  return true;
+}
+
+/** Type of node n (re-exported for readers). */
+export function node_type(mt: MapleTree, n: number): number {
+  return ntype(mt.arena, n);
+}

@@ -1,0 +1,127 @@
+// include/linux/srcu.h, kernel/rcu/srcutree.c: sleepable RCU as KVM uses it
+// for kvm->srcu. A reader section is srcu_read_lock() .. srcu_read_unlock();
+// synchronize_srcu() sleeps until every reader section that began before it
+// has ended. Readers that begin while it waits do not hold it up.
+//
+// The model keeps each open reader section as a record with a ticket (the
+// order in which sections began); a grace period waits for the tickets below
+// the one handed out when it started. `idx` is the kernel's ->srcu_idx & 1,
+// which a grace period flips; it is carried for display (the kernel pairs
+// lock and unlock by it) and checked on unlock. Left out: the per-CPU
+// counters and their summation, expedited grace periods, call_srcu(),
+// srcu_barrier(), NMI-safe readers.
+import { emit } from '../machine/events.js';
+import { RETURN, block, model_fn, wait_kind } from '../machine/model.js';
+import { might_sleep } from '../machine/machine.js';
+import type { Thread, World } from '../machine/world.js';
+
+export interface SrcuReader {
+  /** Thread id of the reader. */
+  thread: number;
+  /** ->srcu_idx & 1 when the section began (what srcu_read_lock() returned). */
+  idx: number;
+  /** Order in which reader sections began. */
+  ticket: number;
+  /** Global step at which it began (for messages). */
+  step: number;
+}
+
+export interface SrcuStruct {
+  name: string;
+  /** Bumped by every grace period; readers take its low bit. */
+  srcu_idx: number;
+  next_ticket: number;
+  readers: SrcuReader[];
+  /** Completed grace periods. */
+  gp_seq: number;
+}
+
+declare module '../machine/world.js' {
+  interface World {
+    /** SRCU domains by name (kvm->srcu is "kvm->srcu"); absent until a layer creates one. */
+    srcu?: Record<string, SrcuStruct>;
+  }
+}
+
+export const KVM_SRCU = 'kvm->srcu';
+
+/** init_srcu_struct(). */
+export function srcu_init(w: World, name: string): SrcuStruct {
+  const s: SrcuStruct = { name, srcu_idx: 0, next_ticket: 0, readers: [], gp_seq: 0 };
+  (w.srcu ??= {})[name] = s;
+  return s;
+}
+
+export function srcu_named(w: World, name: string): SrcuStruct {
+  const s = w.srcu?.[name];
+  if (!s) throw new Error(`no SRCU domain ${name}`);
+  return s;
+}
+
+/** srcu_read_lock(): enter a reader section; returns the index to unlock with. */
+export function srcu_read_lock(w: World, t: Thread, name: string): number {
+  const s = srcu_named(w, name);
+  const idx = s.srcu_idx & 1;
+  s.readers.push({ thread: t.id, idx, ticket: s.next_ticket++, step: w.step });
+  emit(w, t, 'srcu.read_lock', { srcu: name, idx });
+  return idx;
+}
+
+/** srcu_read_unlock(): leave the thread's innermost reader section taken with `idx`. */
+export function srcu_read_unlock(w: World, t: Thread, name: string, idx: number): void {
+  const s = srcu_named(w, name);
+  for (let i = s.readers.length - 1; i >= 0; i--) {
+    const r = s.readers[i]!;
+    if (r.thread !== t.id) continue;
+    if (r.idx !== idx) throw new Error(`${t.name}: srcu_read_unlock(${name}, ${idx}) but its section was entered with idx ${r.idx}`);
+    s.readers.splice(i, 1);
+    emit(w, t, 'srcu.read_unlock', { srcu: name, idx });
+    return;
+  }
+  throw new Error(`${t.name}: srcu_read_unlock(${name}) outside a reader section`);
+}
+
+/** srcu_read_lock_held() (the lockdep check). */
+export function srcu_read_lock_held(w: World, t: Thread, name: string): boolean {
+  return srcu_named(w, name).readers.some((r) => r.thread === t.id);
+}
+
+/** The idx of the thread's innermost reader section, or -1. */
+export function srcu_held_idx(w: World, t: Thread, name: string): number {
+  const rs = srcu_named(w, name).readers;
+  for (let i = rs.length - 1; i >= 0; i--) if (rs[i]!.thread === t.id) return rs[i]!.idx;
+  return -1;
+}
+
+/** Reader sections that began before ticket `limit` and are still open. */
+export function srcu_blockers(s: SrcuStruct, limit: number): SrcuReader[] {
+  return s.readers.filter((r) => r.ticket < limit);
+}
+
+wait_kind('srcu_gp', true, (w, _t, wait) => srcu_blockers(srcu_named(w, wait['srcu'] as string), wait['limit'] as number).length === 0);
+
+/**
+ * synchronize_srcu(ssp): flip the index, then sleep until every reader
+ * section that was open when the grace period started has ended.
+ */
+export const synchronize_srcu = model_fn<{ srcu: string; limit: number }>('synchronize_srcu', {
+  start: (w, t, l) => {
+    const s = srcu_named(w, l.srcu);
+    if (srcu_read_lock_held(w, t, l.srcu)) {
+      // lockdep: "Illegal synchronize_srcu() in same-type SRCU read-side critical section"
+      throw new Error(`${t.name}: synchronize_srcu(${l.srcu}) inside its own reader section would never end`);
+    }
+    might_sleep(w, t, 'synchronize_srcu');
+    l.limit = s.next_ticket;
+    s.srcu_idx++;
+    emit(w, t, 'srcu.sync', { srcu: l.srcu, phase: 'start' });
+    return 'wait';
+  },
+  wait: (w, t, l) => {
+    const s = srcu_named(w, l.srcu);
+    if (srcu_blockers(s, l.limit).length) return block(t, { kind: 'srcu_gp', srcu: l.srcu, limit: l.limit });
+    s.gp_seq++;
+    emit(w, t, 'srcu.sync', { srcu: l.srcu, phase: 'end' });
+    return RETURN;
+  },
+});

@@ -1,0 +1,167 @@
+// Safety properties of the Hyper-V TLB flush and of the flush-inhibit
+// proposal (shared/docs/kernel-model.md section 2).
+import type { Event } from '../machine/events.js';
+import { define_invariant, type Failure } from '../machine/invariants.js';
+import type { World } from '../machine/world.js';
+import { HV_STATUS_NAMES, hvcall_name } from './hyperv_tlfs.js';
+import { stale_entry, x86, x86_vcpu, type GuestTlbEntry, type HvFlushDone } from './kvm_host.js';
+
+const hexs = (n: number) => `0x${n.toString(16)}`;
+
+/**
+ * hv.flush_while_inhibited: once KVM_HYPERV_SET_TLB_FLUSH_INHIBIT(X, 1)
+ * returned, no flush hypercall queues a flush on X until an ioctl starts
+ * clearing it. A queued flush is what X performs the next time it enters
+ * the guest; kvm_hv_vcpu_flush_tlb() does not look at the inhibit.
+ */
+define_invariant({
+  name: 'hv.flush_while_inhibited',
+  description:
+    'after KVM_HYPERV_SET_TLB_FLUSH_INHIBIT(vcpu, 1) returns, no Hyper-V flush hypercall queues a flush on that vCPU until the inhibit is cleared',
+  arch: 'x86',
+  on: ['hv.fifo.push'],
+  check(w, ev): Failure | null {
+    const e = ev as Event & { target: number; entries: number; flushall: boolean };
+    const xv = x86_vcpu(w, e.target);
+    if (!xv.inhibited) return null;
+    const flusher = w.threads.find((t) => t.name === e.thread);
+    const frame = flusher?.stack.find((f) => f.fn === 'kvm_hv_flush_tlb');
+    const locals = (frame?.locals ?? {}) as { read_steps?: Record<number, number>; hc?: { code: number } };
+    const read = locals.read_steps?.[e.target];
+    const code = locals.hc ? hvcall_name(locals.hc.code) : 'a flush hypercall';
+    let why: string;
+    if (read === undefined) {
+      why = `it had not read vcpu${e.target}'s tlb_flush_inhibit: it queues and makes the request first and checks the flag afterwards`;
+    } else if (read < xv.inhibit_write_step) {
+      why =
+        `it read vcpu${e.target}'s tlb_flush_inhibit as 0 at step ${read}, before the ioctl wrote 1 at step ${xv.inhibit_write_step}, ` +
+        `and the ioctl returned without waiting for this flush to finish`;
+    } else {
+      why = `it read vcpu${e.target}'s tlb_flush_inhibit as 0 at step ${read}`;
+    }
+    const what = e.flushall ? 'a FLUSHALL entry' : `${e.entries} GVA entr${e.entries === 1 ? 'y' : 'ies'}`;
+    return {
+      thread: e.thread,
+      message:
+        `${e.thread}'s ${code} queued ${what} on vcpu${e.target}'s flush FIFO after KVM_HYPERV_SET_TLB_FLUSH_INHIBIT(vcpu${e.target}, 1) ` +
+        `returned at step ${xv.inhibit_return_step}; vcpu${e.target} will flush its TLB the next time it enters the guest, inhibited or not: ${why}`,
+      values: { target: e.target, flusher: e.thread, inhibit_write_step: xv.inhibit_write_step, inhibit_return_step: xv.inhibit_return_step, read_step: read ?? null },
+    };
+  },
+});
+
+function stale_in(w: World, vcpu: number, flushes: HvFlushDone[]): { f: HvFlushDone; e: GuestTlbEntry } | null {
+  for (const f of flushes) {
+    const e = stale_entry(w, vcpu, f);
+    if (e) return { f, e };
+  }
+  return null;
+}
+
+function stale_failure(thread: string, vcpu: number, mode: string, f: HvFlushDone, e: GuestTlbEntry, how: string): Failure {
+  return {
+    thread,
+    message:
+      `vcpu${vcpu} runs the guest (mode ${mode}) with a TLB entry for GVA ${hexs(e.gva)} cached at step ${e.step}, ` +
+      `but vcpu${f.flusher}'s ${hvcall_name(f.code)} issued at step ${f.issued_step} returned ${HV_STATUS_NAMES[0]} at step ${f.done_step} ` +
+      `with vcpu${vcpu} among its targets: ${how}`,
+    values: { vcpu, gva: e.gva, cached_step: e.step, flusher: f.flusher, code: f.code, issued_step: f.issued_step, done_step: f.done_step },
+  };
+}
+
+/**
+ * hv.stale_gva_after_flush: a flush hypercall that returned success left no
+ * target running the guest with a translation it had cached before the
+ * hypercall for a GVA the hypercall flushed. Checked when the hypercall
+ * completes (targets still in the guest), when a target enters the guest,
+ * and when the guest hits such an entry.
+ */
+define_invariant({
+  name: 'hv.stale_gva_after_flush',
+  description: 'a Hyper-V flush hypercall that returned success left no target running the guest with a TLB entry, cached before the call, for a GVA it flushed',
+  arch: 'x86',
+  on: ['hv.hypercall.complete', 'vcpu.enter', 'guest.gva_access'],
+  check(w, ev): Failure | null {
+    const x = x86(w);
+    if (!x.flushes.length) return null;
+    if (ev!.kind === 'hv.hypercall.complete') {
+      const e = ev as Event & { status: number; suspended: boolean };
+      if (e.status !== 0 || e.suspended) return null;
+      const f = x.flushes[x.flushes.length - 1]!;
+      if (f.done_step !== w.step) return null;
+      for (const v of f.targets) {
+        const mode = w.kvm.vcpus[v]!.mode;
+        if (mode !== 'IN_GUEST_MODE' && mode !== 'EXITING_GUEST_MODE') continue;
+        const entry = stale_entry(w, v, f);
+        if (entry) return stale_failure(e.thread, v, mode, f, entry, `the hypercall returned while vcpu${v} was still in the guest`);
+      }
+      return null;
+    }
+    const v = ev!.vcpu;
+    if (v === null) return null;
+    const mode = w.kvm.vcpus[v]!.mode;
+    if (ev!.kind === 'vcpu.enter') {
+      const s = stale_in(w, v, x.flushes);
+      return s ? stale_failure(ev!.thread, v, mode, s.f, s.e, `vcpu${v} entered the guest without flushing it`) : null;
+    }
+    const a = ev as Event & { gva: number; hit: boolean };
+    if (!a.hit) return null;
+    const page = a.gva - (a.gva % 4096);
+    const entry = x86_vcpu(w, v).tlb.find((e) => e.gva === page);
+    if (!entry) return null;
+    const f = x.flushes.find((f) => f.targets.includes(v) && entry.stamp < f.stamp && (f.ranges === null || f.ranges.some(([lo, hi]) => page >= lo && page < hi)));
+    if (!f) return null;
+    const s = { f, e: entry };
+    return stale_failure(ev!.thread, v, mode, s.f, s.e, `the guest just used it`);
+  },
+});
+
+/** A thread will still run KVM_HYPERV_SET_TLB_FLUSH_INHIBIT(vcpu, 0): in flight, or later in its program. */
+function clear_pending(w: World, vcpu: number): boolean {
+  for (const t of w.threads) {
+    if (t.kind === 'vcpu' || t.done) continue;
+    if (t.stack.some((f) => f.fn === 'kvm_vcpu_ioctl_set_tlb_flush_inhibit' && (f.locals as { vcpu: number }).vcpu === vcpu && !(f.locals as { inhibit: boolean }).inhibit)) {
+      return true;
+    }
+    for (let i = t.ip; i < t.prog.length; i++) {
+      const op = t.prog[i]!;
+      if (op.op === 'set_tlb_flush_inhibit' && op.args['vcpu'] === vcpu && op.args['inhibit'] === false) return true;
+    }
+  }
+  return false;
+}
+
+/**
+ * hv.suspended_forever: a vCPU suspended on X is woken by the ioctl that
+ * clears X's inhibit. Violated when a vCPU is suspended on X while X's
+ * inhibit is clear and no clearing ioctl is in flight or still to come:
+ * nothing will ever unsuspend it.
+ */
+define_invariant({
+  name: 'hv.suspended_forever',
+  description: 'every vCPU suspended on an inhibited vCPU is unsuspended when that inhibit is cleared',
+  arch: 'x86',
+  on: ['hv.suspend', 'hv.inhibit', 'thread.exit'],
+  check(w, ev): Failure | null {
+    const x = x86(w);
+    for (let v = 0; v < x.vcpus.length; v++) {
+      const hv = x.vcpus[v]!.hyperv;
+      if (!hv.suspended || hv.waiting_on < 0) continue;
+      const on = x.vcpus[hv.waiting_on]!;
+      if (on.hyperv.tlb_flush_inhibit || clear_pending(w, hv.waiting_on)) continue;
+      const me = x.vcpus[v]!;
+      const raced =
+        me.inhibit_read_step >= 0 && on.inhibit_write_step > me.inhibit_read_step
+          ? ` It read the inhibit as 1 at step ${me.inhibit_read_step}; the clear wrote 0 at step ${on.inhibit_write_step} and did not wait for it before its unsuspend scan.`
+          : '';
+      return {
+        thread: ev!.thread,
+        message:
+          `vcpu${v} is suspended waiting on vcpu${hv.waiting_on} (since step ${me.suspend_step}), but vcpu${hv.waiting_on}'s tlb_flush_inhibit is 0 ` +
+          `and KVM_HYPERV_SET_TLB_FLUSH_INHIBIT(vcpu${hv.waiting_on}, 0) returned at step ${on.clear_return_step} without waking it: nothing will unsuspend vcpu${v}.${raced}`,
+        values: { vcpu: v, waiting_on: hv.waiting_on, suspend_step: me.suspend_step, read_step: me.inhibit_read_step, clear_write_step: on.inhibit_write_step, clear_return_step: on.clear_return_step },
+      };
+    }
+    return null;
+  },
+});

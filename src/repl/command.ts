@@ -1,0 +1,106 @@
+// The command table: every REPL command with its usage, help, completion
+// and handler; lookup by name, alias or shortest unique prefix (also for
+// subcommands: `info b`, `mt st`). The REPL, batch mode and the TUI's
+// command line all go through it.
+import type { Job, Session, Stop } from '../debugger/session.js';
+import type { World } from '../core/machine/world.js';
+import { DebugError } from '../debugger/errors.js';
+import type { Word } from './parse.js';
+
+/** What the front end gives the interpreter: the Session and how to load a scenario. */
+export interface ReplHost {
+  session: Session;
+  /** Build a World factory from a scenario file (the CLI wires src/scenario); absent: `load` is ENOSYS. */
+  load?: (path: string) => LoadedWorld;
+  /** The scenario the session runs, if it came from a file. */
+  scenario?: { name: string; path: string } | null;
+}
+
+export interface LoadedWorld {
+  world: () => World;
+  name: string;
+  path: string;
+}
+
+/** What a command handler sees. */
+export interface Ctx {
+  s: Session;
+  host: ReplHost;
+  json: boolean;
+  /** Run another command line (source, breakpoint command lists). */
+  exec_nested: (line: string) => NestedResult;
+  /** The whole command table (help, completion). */
+  table: readonly Command[];
+  keep_going: boolean;
+  /** Nesting depth of `source`. */
+  depth: number;
+}
+
+export interface NestedResult {
+  cmd: string;
+  ok: boolean;
+  result?: unknown;
+  error?: { code: string; message: string };
+  text: string;
+}
+
+export interface Args {
+  /** The words after the command (and subcommand) name, quotes removed. */
+  words: string[];
+  /** The same words with their positions in `rest`. */
+  tokens: Word[];
+  /** The raw text after the command (and subcommand) name. */
+  rest: string;
+  /** The whole line. */
+  line: string;
+}
+
+/** A command's answer: the JSON result and the text for people. */
+export interface Reply {
+  json: unknown;
+  text: string;
+  /** The run stopped here (a stop with a command list makes the interpreter run it). */
+  stop?: Stop;
+  quit?: boolean;
+}
+
+/** A long command: the job runs a slice at a time, then finish() makes the reply. */
+export interface Pending {
+  job: Job;
+  finish: (stop: Stop) => Reply;
+}
+
+export interface Command {
+  name: string;
+  aliases?: string[];
+  usage: string;
+  summary: string;
+  /** More lines for `help CMD`. */
+  help?: string;
+  sub?: Command[];
+  /** Candidates for the word being completed; `words` are the ones before it. */
+  complete?: (s: Session, words: string[]) => string[];
+  run?: (ctx: Ctx, a: Args) => Reply | Pending;
+  /** Changes the session's history (recorded for `save`). */
+  records?: boolean;
+}
+
+export function is_pending(r: Reply | Pending): r is Pending {
+  return (r as Pending).job !== undefined;
+}
+
+/** Resolve a word against a table: exact name or alias, else a unique prefix. */
+export function resolve(table: readonly Command[], word: string, what = 'command'): Command {
+  const w = word.toLowerCase();
+  const exact = table.find((c) => c.name === w || c.aliases?.includes(w));
+  if (exact) return exact;
+  const hits = table.filter((c) => c.name.startsWith(w));
+  if (hits.length === 1) return hits[0]!;
+  if (hits.length === 0) throw new DebugError('EINVAL', `undefined ${what} "${word}"; try "help"`);
+  throw new DebugError('EINVAL', `ambiguous ${what} "${word}": ${hits.map((c) => c.name).join(', ')}`);
+}
+
+/** The usage line as an EINVAL. */
+export function usage(c: Command, why?: string): never {
+  throw new DebugError('EINVAL', `${why ? `${why}; ` : ''}usage: ${c.usage}`);
+}

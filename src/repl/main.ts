@@ -1,0 +1,76 @@
+// `kvmdbg repl`: open the scenario in a Session, then the interactive REPL
+// on a terminal, or batch mode for -x/-e (and for a stdin that is not a
+// terminal, with no prompts). Exit codes: 0 every command and assert
+// succeeded, 1 one failed, 2 bad input (scenario, script file).
+import { readFileSync } from 'node:fs';
+import '../core/world_init.js';
+import { create_world } from '../core/world_init.js';
+import { Session } from '../debugger/session.js';
+import { resolve_scenario_arg } from '../scenario/bundled.js';
+import { UserError } from '../scenario/errors.js';
+import { load_scenario } from '../scenario/load.js';
+import { run_batch, type BatchSource } from './batch.js';
+import type { LoadedWorld, ReplHost } from './command.js';
+import { run_interactive } from './interactive.js';
+import { Interpreter } from './interpreter.js';
+
+export interface ReplOptions {
+  /** -x FILE and -e CMD in command-line order. */
+  inputs: { kind: 'script' | 'eval'; value: string }[];
+  json?: boolean;
+  keep_going?: boolean;
+  variant?: string[];
+  seed?: number;
+  arch?: 'arm64' | 'x86';
+}
+
+/** A scenario file (or bundled name) as a World factory; errors are UserError. */
+export function load_world(arg: string, opts: Pick<ReplOptions, 'variant' | 'seed' | 'arch'>): LoadedWorld {
+  const path = resolve_scenario_arg(arg);
+  const loaded = load_scenario(path, { variants: opts.variant ?? [], ...(opts.seed !== undefined ? { seed: opts.seed } : {}) });
+  if (opts.arch && opts.arch !== loaded.config.arch) {
+    throw new UserError(`${path}: the scenario is for ${loaded.config.arch}, not ${opts.arch} (--arch)`);
+  }
+  return { world: () => create_world(loaded.config), name: loaded.meta.name, path };
+}
+
+function read_stdin(): string {
+  try {
+    return readFileSync(0, 'utf8');
+  } catch {
+    return '';
+  }
+}
+
+export async function repl_main(scenario: string, opts: ReplOptions): Promise<number> {
+  const first = load_world(scenario, opts);
+  const session = new Session({ world: first.world });
+  const host: ReplHost = {
+    session,
+    load: (p) => load_world(p, opts),
+    scenario: { name: first.name, path: first.path },
+  };
+  const interp = new Interpreter(host, { json: opts.json ?? false, keep_going: opts.keep_going ?? false });
+  const out = (s: string) => process.stdout.write(`${s}\n`);
+  const err = (s: string) => process.stderr.write(`${s}\n`);
+
+  let sources: BatchSource[] = [];
+  for (const i of opts.inputs) {
+    if (i.kind === 'eval') {
+      sources.push({ name: '-e', lines: [i.value] });
+      continue;
+    }
+    let text: string;
+    try {
+      text = i.value === '-' ? read_stdin() : readFileSync(i.value, 'utf8');
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      err(`kvmdbg: ${i.value}: cannot read the script: ${code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : String((e as Error).message)}`);
+      return 2;
+    }
+    sources.push({ name: i.value === '-' ? '<stdin>' : i.value, lines: text.split(/\r?\n/) });
+  }
+  if (sources.length === 0 && !process.stdin.isTTY) sources = [{ name: '<stdin>', lines: read_stdin().split(/\r?\n/) }];
+  if (sources.length) return run_batch(interp, sources, { out, err });
+  return run_interactive(interp);
+}

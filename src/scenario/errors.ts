@@ -1,0 +1,39 @@
+// Errors the user caused (a bad scenario, a bad flag): the CLI prints them
+// as one line on stderr and exits 2, without a stack trace.
+
+/** A mistake in the input, reported as one line. */
+export class UserError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'UserError';
+  }
+}
+
+/** A mistake at a place in a file: `FILE:LINE:COL: what is wrong; expected ...`. */
+export class ScenarioError extends UserError {
+  constructor(
+    readonly file: string,
+    readonly line: number,
+    readonly col: number,
+    /** What is wrong, without the position. */
+    readonly what: string,
+    /** What is allowed there (may be empty). */
+    readonly expected: string = '',
+  ) {
+    super(`${file}:${line}:${col}: ${what}${expected ? `; expected ${expected}` : ''}`);
+    this.name = 'ScenarioError';
+  }
+}
+
+/** Keep a one-line message: newlines would break the "one line on stderr" rule. */
+export function one_line(s: string): string {
+  return s.replace(/\s*\n\s*/g, ' ').trim();
+}
+
+/** "a, b or c" */
+export function list_or(items: readonly string[], max = 40): string {
+  if (items.length === 0) return 'nothing';
+  const shown = items.length > max ? [...items.slice(0, max), `... (${items.length - max} more)`] : [...items];
+  if (shown.length === 1) return shown[0]!;
+  return `${shown.slice(0, -1).join(', ')} or ${shown[shown.length - 1]}`;
+}
