@@ -5,6 +5,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { UserError } from '../src/scenario/errors.js';
 import { package_version } from '../src/scenario/bundled.js';
 import { EXIT_USAGE, collect, int_arg } from './common.js';
+import { register_repl } from './repl.js';
 
 function one_line(s: string): string {
   return s.replace(/\s*\n\s*/g, ' ').trim();
@@ -38,6 +39,8 @@ export function build_program(set_code: (code: number) => void): Command {
       const { run_command } = await import('./run.js');
       set_code(run_command(scenario, cmd.optsWithGlobals()));
     });
+
+  register_repl(program, set_code);
 
   program
     .command('scenarios')

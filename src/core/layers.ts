@@ -12,6 +12,7 @@ import './arm64/mmu_stage2.js';
 import './arm64/mmu.js';
 import './arm64/mmu_invariants.js';
 import './arm64/nested.js';
+import './arm64/nested_revmap.js';
 import './arm64/emulate_nested.js';
 import './arm64/sys_regs.js';
 import './arm64/nv_ops.js';

@@ -6,9 +6,16 @@
 // checkpoints stay dense near the current step and exponentially spaced
 // further away, and memory stays bounded however long the run.
 //
+// The interval adapts to the World's size: when a copy costs more than 5%
+// of the time spent stepping since the last one, the interval doubles (up
+// to 64 times the configured one), and it halves back when copies get
+// cheap. (A clock here changes only where checkpoints fall, never what a
+// step does.)
+//
 // The threads' programs (Thread.prog, the scenario's op lists) never change
 // once the World is built, and can be most of its size: copies share them
 // instead of cloning them (copy() / thaw()).
+import { performance } from 'node:perf_hooks';
 import type { Op, World } from '../core/machine/world.js';
 
 export interface Checkpoint {
@@ -41,12 +48,17 @@ export function thaw(c: Checkpoint): World {
 export class Checkpoints {
   /** Sorted by step; [0] is step 0. */
   private list: Checkpoint[] = [];
+  /** Steps between checkpoints now (see the adaptation above). */
+  interval: number;
+  private last_step = -1;
+  private last_at = 0;
 
   constructor(
     base: World,
-    readonly interval: number,
+    readonly base_interval: number,
     readonly max: number,
   ) {
+    this.interval = base_interval;
     this.list.push(copy(base));
   }
 
@@ -88,7 +100,16 @@ export class Checkpoints {
   add(w: World, focus: number): void {
     const step = w.step;
     const i = this.floor_index(step);
+    const t0 = performance.now();
     const c = copy(w);
+    const t1 = performance.now();
+    if (this.last_step >= 0 && step > this.last_step) {
+      const stepping = ((t0 - this.last_at) * this.interval) / (step - this.last_step);
+      if (t1 - t0 > 0.05 * stepping && this.interval < this.base_interval * 64) this.interval *= 2;
+      else if (t1 - t0 < 0.01 * stepping && this.interval > this.base_interval) this.interval /= 2;
+    }
+    this.last_step = step;
+    this.last_at = t1;
     if (this.list[i]!.step === step) {
       if (step !== 0) this.list[i] = c;
       return;

@@ -13,6 +13,8 @@ export class Runner {
   readonly m: Machine;
   /** Index in tl.pokes of the next poke to apply. */
   poke_i: number;
+  /** A step to checkpoint besides the interval's multiples (-1: none). */
+  mark = -1;
 
   /** `w` is at w.step before that step's pokes; they are applied here. */
   constructor(
@@ -56,7 +58,7 @@ export class Runner {
     if (m.schedule.choices.length) m.schedule.choices.length = 0;
     if (r.status === 'ok') {
       const ck = this.ck;
-      if (ck && m.w.step % ck.interval === 0 && !ck.has(m.w.step)) ck.add(m.w, this.focus());
+      if (ck && (m.w.step % ck.interval === 0 || m.w.step === this.mark) && !ck.has(m.w.step)) ck.add(m.w, this.focus());
       if (this.poke_i < tl.pokes.length) this.apply_pokes();
     }
     return r;

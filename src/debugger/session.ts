@@ -151,7 +151,7 @@ export class Session {
   /** Memory and bookkeeping of time travel, for `info checkpoints` and the benchmark. */
   checkpoint_info(): { interval: number; steps: number[]; user: UserCheckpoint[]; history_bytes: number; events_held: number; events_from: number } {
     return {
-      interval: this.interval,
+      interval: this.ck.interval,
       steps: this.ck.all().map((c) => c.step),
       user: [...this.user_cps.values()],
       history_bytes: this.tl.bytes(),
@@ -590,6 +590,10 @@ export class Session {
   private *gen_seek(t: number): Gen<void> {
     // Backwards always from a checkpoint; forwards from one when it is ahead of here.
     if (t < this.step_no || this.ck.floor(t).step > this.step_no) this.restore(t);
+    // A long replay leaves a checkpoint shortly before `t`, so that stepping
+    // back again from there is quick however sparse the checkpoints are.
+    const mark = Math.floor((t - 1) / this.interval) * this.interval;
+    if (mark > this.step_no) this.run.mark = mark;
     let n = 0;
     while (this.step_no < t) {
       if (++n % this.slice === 0) {
@@ -600,6 +604,7 @@ export class Session {
       if (r.status !== 'ok') break;
       for (const e of r.events) this.log.push(e);
     }
+    this.run.mark = -1;
     this.refresh_watches();
   }
 

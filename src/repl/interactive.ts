@@ -6,7 +6,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import repl from 'node:repl';
 import { complete } from './complete.js';
-import type { Interpreter } from './interpreter.js';
+import { Interpreter } from './interpreter.js';
 
 export function history_path(env: NodeJS.ProcessEnv = process.env): string {
   const base = env['XDG_STATE_HOME'] || join(homedir(), '.local', 'state');
@@ -44,7 +44,7 @@ export function run_interactive(interp: Interpreter, opts: InteractiveOptions = 
           .exec_async(cmd)
           .then((o) => {
             busy = false;
-            if (o) write(o.text);
+            if (o) write(interp.json ? Interpreter.json_line(o) : o.text);
             if (o?.quit) {
               r.close();
               return;

@@ -7,9 +7,8 @@ import { emit } from '../machine/events.js';
 import { RETURN, call, has_fn, model_fn } from '../machine/model.js';
 import { op_named } from '../machine/ops.js';
 import { next_op } from '../machine/thread.js';
-import { choose } from '../machine/scheduler.js';
 import { define_variant } from '../machine/variants.js';
-import { PREEMPT } from '../kvm/vcpu_load.js';
+import { preempt_point } from '../kvm/vcpu_load.js';
 import { variant_on, type Thread, type World } from '../machine/world.js';
 import { KVM_REQ_ARM64, KVM_REQ_GENERIC, vcpu_of, type KvmVcpu } from '../kvm/kvm_host.js';
 import { kvm_check_request, kvm_request_pending, kvm_test_request, set_mode } from '../kvm/requests.js';
@@ -39,6 +38,7 @@ export function kvm_arch_init_vm(w: World, cfg: WorldConfig, cpu: number): void 
     nested_stage2_enabled: false,
     pending_unmap: false,
     refcnt: 0,
+    revmap: null,
   });
   w.arm64 = {
     mmu: mmu(-1, 1),
@@ -78,7 +78,7 @@ export const kvm_arch_vcpu_ioctl_run = model_fn<{ ret: number }>('kvm_arch_vcpu_
   loop: (w, t) => (next_op(t) && !w.kvm.vm_dead ? 'work' : 'put'),
   // xfer_to_guest_mode_handle_work(): signals and need_resched (preemption
   // points belong to the layers that model them).
-  work: (w, t) => (choose(w, t, PREEMPT) === 1 ? call('kvm_preempt', {}, 'requests') : 'requests'),
+  work: (w, t) => preempt_point(w, t, 'requests'),
   requests: () => call(check_vcpu_requests, {}, 'requests_done'),
   requests_done: (_w, t) => (t.retval === -5 ? 'put' : 'irq_off'),
   // preempt_disable(); local_irq_disable();
@@ -152,7 +152,7 @@ export const kvm_arch_vcpu_ioctl_run = model_fn<{ ret: number }>('kvm_arch_vcpu_
 export const kvm_arch_vcpu_load = model_fn<Record<string, never>>('kvm_arch_vcpu_load', {
   load: (w, t) => {
     vcpu_of_thread(w, t).cpu = t.cpu;
-    emit(w, t, 'vcpu.load', { cpu: t.cpu });
+    emit(w, t, 'vcpu.load', { pcpu: t.cpu });
     if (arm64(w).nested_mmus_size > 0) return call('kvm_vcpu_load_hw_mmu', {}, 'done');
     arm64(w).vcpus[t.vcpu]!.hw_mmu = -1;
     return RETURN;

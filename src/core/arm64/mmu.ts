@@ -3,7 +3,7 @@
 // Left out: dirty logging, MTE, device mappings, THP adjustment, exec
 // faults and permission relaxing (every mapping is R|W), pKVM's write lock.
 import { emit } from '../machine/events.js';
-import { RETURN, call, has_fn, model_fn, ret } from '../machine/model.js';
+import { RETURN, call, model_fn, ret } from '../machine/model.js';
 import { define_op, S } from '../machine/ops.js';
 import { define_variant } from '../machine/variants.js';
 import { metric_add, variant_on } from '../machine/world.js';
@@ -12,10 +12,13 @@ import { host_faultin } from '../kvm/host_mm.js';
 import { mmu_invalidate_retry } from '../kvm/mmu_invalidate.js';
 import { lock_read, read_unlock } from '../kvm/rwlock.js';
 import { might_sleep } from '../machine/machine.js';
+import { preempt_point } from '../kvm/vcpu_load.js';
 import { vcpu_of_thread } from './arm.js';
 import { guest_translate } from './tlb.js';
 import { KVM_PGTABLE_PROT_R, KVM_PGTABLE_PROT_W, KVM_PGTABLE_WALK_HANDLE_FAULT, KVM_PGTABLE_WALK_SHARED, kvm_encode_nested_level } from './kvm_pgtable.js';
-import { mmu_name } from './kvm_host.js';
+import { mmu_by_id, mmu_name } from './kvm_host.js';
+import { kvm_nested_s2_unmap } from './nested.js';
+import { kvm_nested_s2_unmap_range, revmap_add, revmap_enabled } from './nested_revmap.js';
 import { kvm_mmu_topup_memory_cache } from './mmu_stage2.js';
 import { kvm_walk_nested_s2 } from './nested.js';
 
@@ -78,7 +81,7 @@ export const handle_exit_abort = model_fn<Record<string, never>>('handle_exit_ab
     const gfn = Math.floor(ipa / PAGE_SIZE);
     const slot = gfn_to_memslot(w, gfn);
     if (!slot) throw new Error(`${t.name}: guest access to IPA 0x${ipa.toString(16)} outside every memslot`);
-    return call(user_mem_abort, { mmu: hw, fault_ipa: vcpu.fault_ipa, write: vcpu.fault_write, hva: gfn_to_hva(slot, gfn), guest_level }, 'done');
+    return call(user_mem_abort, { mmu: hw, fault_ipa: vcpu.fault_ipa, canonical_ipa: ipa, write: vcpu.fault_write, hva: gfn_to_hva(slot, gfn), guest_level }, 'done');
   },
   done: () => RETURN,
 });
@@ -88,6 +91,8 @@ interface Uma {
   mmu: number;
   /** Level of the guest hypervisor's mapping (nested faults), recorded in the shadow leaf's SW bits. */
   guest_level: number;
+  /** The L1 (canonical) IPA behind fault_ipa: the same for non-nested faults. */
+  canonical_ipa: number;
   fault_ipa: number;
   write: boolean;
   hva: number;
@@ -106,11 +111,12 @@ export const user_mem_abort = model_fn<Uma>('user_mem_abort', {
   // mmap_read_unlock() (its release pairs with the smp_wmb in invalidate_end).
   snapshot: (w, t, l) => {
     l.mmu_seq = w.kvm.mmu_invalidate_seq;
-    emit(w, t, 'fault.seq_snapshot', { seq: l.mmu_seq });
+    emit(w, t, 'fault.seq_snapshot', { mmu_seq: l.mmu_seq });
     return 'faultin';
   },
-  // __kvm_faultin_pfn(): get_user_pages; may sleep.
-  faultin: (w, t, l) => {
+  // __kvm_faultin_pfn(): get_user_pages; may sleep, so the vCPU thread may be scheduled out here.
+  faultin: (w, t) => preempt_point(w, t, 'faultin_pfn'),
+  faultin_pfn: (w, t, l) => {
     might_sleep(w, t, '__kvm_faultin_pfn');
     l.pfn = host_faultin(w, l.hva);
     emit(w, t, 'fault.faultin', { pfn: l.pfn, slept: false });
@@ -154,6 +160,7 @@ export const user_mem_abort = model_fn<Uma>('user_mem_abort', {
   mapped: (w, t, l) => {
     const r = t.retval as number;
     if (r === 0) {
+      if (l.mmu >= 0 && revmap_enabled(w)) revmap_add(w, t, mmu_by_id(w, l.mmu), l.canonical_ipa, l.fault_ipa, PAGE_SIZE);
       emit(w, t, 'fault.map', { mmu: mmu_name(l.mmu), ipa: Math.floor(l.fault_ipa / PAGE_SIZE) * PAGE_SIZE, pa: l.pfn * PAGE_SIZE, level: 3, prot: 'RW' });
       metric_add(w, 'faults_mapped');
     } else {
@@ -179,6 +186,10 @@ export const kvm_unmap_gfn_range = model_fn<{ start: number; end: number; may_bl
     metric_add(w, 'canonical_unmaps');
     return call('kvm_stage2_unmap_range', { mmu: -1, start: l.start * PAGE_SIZE, size: (l.end - l.start) * PAGE_SIZE, may_block: l.may_block }, 'nested');
   },
-  nested: (_w, _t, l) => (has_fn('kvm_nested_s2_unmap') ? call('kvm_nested_s2_unmap', { may_block: l.may_block }, 'done') : 'done'),
+  // With the reverse map only the shadow ranges it names; without it, every shadow in full.
+  nested: (w, _t, l) =>
+    revmap_enabled(w)
+      ? call(kvm_nested_s2_unmap_range, { start: l.start, end: l.end, may_block: l.may_block }, 'done')
+      : call(kvm_nested_s2_unmap, { may_block: l.may_block }, 'done'),
   done: (_w, t) => ret(t, false),
 });

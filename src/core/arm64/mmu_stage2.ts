@@ -319,7 +319,7 @@ export const handle_exit_hugepage_abort = model_fn<HugeFault>('handle_exit_hugep
     const vcpu = vcpu_of(w, t.vcpu);
     emit(w, t, 'fault.start', { gpa: vcpu.fault_ipa, write: vcpu.fault_write, nested: false });
     l.mmu_seq = w.kvm.mmu_invalidate_seq;
-    emit(w, t, 'fault.seq_snapshot', { seq: l.mmu_seq });
+    emit(w, t, 'fault.seq_snapshot', { mmu_seq: l.mmu_seq });
     return 'faultin';
   },
   faultin: (w, t, l) => {

@@ -8,11 +8,13 @@
 import { emit } from '../machine/events.js';
 import { RETURN, call, model_fn, ret } from '../machine/model.js';
 import { define_variant } from '../machine/variants.js';
-import { variant_on, type Thread, type World } from '../machine/world.js';
+import { metric_add, variant_on, type Thread, type World } from '../machine/world.js';
+import { kvm_pgtable_leaves } from './pgtable.js';
 import { KVM_REQ_ARM64 } from '../kvm/kvm_host.js';
 import { kvm_check_request, kvm_make_request } from '../kvm/requests.js';
 import { lock_write, lockdep_assert_held_write, write_unlock } from '../kvm/rwlock.js';
 import { vcpu_of_thread } from './arm.js';
+import { revmap_reset } from './nested_revmap.js';
 import { arm64, get_vmid, kvm_s2_mmu_valid, mmu_by_id, vttbr_baddr, VTTBR_CNP_BIT, type kvm_s2_mmu } from './kvm_host.js';
 
 export const UNMAP_ON_RECYCLE = define_variant({
@@ -177,6 +179,7 @@ export const check_nested_vcpu_requests = model_fn<{ mmu: number }>('check_neste
   },
   clear: (w, t, l) => {
     mmu_by_id(w, l.mmu).pending_unmap = false;
+    revmap_reset(mmu_by_id(w, l.mmu));
     emit(w, t, 'pending_unmap.clear', { index: l.mmu });
     return 'unlock';
   },
@@ -191,21 +194,34 @@ export const check_nested_vcpu_requests = model_fn<{ mmu: number }>('check_neste
  * full. Called after each canonical unmap: without a reverse map, any
  * canonical invalidation wipes all shadows.
  */
-export const kvm_nested_s2_unmap = model_fn<{ may_block: boolean; i: number }>('kvm_nested_s2_unmap', {
+export const kvm_nested_s2_unmap = model_fn<{ may_block: boolean; i: number; steps0: number }>('kvm_nested_s2_unmap', {
   start: (w, t, l) => {
     lockdep_assert_held_write(w, t, 'mmu_lock');
     l.i = 0;
+    l.steps0 = t.steps;
     return 'next';
   },
   next: (w, t, l) => {
     const a = arm64(w);
     while (l.i < a.nested_mmus_size && !kvm_s2_mmu_valid(a.nested_mmus[l.i]!)) l.i++;
-    if (l.i >= a.nested_mmus_size) return RETURN;
+    if (l.i >= a.nested_mmus_size) return nested_unmap_done(w, t, l.steps0);
     const mmu = a.nested_mmus[l.i++]!;
+    revmap_reset(mmu);
+    count_shadow_leaves(w, mmu.index, 0, kvm_phys_size(w, mmu));
     emit(w, t, 'nested.unmap', { index: mmu.index, start: 0, size: kvm_phys_size(w, mmu), may_block: l.may_block });
     return call('kvm_stage2_unmap_range', { mmu: mmu.index, start: 0, size: kvm_phys_size(w, mmu), may_block: l.may_block }, 'next');
   },
 });
+
+/** Metrics of a nested unmap after a canonical invalidation: shadow leaves removed and the steps it took. */
+export function count_shadow_leaves(w: World, mmu: number, start: number, size: number): void {
+  metric_add(w, 'nested_unmap_leaves', kvm_pgtable_leaves(w, mmu, start, size).length);
+}
+
+export function nested_unmap_done(w: World, t: Thread, steps0: number): typeof RETURN {
+  metric_add(w, 'nested_unmap_walk_steps', t.steps - steps0);
+  return RETURN;
+}
 
 /**
  * kvm_s2_mmu_iterate_by_vmid(): under the write lock, unmap [start, start+size)

@@ -34,6 +34,9 @@ define_invariant({
   },
 });
 
+/** Model functions that capture an MMU in `locals.mmu`, and the label before which they have not yet. */
+const MMU_USERS: Record<string, string> = { check_nested_vcpu_requests: 'check', user_mem_abort: 'topup' };
+
 define_invariant({
   name: 'nv.recycled_in_use',
   description: 'a shadow stage-2 is never recycled while a vCPU still uses it (as hw_mmu, or while unmapping it)',
@@ -44,15 +47,18 @@ define_invariant({
     for (const t of w.threads) {
       if (t.kind !== 'vcpu' || t.name === e.thread) continue;
       const hw = arm64(w).vcpus[t.vcpu]!.hw_mmu;
-      const unmapping = t.stack.some((f) => f.fn === 'check_nested_vcpu_requests' && f.pc !== 'check' && f.locals['mmu'] === e.index);
-      if (hw !== e.index && !unmapping) continue;
+      // Frames that captured the MMU and still work on it: an unmap pass, or a fault about to map into it.
+      const user = t.stack.find((f) => MMU_USERS[f.fn] !== undefined && f.pc !== MMU_USERS[f.fn] && f.locals['mmu'] === e.index);
+      const unmapping = user?.fn === 'check_nested_vcpu_requests';
+      if (hw !== e.index && !user) continue;
       const scheduled_out = w.kvm.vcpus[t.vcpu]!.scheduled_out;
       return {
         thread: e.thread,
         message:
           `${e.thread} recycled nested_mmus[${e.index}] (refcnt 0) while ${t.name}${scheduled_out ? ' (scheduled out)' : ''} ` +
-          `${unmapping ? 'is still unmapping it in check_nested_vcpu_requests()' : 'still has it as hw_mmu'}: its reference was dropped at vcpu_put`,
-        values: { mmu: e.index, user: t.name, scheduled_out, unmapping },
+          `${user ? (unmapping ? 'is still unmapping it in check_nested_vcpu_requests()' : 'is still handling a stage-2 fault for it in user_mem_abort()') : 'still has it as hw_mmu'}: ` +
+          `its reference was dropped at vcpu_put`,
+        values: { mmu: e.index, user: t.name, scheduled_out, in: user?.fn ?? 'hw_mmu' },
       };
     }
     return null;

@@ -18,6 +18,7 @@
 // Left out: set_owner (pKVM), the hyp stage-1 walkers, mkyoung/mkold/
 // is_young, split/eager page splitting, the v6.6+ deferred range TLBI in the
 // unmap walker and SKIP_BBM_TLBI/SKIP_CMO, the SW-bits-only plain store.
+import { run_now } from '../machine/machine.js';
 import { emit, type Event } from '../machine/events.js';
 import { define_invariant } from '../machine/invariants.js';
 import { BLOCKED, RETURN, call, lookup_fn, model_fn, ret, type Next } from '../machine/model.js';
@@ -698,38 +699,7 @@ export function pgtable_check_refcounts(w: World, mmu_id: number): { page: numbe
 // style pokes and test setup. Exclusive walks only (no RCU, no blocking).
 
 export function pgtable_run_now(w: World, fn: string, args: Locals, opts: { thread?: string; keep_events?: boolean } = {}): unknown {
-  const t: Thread = {
-    id: -1,
-    name: opts.thread ?? 'poke',
-    kind: 'vmm',
-    cpu: -1,
-    vcpu: -1,
-    stack: [],
-    wait: null,
-    done: false,
-    prog: [],
-    ip: 0,
-    daemon: false,
-    retval: undefined,
-    preempt_count: 0,
-    irqs_disabled: false,
-  };
-  const n_events = w.events.length;
-  const root = lookup_fn(fn);
-  t.stack.push({ fn: root.name, pc: root.entry, locals: args });
-  while (t.stack.length) {
-    const f = t.stack[t.stack.length - 1]!;
-    const next = lookup_fn(f.fn).steps[f.pc]!(w, t, f.locals);
-    if (typeof next !== 'string') {
-      f.pc = next.ret;
-      const c = lookup_fn(next.call);
-      t.stack.push({ fn: c.name, pc: c.entry, locals: next.args });
-    } else if (next === RETURN) t.stack.pop();
-    else if (next === BLOCKED) throw new Error(`${f.fn}:${f.pc} blocked while run outside the scheduler`);
-    else f.pc = next;
-  }
-  if (!opts.keep_events) w.events.length = n_events;
-  return t.retval;
+  return run_now(w, fn, args, opts);
 }
 
 /** Map [ipa, ipa+size) -> pa with an exclusive walk (tables allocated directly). Returns the walker's result. */

@@ -193,8 +193,7 @@ function visit_step(w: World, t: Thread, l: WalkLocals, after_read = false): Nex
     const pre = table && (l.flags & KVM_PGTABLE_WALK_TABLE_PRE) !== 0;
     const leaf = !table && (l.flags & KVM_PGTABLE_WALK_LEAF) !== 0;
     const visit = pre ? 'pre' : leaf ? 'leaf' : table ? 'table' : 'skip';
-    // `kind` is the catalogue's name for this field, but emit() overwrites it with the event kind: `visit` carries it.
-    emit(w, t, 'pte.visit', { ptep: ptep_name(f.page, f.idx), level: f.level, kind: visit, old, visit });
+    emit(w, t, 'pte.visit', { ptep: ptep_name(f.page, f.idx), level: f.level, visit, old });
     if (pre || leaf) {
       const c = ctx(l, f, old, l.addr, pre ? 'pre' : 'leaf');
       const r = fast ? fast(w, c as unknown as VisitCtx) : null;
@@ -257,7 +256,7 @@ export const kvm_pgtable_walk = model_fn<WalkLocals>('kvm_pgtable_walk', {
     l.data = res.data;
     const f = l.frames[l.frames.length - 1]!;
     const old = pte_get(pgt_page(w, f.page), f.idx);
-    emit(w, t, 'pte.visit', { ptep: ptep_name(f.page, f.idx), level: f.level, kind: 'reload', old, visit: 'reload' });
+    emit(w, t, 'pte.visit', { ptep: ptep_name(f.page, f.idx), level: f.level, visit: 'reload', old });
     if (!kvm_pgtable_walk_continue(l.flags, res.r)) {
       l.ret = res.r;
       return walk_end(w, t, l);

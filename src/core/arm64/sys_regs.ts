@@ -11,6 +11,7 @@ import { lock_write, write_unlock } from '../kvm/rwlock.js';
 import { arm64, get_vmid } from './kvm_host.js';
 import { kvm_decode_nested_level } from './kvm_pgtable.js';
 import { kvm_pgtable_get_leaf } from './pgtable.js';
+import { revmap_enabled, revmap_stale_records } from './nested_revmap.js';
 import type { Thread, World } from '../machine/world.js';
 import { arch_vcpu, kvm_nested_s2_unmap, kvm_s2_mmu_iterate_by_vmid } from './nested.js';
 
@@ -106,8 +107,13 @@ export const kvm_handle_s2_tlbi = model_fn<{ op: TlbiOp; val: string }>('kvm_han
     write_unlock(w, t, 'mmu_lock');
     return 'done';
   },
-  done: (_w, t) => {
+  // How many reverse-map records now name nested pages the TLBI took out of the shadow (Marc Zyngier's accuracy question).
+  done: (w, t) => {
     t.ip++;
+    if (revmap_enabled(w)) {
+      const stale = arm64(w).nested_mmus.reduce((n, m) => n + revmap_stale_records(w, m), 0);
+      w.metrics['revmap_stale_records'] = stale;
+    }
     return RETURN;
   },
 });

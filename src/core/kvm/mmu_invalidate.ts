@@ -38,7 +38,7 @@ export function kvm_mmu_invalidate_end(w: World, t: Thread): void {
   kvm.mmu_invalidate_seq++;
   kvm.mmu_invalidate_in_progress--;
   if (kvm.mmu_invalidate_in_progress < 0) throw new Error('KVM_BUG_ON: mmu_invalidate_in_progress < 0');
-  emit(w, t, 'invalidate.end', { seq: kvm.mmu_invalidate_seq, in_progress: kvm.mmu_invalidate_in_progress });
+  emit(w, t, 'invalidate.end', { mmu_invalidate_seq: kvm.mmu_invalidate_seq, in_progress: kvm.mmu_invalidate_in_progress });
 }
 
 export type RetryReason = 'in_progress' | 'range' | 'seq' | null;

@@ -135,7 +135,7 @@ export const cond_resched_rwlock_write = model_fn<{ lock: string }>('cond_resche
     if (!dropped) return RETURN;
     write_unlock(w, t, l.lock);
     // should_resched(): a vCPU thread is scheduled out (its preempt notifiers run).
-    return resched && t.kind === 'vcpu' && has_fn('kvm_preempt') ? call('kvm_preempt', {}, 'relock') : 'relock';
+    return resched && t.kind === 'vcpu' && has_fn('kvm_preempt') ? call('kvm_preempt', { steps: 64 }, 'relock') : 'relock';
   },
   relock: (w, t, l) => lock_write(w, t, l.lock, RETURN),
 });

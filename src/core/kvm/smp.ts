@@ -26,7 +26,7 @@ export function ipi_ack(w: World, t: Thread | null, cpu: number): void {
   const c = w.cpus[cpu]!;
   if (!c.ipi_pending) return;
   c.ipi_pending = false;
-  emit(w, t, 'ipi.ack', { cpu });
+  emit(w, t, 'ipi.ack', { target_cpu: cpu });
 }
 
 /** local_irq_enable(): take a pending IPI. */

@@ -3,16 +3,38 @@
 // kvm_arch_vcpu_put() with vcpu->scheduled_out set, and kvm_arch_vcpu_load()
 // when it comes back. Left out: vcpu->preempted/ready (directed yield).
 import { emit } from '../machine/events.js';
-import { RETURN, call, model_fn } from '../machine/model.js';
-import { define_choice } from '../machine/scheduler.js';
+import { RETURN, block, call, model_fn, wait_holds, wait_kind, type Next } from '../machine/model.js';
+import { choose, define_choice } from '../machine/scheduler.js';
+import type { Thread, World } from '../machine/world.js';
 import { vcpu_of } from './kvm_host.js';
 
 export const PREEMPT = define_choice({
   name: 'preempt',
-  n: 2,
-  description: 'need_resched() is set at a preemption point: the vCPU thread is scheduled out and back in',
+  n: 4,
+  description: 'need_resched() is set at a preemption point: the vCPU thread is scheduled out for 8 (1), 64 (2) or 512 (3) steps of the other threads',
   p_random: 0.1,
 });
+
+/** How long (in steps of other threads) a preempted thread stays off its CPU, by PREEMPT choice. */
+export const PREEMPT_STEPS = [0, 8, 64, 512] as const;
+
+/** Take the preemption choice at a preemption point; the answer feeds kvm_preempt's `steps`. */
+export function preempt_point(w: World, t: Thread, next: string): Next {
+  const c = choose(w, t, PREEMPT);
+  return c === 0 ? next : call(kvm_preempt, { steps: PREEMPT_STEPS[c]! }, next);
+}
+
+// Off its CPU until enough other steps ran, or until nothing else can run.
+wait_kind('preempted', false, (w, t, wait) => {
+  if (w.step >= (wait['until'] as number)) return true;
+  return w.threads.every((o) => o === t || o.done || o.daemon || (o.wait !== null && !other_can_run(w, o)));
+});
+
+function other_can_run(w: World, o: Thread): boolean {
+  const wait = o.wait!;
+  // Another preempted thread: judge by its own deadline only (no mutual recursion).
+  return wait.kind === 'preempted' ? w.step >= (wait['until'] as number) : wait_holds(w, o);
+}
 
 /** vcpu_load(): get_cpu(); kvm_arch_vcpu_load(vcpu, cpu); put_cpu(). */
 export const vcpu_load = model_fn<Record<string, never>>('vcpu_load', {
@@ -43,18 +65,20 @@ export const vcpu_put = model_fn<Record<string, never>>('vcpu_put', {
  * other threads run, kvm_sched_in(). Both notifiers run with preemption
  * off, as the scheduler calls them.
  */
-export const kvm_preempt = model_fn<Record<string, never>>('kvm_preempt', {
+export const kvm_preempt = model_fn<{ steps: number; until: number }>('kvm_preempt', {
   sched_out: (w, t) => {
     const vcpu = vcpu_of(w, t.vcpu);
     vcpu.scheduled_out = true;
     t.preempt_count++;
     return call('kvm_arch_vcpu_put', {}, 'switched');
   },
-  switched: (w, t) => {
+  switched: (w, t, l) => {
     t.preempt_count--;
     emit(w, t, 'sched.preempt', {});
-    return 'sched_in';
+    l.until = w.step + (l.steps ?? PREEMPT_STEPS[1]);
+    return 'off_cpu';
   },
+  off_cpu: (w, t, l) => (w.step >= l.until ? 'sched_in' : block(t, { kind: 'preempted', until: l.until })),
   sched_in: (_w, t) => {
     t.preempt_count++;
     return call('kvm_arch_vcpu_load', {}, 'back');

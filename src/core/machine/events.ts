@@ -15,11 +15,11 @@ export const EVENT_CATALOGUE = {
   'vcpu.mode': { from: 'str', to: 'str', via: 'str' },
   'vcpu.kick': { target: 'int', action: 'str' },
   'ipi.send': { to: 'int', wait: 'bool' },
-  'ipi.ack': { cpu: 'int' },
+  'ipi.ack': { target_cpu: 'int' },
   'vcpu.enter': { hw_mmu: 'str' },
   'vcpu.entry_abort': { reason: 'str' },
   'vcpu.exit': { reason: 'str' },
-  'vcpu.load': { cpu: 'int' },
+  'vcpu.load': { pcpu: 'int' },
   'vcpu.put': { scheduled_out: 'bool', in_wfi: 'bool' },
   'guest.access': { ipa: 'addr', write: 'bool', pa: 'addr', via: 'str' },
   'lock.acquire': { lock: 'str', mode: 'str' },
@@ -50,8 +50,8 @@ export const EVENT_CATALOGUE = {
   'hv.fifo.push': { target: 'int', fifo: 'int', entries: 'int', flushall: 'bool' },
   'hv.fifo.drain': { target: 'int', entries: 'int', result: 'int' },
   'hv.flush': { target: 'int', scope: 'str', gva: 'addr', pages: 'int' },
-  'hv.suspend': { vcpu: 'int', waiting_on: 'int' },
-  'hv.unsuspend': { vcpu: 'int', waiting_on: 'int' },
+  'hv.suspend': { target: 'int', waiting_on: 'int' },
+  'hv.unsuspend': { target: 'int', waiting_on: 'int' },
   'mt.store': { first: 'u64', last: 'u64', entry: 'u64', overwritten: 'u64' },
   'mt.insert': { first: 'u64', last: 'u64', result: 'int' },
   'mt.erase': { index: 'u64', range: 'any', entry: 'u64' },
@@ -64,7 +64,7 @@ export const EVENT_CATALOGUE = {
   'revmap.invalid': { mmu: 'int', reason: 'str' },
   'walk.begin': { pgt: 'str', start: 'addr', end: 'addr', flags: 'str' },
   'walk.end': { ret: 'int' },
-  'pte.visit': { ptep: 'str', level: 'int', kind: 'str', old: 'u64', visit: 'str' },
+  'pte.visit': { ptep: 'str', level: 'int', visit: 'str', old: 'u64' },
   'pte.cmpxchg': { ptep: 'str', old: 'u64', new: 'u64', ok: 'bool' },
   'pte.store': { ptep: 'str', value: 'u64', release: 'bool' },
   'pte.break': { ptep: 'str', level: 'int', old: 'u64', ok: 'bool' },
@@ -82,10 +82,10 @@ export const EVENT_CATALOGUE = {
   'invalidate.start': { hva_start: 'addr', hva_end: 'addr', event: 'str', blockable: 'bool' },
   'invalidate.begin': { in_progress: 'int' },
   'invalidate.range_add': { start: 'addr', end: 'addr', union: 'bool' },
-  'invalidate.end': { seq: 'int', in_progress: 'int' },
+  'invalidate.end': { mmu_invalidate_seq: 'int', in_progress: 'int' },
   'mm.change_pte': { hva: 'addr', old_pfn: 'addr', new_pfn: 'addr', prot_none: 'bool' },
   'fault.start': { gpa: 'addr', write: 'bool', nested: 'bool' },
-  'fault.seq_snapshot': { seq: 'int' },
+  'fault.seq_snapshot': { mmu_seq: 'int' },
   'fault.faultin': { pfn: 'addr', slept: 'bool' },
   'fault.check': { in_progress: 'int', seq_now: 'int', seq_snap: 'int', range: 'any', retry: 'bool' },
   'fault.retry': { reason: 'str' },
@@ -135,6 +135,14 @@ export interface Event {
 }
 
 export const EVENT_KINDS = Object.keys(EVENT_CATALOGUE) as EventKind[];
+
+/** Fields every event carries; a kind's own fields may not reuse these names (emit would overwrite them). */
+export const HEADER_FIELDS = ['seq', 'step', 'thread', 'cpu', 'vcpu', 'kind'] as const;
+for (const k of EVENT_KINDS) {
+  for (const f of Object.keys(EVENT_CATALOGUE[k])) {
+    if ((HEADER_FIELDS as readonly string[]).includes(f)) throw new Error(`event ${k}: field ${f} clashes with the event header`);
+  }
+}
 
 export function is_event_kind(k: string): k is EventKind {
   return Object.prototype.hasOwnProperty.call(EVENT_CATALOGUE, k);

@@ -7,7 +7,8 @@ import { hash_value } from './hash.js';
 import { all_invariants, type Invariant } from './invariants.js';
 import { BLOCKED, RETURN, describe_wait, lookup_fn, wait_holds, wait_sleeps } from './model.js';
 import { sched_choose, sched_pick, set_chooser, type ChoiceKind } from './scheduler.js';
-import type { Thread, Violation, World } from './world.js';
+import { thread_struct } from './thread.js';
+import type { Locals, Thread, Violation, World } from './world.js';
 
 export type StopKind = 'ok' | 'end' | 'deadlock';
 
@@ -148,6 +149,23 @@ export class Machine {
 
 const NO_VIOLATIONS: Violation[] = [];
 
+/**
+ * Run model function `fn` to completion outside the scheduler, on a
+ * transient thread that is not in the World: pokes (`pt map`) and test
+ * set-up. It must not block. Its events are dropped unless `keep_events`.
+ */
+export function run_now(w: World, fn: string, args: Locals, opts: { thread?: string; keep_events?: boolean } = {}): unknown {
+  const t = thread_struct(w, opts.thread ?? 'poke', 'vmm', { cpu: -1, root: fn, args });
+  t.id = -1;
+  const n_events = w.events.length;
+  while (!t.done) {
+    exec_label(w, t);
+    if (t.wait) throw new Error(`${opts.thread ?? 'poke'}: ${fn} blocked (${describe_wait(t.wait)}) while run outside the scheduler`);
+  }
+  if (!opts.keep_events) w.events.length = n_events;
+  return t.retval;
+}
+
 /** Run one label of `t`'s innermost frame and apply what it returns. */
 function exec_label(w: World, t: Thread): void {
   const f = t.stack[t.stack.length - 1];
@@ -156,6 +174,7 @@ function exec_label(w: World, t: Thread): void {
     return;
   }
   t.wait = null;
+  t.steps++;
   const fn = lookup_fn(f.fn);
   const step = fn.steps[f.pc];
   if (!step) throw new Error(`${f.fn} has no label ${f.pc}`);

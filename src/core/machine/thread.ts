@@ -6,14 +6,15 @@ import { RETURN, call, lookup_fn, model_fn } from './model.js';
 import { op_named } from './ops.js';
 import type { Op, Thread, ThreadKind, World } from './world.js';
 
-export function spawn_thread(
+/** A thread record (not yet in the World). */
+export function thread_struct(
   w: World,
   name: string,
   kind: ThreadKind,
   opts: { cpu: number; vcpu?: number; root: string; prog?: Op[]; args?: Record<string, unknown>; daemon?: boolean },
 ): Thread {
   const root = lookup_fn(opts.root);
-  const t: Thread = {
+  return {
     id: w.threads.length,
     name,
     kind,
@@ -24,11 +25,16 @@ export function spawn_thread(
     done: false,
     prog: opts.prog ?? [],
     ip: 0,
+    steps: 0,
     daemon: opts.daemon ?? false,
     retval: undefined,
     preempt_count: 0,
     irqs_disabled: false,
   };
+}
+
+export function spawn_thread(w: World, name: string, kind: ThreadKind, opts: Parameters<typeof thread_struct>[3]): Thread {
+  const t = thread_struct(w, name, kind, opts);
   w.threads.push(t);
   return t;
 }

@@ -40,6 +40,8 @@ export interface Thread {
   /** The scenario's program for this thread and the index of the next op. */
   prog: Op[];
   ip: number;
+  /** Labels this thread has run (its share of the global step count). */
+  steps: number;
   /** Daemons (rcu_gp_kthread) idle forever: a run ends when only they are left. */
   daemon: boolean;
   /** Value returned by the last model function that returned to this frame. */

@@ -23,7 +23,7 @@ import { alloc_would_fail, mod } from './hooks.js';
 import { MA_STATE, mas_erase } from './state.js';
 import { mas_store_core } from './store.js';
 import { type MapleTree, NODE_WORDS, mt_is_alloc, mt_nr_nodes, mtree_empty } from './tree.js';
-import { RW, range_walk, rw_next_in_leaf } from './walk.js';
+import { type Path, RW, new_path, path_next_leaf, path_walk, range_walk, rw_next_in_leaf } from './walk.js';
 
 /** A by-reference unsigned long (the kernel's `unsigned long *`). */
 export interface IndexRef {
@@ -164,6 +164,10 @@ export function mt_find_after(mt: MapleTree, index: IndexRef, max: number): numb
  * to the tree (iteration then resumes after the entry it was given, as the
  * kernel's loop does). Returns the final index (0 after wrapping).
  */
+// Paths for mt_for_each, one per nesting level (a callback may iterate too).
+const ITER_PATHS: Path[] = [];
+let iter_depth = 0;
+
 export function mt_for_each(
   mt: MapleTree,
   index: number,
@@ -172,48 +176,86 @@ export function mt_for_each(
 ): number {
   const ref: IndexRef = { value: index };
   let e = mt_find(mt, ref, max);
-  while (e) {
-    if (!mt.root_is_node) {
-      fn(e, 0, 0);
-      return ref.value;
-    }
-    // Continue through the leaf mt_find stopped in; re-walk from the root
-    // only at leaf ends or after the callback changed some tree.
-    const node = RW.node;
-    const off = RW.off;
-    const end = RW.end;
-    const nmin = RW.nmin;
-    const nmax = RW.nmax;
-    const first = RW.first;
-    const last = RW.last;
-    const seq = mod.seq;
-    if (fn(e, first, last) === false) return ref.value;
-    if (ref.value === 0 || ref.value > max) return ref.value;
-    if (seq !== mod.seq) {
-      e = mt_find(mt, ref, max);
-      continue;
-    }
-    RW.node = node;
-    RW.off = off;
-    RW.end = end;
-    RW.nmin = nmin;
-    RW.nmax = nmax;
-    RW.first = first;
-    RW.last = last;
-    for (;;) {
-      if (!rw_next_in_leaf(mt)) range_walk(mt, RW.last + 1);
-      const x = RW.entry;
-      if (x !== 0 && x !== XA_ZERO_ENTRY) {
-        e = x;
-        break;
-      }
-      if (RW.last >= max) return ref.value;
-    }
-    MT_FOUND.first = RW.first;
-    MT_FOUND.last = RW.last;
-    ref.value = RW.last === ULONG_MAX ? 0 : RW.last + 1;
+  if (!e) return ref.value;
+  if (!mt.root_is_node) {
+    fn(e, 0, 0);
+    return ref.value;
   }
-  return ref.value;
+  if (iter_depth === ITER_PATHS.length) ITER_PATHS.push(new_path());
+  const p = ITER_PATHS[iter_depth++]!;
+  try {
+    return for_each_leaves(mt, p, MT_FOUND.first, max, fn);
+  } finally {
+    iter_depth--;
+  }
+}
+
+/**
+ * The loop of mt_for_each(): walk to the leaf holding `index` once, then
+ * step through leaves along the recorded path. A callback that writes to
+ * any tree (the modification counter moves) makes it restart with a fresh
+ * mt_find() from just after the entry it was given, as the kernel's loop.
+ */
+function for_each_leaves(
+  mt: MapleTree,
+  p: Path,
+  index: number,
+  max: number,
+  fn: (entry: number, first: number, last: number) => boolean | void,
+): number {
+  let D = mt.height - 1;
+  path_walk(mt, index, p, D);
+  let a = mt.arena;
+  let base = p.node[D]! * NODE_WORDS;
+  let end = (a[base]! >> 2) & 15;
+  let nmax = p.max[D]!;
+  let off = p.off[D]!;
+  let first = off > 0 ? a[base + 1 + off - 1]! + 1 : p.min[D]!;
+  let last = off < end ? a[base + 1 + off]! : nmax;
+  let e = a[base + 16 + off]!;
+  let dl = -1; // last index of the entry delivered last
+  let seq = mod.seq;
+  for (;;) {
+    if (e !== 0 && e !== XA_ZERO_ENTRY) {
+      dl = last;
+      if (fn(e, first, last) === false || last >= max) return last === ULONG_MAX ? 0 : last + 1;
+      if (seq !== mod.seq) {
+        // Something was written: start again just after this entry.
+        const ref: IndexRef = { value: last + 1 };
+        e = mt_find(mt, ref, max);
+        if (!e) return ref.value;
+        if (!mt.root_is_node) {
+          fn(e, 0, 0);
+          return ref.value;
+        }
+        D = mt.height - 1;
+        path_walk(mt, MT_FOUND.first, p, D);
+        a = mt.arena;
+        base = p.node[D]! * NODE_WORDS;
+        end = (a[base]! >> 2) & 15;
+        nmax = p.max[D]!;
+        off = p.off[D]!;
+        first = MT_FOUND.first;
+        last = MT_FOUND.last;
+        seq = mod.seq;
+        continue;
+      }
+    } else if (last >= max) {
+      return dl + 1;
+    }
+    if (off < end) {
+      off++;
+    } else {
+      if (!path_next_leaf(mt, p, D)) return dl + 1;
+      base = p.node[D]! * NODE_WORDS;
+      end = (a[base]! >> 2) & 15;
+      nmax = p.max[D]!;
+      off = 0;
+    }
+    first = last + 1;
+    last = off < end ? a[base + 1 + off]! : nmax;
+    e = a[base + 16 + off]!;
+  }
 }
 
 /** Every entry meeting [index, max] as {first, last, entry} (a generator). */

@@ -80,6 +80,8 @@ export function bn_prepend_node(mt: MapleTree, n: number, max: number): void {
 export function leaf_max_gap(a: Float64Array, n: number, min: number, max: number): number {
   const base = n * NODE_WORDS;
   const end = (a[base]! >> 2) & 15;
+  // The last leaf's trailing NULL up to ULONG_MAX is the largest gap there is.
+  if (max === ULONG_MAX && a[base + 16 + end] === 0) return ULONG_MAX;
   let g = 0;
   let lo = min;
   for (let i = 0; i <= end; i++) {

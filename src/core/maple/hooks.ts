@@ -30,6 +30,11 @@ export function mt_set_trace_hook(fn: TraceHook | null): void {
   trace_hook = fn;
 }
 
+/** Is an allocation-failure hook installed? */
+export function alloc_hooked(): boolean {
+  return alloc_fail_hook !== null;
+}
+
 /** Would allocating `count` nodes fail? (false when no hook is set). */
 export function alloc_would_fail(mt: MapleTree, count: number, gfp: number): boolean {
   if (count <= 0 || alloc_fail_hook === null) return false;

@@ -17,19 +17,30 @@ import { type MapleTree, NODE_WORDS, PIV, internal_type, nend, node_free, ntype,
 import { LP, RP, path_copy, path_walk } from './walk.js';
 
 /** Nodes whose contents were copied into new nodes (all freed at the end). */
-const consumed: number[] = [];
+const consumed = new Int32Array(256);
+let n_consumed = 0;
 /** Children no longer referenced by the rebuilt levels (freed as subtrees). */
-const dropped: number[] = [];
+let dropped = new Int32Array(256);
+let n_dropped = 0;
 let level_consumed = 0;
 
 export function consumed_reset(): void {
-  consumed.length = 0;
-  dropped.length = 0;
+  n_consumed = 0;
+  n_dropped = 0;
   level_consumed = 0;
 }
 
 export function consume(n: number): void {
-  consumed.push(n);
+  consumed[n_consumed++] = n;
+}
+
+function drop(n: number): void {
+  if (n_dropped === dropped.length) {
+    const next = new Int32Array(dropped.length * 2);
+    next.set(dropped);
+    dropped = next;
+  }
+  dropped[n_dropped++] = n;
 }
 
 /** New nodes of the level being built. */
@@ -37,23 +48,35 @@ const NEWN = new Int32Array(3);
 const NEWMIN = new Float64Array(3);
 const NEWMAX = new Float64Array(3);
 
+/** Meta bit marking a consumed node while the old nodes are disposed of. */
+const DEAD = 1 << 10;
+
+function destroy(mt: MapleTree, x: number): void {
+  const a = mt.arena;
+  const meta = a[x * NODE_WORDS]!;
+  if (meta & DEAD) return; // consumed: freed on its own, children live on
+  const t = meta & 3;
+  if (t !== maple_leaf_64) {
+    const end = (meta >> 2) & 15;
+    const sb = x * NODE_WORDS + slot_base(t);
+    for (let i = 0; i <= end; i++) destroy(mt, a[sb + i]!);
+  }
+  node_free(mt, x);
+}
+
 /** Free everything replaced or dropped, keeping what the new tree uses. */
 export function dispose(mt: MapleTree, old_root: number): void {
-  const set = new Set(consumed);
-  const destroy = (x: number): void => {
-    if (set.has(x)) return;
-    const a = mt.arena;
-    const t = ntype(a, x);
-    if (t !== maple_leaf_64) {
-      const end = nend(a, x);
-      const sb = x * NODE_WORDS + slot_base(t);
-      for (let i = 0; i <= end; i++) destroy(a[sb + i]!);
-    }
-    node_free(mt, x);
-  };
-  if (old_root !== 0) destroy(old_root);
-  for (const d of dropped) destroy(d);
-  for (const c of set) node_free(mt, c);
+  const a = mt.arena;
+  for (let i = 0; i < n_consumed; i++) {
+    const base = consumed[i]! * NODE_WORDS;
+    a[base] = a[base]! | DEAD;
+  }
+  if (old_root !== 0) destroy(mt, old_root);
+  for (let i = 0; i < n_dropped; i++) destroy(mt, dropped[i]!);
+  for (let i = 0; i < n_consumed; i++) {
+    const c = consumed[i]!;
+    if (a[c * NODE_WORDS]! & DEAD) node_free(mt, c);
+  }
   consumed_reset();
 }
 
@@ -77,7 +100,7 @@ function pull(mt: MapleTree, lvl: number): boolean {
       const n = RP.node[lvl]!;
       trace_queue('rebalance', MAPLE_TYPE_NAMES[ntype(a, n)], bn.n);
       bn_copy(mt, n, RP.max[lvl]!, 0, nend(a, n));
-      consumed.push(n);
+      consume(n);
       level_consumed++;
       return true;
     }
@@ -86,7 +109,7 @@ function pull(mt: MapleTree, lvl: number): boolean {
       const n = LP.node[lvl]!;
       trace_queue('rebalance', MAPLE_TYPE_NAMES[ntype(a, n)], bn.n);
       bn_prepend_node(mt, n, LP.max[lvl]!);
-      consumed.push(n);
+      consume(n);
       level_consumed++;
       return true;
     }
@@ -114,16 +137,16 @@ function build_parent(mt: MapleTree, lvl: number, k: number): void {
   const lsb = lp * NODE_WORDS + slot_base(ptype);
   const rsb = rp * NODE_WORDS + slot_base(ptype);
   if (lp === rp) {
-    for (let i = loff + 1; i < roff; i++) dropped.push(a[lsb + i]!);
+    for (let i = loff + 1; i < roff; i++) drop(a[lsb + i]!);
   } else {
     const lend = nend(a, lp);
-    for (let i = loff + 1; i <= lend; i++) dropped.push(a[lsb + i]!);
-    for (let i = 0; i < roff; i++) dropped.push(a[rsb + i]!);
+    for (let i = loff + 1; i <= lend; i++) drop(a[lsb + i]!);
+    for (let i = 0; i < roff; i++) drop(a[rsb + i]!);
   }
-  consumed.push(lp);
+  consume(lp);
   level_consumed = 1;
   if (rp !== lp) {
-    consumed.push(rp);
+    consume(rp);
     level_consumed = 2;
   }
 }
@@ -166,10 +189,10 @@ function bn_to_nodes(mt: MapleTree, type: number, lo: number, hi: number): numbe
  */
 export function rebuild(mt: MapleTree, lvl: number, ln: number, rn: number): void {
   const H = mt.height;
-  consumed.push(ln);
+  consume(ln);
   level_consumed = 1;
   if (rn !== ln) {
-    consumed.push(rn);
+    consume(rn);
     level_consumed = 2;
   }
   {

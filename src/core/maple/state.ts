@@ -22,7 +22,7 @@ import {
   index_errno,
 } from './constants.js';
 import { mas_store_core, WR } from './store.js';
-import type { MapleTree } from './tree.js';
+import { type MapleTree, NODE_WORDS } from './tree.js';
 import { RW, range_walk, rw_next_in_leaf, rw_prev_in_leaf } from './walk.js';
 
 export type MaStatus = 'start' | 'active' | 'none' | 'root' | 'pause' | 'overflow' | 'underflow' | 'error';
@@ -99,8 +99,36 @@ export function mas_walk(mas: MaState): number {
     return 0;
   }
   mas.status = 'active';
-  range_walk(mt, mas.index);
-  return from_rw(mas);
+  // mtree_range_walk() straight into the state.
+  const a = mt.arena;
+  const index = mas.index;
+  let n = mt.ma_root;
+  let min = 0;
+  let max = ULONG_MAX;
+  for (;;) {
+    const base = n * NODE_WORDS;
+    const meta = a[base]!;
+    const t = meta & 3;
+    const end = (meta >> 2) & 15;
+    let o = 0;
+    while (o < end && a[base + 1 + o]! < index) o++;
+    const lo = o > 0 ? a[base + o]! + 1 : min;
+    const hi = o < end ? a[base + 1 + o]! : max;
+    const s = a[base + (t === 3 ? 10 : 16) + o]!;
+    if (t === 1) {
+      mas.index = lo;
+      mas.last = hi;
+      mas.node = n;
+      mas.min = min;
+      mas.max = max;
+      mas.offset = o;
+      mas.end = end;
+      return s;
+    }
+    n = s;
+    min = lo;
+    max = hi;
+  }
 }
 
 /** mas_next_slot(): the slot after [index, last], skipping NULLs unless `empty`. */

@@ -20,7 +20,7 @@ import {
   maple_leaf_64,
 } from './constants.js';
 import { bn_copy, bn_push, bn_reset, leaf_write_bn, update_gap } from './bignode.js';
-import { alloc_would_fail, mod, trace_flush } from './hooks.js';
+import { alloc_hooked, alloc_would_fail, mod, trace_flush } from './hooks.js';
 import { do_rebalance, rebuild, consumed_reset } from './rebalance.js';
 import { do_split } from './split.js';
 import {
@@ -485,7 +485,7 @@ export function mas_store_core(
   WR.last = WS.last;
   if (insert && WS.type === StoreType.store_root && WS.content !== 0) return -EEXIST;
   const req = prealloc_calc(mt, entry);
-  if (req > 0) {
+  if (req > 0 && alloc_hooked()) {
     if (alloc_would_fail(mt, req, gfp)) return -ENOMEM;
     // The hook may have used the maple code itself: walk again.
     wr_prepare(mt, index, last, entry);

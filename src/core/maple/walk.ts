@@ -5,7 +5,7 @@
 // node replacement inside one call), and parent pointers: callers that must
 // go up use the recorded path instead of mas_ascend.
 
-import { ULONG_MAX, XA_ZERO_ENTRY } from './constants.js';
+import { MT_FLAGS_ALLOC_RANGE, ULONG_MAX, XA_ZERO_ENTRY } from './constants.js';
 import { type MapleTree, NODE_WORDS, PIV, nend, ntype, slot_base } from './tree.js';
 
 /** A root-to-node walk: per depth the node, the offset taken, and its range. */
@@ -85,22 +85,24 @@ export function mtree_load(mt: MapleTree, index: number): number {
   }
   const a = mt.arena;
   let n = mt.ma_root;
-  for (;;) {
-    const base = n * NODE_WORDS;
-    const t = a[base]! & 3;
-    let i = base + 1;
-    if (t === 3) {
-      const lim = base + 10;
+  // Internal levels all have the tree's internal type: no per-node type
+  // test. The scans stop at the data end and stride by four first.
+  if (mt.height > 1) {
+    const sb = (mt.ma_flags & MT_FLAGS_ALLOC_RANGE) !== 0 ? 9 : 15; // slot offset from the pivot cursor
+    for (let d = mt.height - 1; d > 0; d--) {
+      let i = n * NODE_WORDS + PIV;
+      const lim = i + ((a[i - 1]! >> 2) & 15);
+      while (i + 3 < lim && a[i + 3]! < index) i += 4;
       while (i < lim && a[i]! < index) i++;
-      n = a[i + 9]!;
-    } else {
-      const lim = base + 16;
-      while (i < lim && a[i]! < index) i++;
-      const e = a[i + 15]!;
-      if (t === 1) return e === XA_ZERO_ENTRY ? 0 : e;
-      n = e;
+      n = a[i + sb]!;
     }
   }
+  let i = n * NODE_WORDS + PIV;
+  const lim = i + ((a[i - 1]! >> 2) & 15);
+  while (i + 3 < lim && a[i + 3]! < index) i += 4;
+  while (i < lim && a[i]! < index) i++;
+  const e = a[i + 15]!;
+  return e === XA_ZERO_ENTRY ? 0 : e;
 }
 
 /** Result of range_walk (module scratch, valid until the next walk). */
@@ -174,6 +176,34 @@ export function rw_prev_in_leaf(mt: MapleTree): boolean {
   RW.first = RW.off > 0 ? a[base + PIV + RW.off - 1]! + 1 : RW.nmin;
   RW.entry = a[base + 16 + RW.off]!;
   return true;
+}
+
+/**
+ * Move a recorded root-to-leaf path (leaf at depth D) to the next leaf,
+ * going up only as far as needed (the kernel's mas_next_node()). Sets the
+ * new leaf's node, range and offset 0; false when the leaf was the last.
+ */
+export function path_next_leaf(mt: MapleTree, p: Path, D: number): boolean {
+  const a = mt.arena;
+  let d = D - 1;
+  while (d >= 0 && p.off[d]! >= ((a[p.node[d]! * NODE_WORDS]! >> 2) & 15)) d--;
+  if (d < 0) return false;
+  let o = ++p.off[d]!;
+  for (;;) {
+    const base = p.node[d]! * NODE_WORDS;
+    const meta = a[base]!;
+    const end = (meta >> 2) & 15;
+    const lo = o > 0 ? a[base + PIV + o - 1]! + 1 : p.min[d]!;
+    const hi = o < end ? a[base + PIV + o]! : p.max[d]!;
+    const c = a[base + ((meta & 3) === 3 ? 10 : 16) + o]!;
+    d++;
+    p.node[d] = c;
+    p.min[d] = lo;
+    p.max[d] = hi;
+    p.off[d] = 0;
+    if (d === D) return true;
+    o = 0;
+  }
 }
 
 /** Type of node n (re-exported for readers). */

@@ -112,7 +112,7 @@ export const kvm_hv_vcpu_suspend_tlb_flush = model_fn<{ waiting_on: number }>('k
   },
   suspended_done: (w, t, l) => {
     x86_vcpu(w, t.vcpu).suspend_step = w.step;
-    emit(w, t, 'hv.suspend', { vcpu: t.vcpu, waiting_on: l.waiting_on });
+    emit(w, t, 'hv.suspend', { target: t.vcpu, waiting_on: l.waiting_on });
     metric_add(w, 'hv_suspends');
     return RETURN;
   },
@@ -137,7 +137,7 @@ export const kvm_hv_unsuspend_vcpus = model_fn<{ vcpu: number; i: number; mask: 
       hv.waiting_on = -1;
       hv.suspended = false;
       l.mask.push(l.i);
-      emit(w, t, 'hv.unsuspend', { vcpu: l.i, waiting_on: l.vcpu });
+      emit(w, t, 'hv.unsuspend', { target: l.i, waiting_on: l.vcpu });
       metric_add(w, 'hv_unsuspends');
     }
     l.i++;

@@ -71,7 +71,7 @@ export const kvm_arch_vcpu_ioctl_run_x86 = model_fn<Record<string, never>>(X86_V
   load: (w, t) => {
     const vcpu = vcpu_of_thread(w, t);
     vcpu.cpu = t.cpu;
-    emit(w, t, 'vcpu.load', { cpu: t.cpu });
+    emit(w, t, 'vcpu.load', { pcpu: t.cpu });
     kvm_vcpu_srcu_read_lock(w, t);
     return 'run';
   },
