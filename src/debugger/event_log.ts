@@ -63,13 +63,13 @@ export class EventLog {
     return out.reverse();
   }
 
-  /** Events of step `s` (when held). */
-  of_step(s: number): Event[] {
+  /** Events of steps [from, to] held in the window, oldest first (from > lo for all of them). */
+  range(from: number, to: number): Event[] {
     const out: Event[] = [];
     for (let i = 0; i < this.size; i++) {
       const e = this.at_back(i);
-      if (e.step < s) break;
-      if (e.step === s) out.push(e);
+      if (e.step < from) break;
+      if (e.step <= to) out.push(e);
     }
     return out.reverse();
   }

@@ -369,7 +369,7 @@ export class Session {
   events_between(from: number, to: number): Event[] {
     to = Math.min(to, this.step_no);
     if (from > to) return [];
-    if (from > this.log.lo) return this.log.last(Infinity, (e) => e.step >= from && e.step <= to).filter((e) => e.step >= from);
+    if (from > this.log.lo) return this.log.range(from, to);
     const out: Event[] = [];
     this.drive(this.gen_scan(from - 1, to, (_r, events) => {
       for (const e of events) out.push(e);

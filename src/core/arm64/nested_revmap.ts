@@ -42,6 +42,7 @@ export const REVMAP_OVERWRITE = define_variant({
 /** The value for "several nested IPAs, unknown": xa_mk_value(all ones), never a real nested gfn. */
 export const UNKNOWN_IPA = 2 ** 52 - 1;
 const xa_mk_value = (v: number) => v * 2 + 1;
+const hexrange = (first: number, last: number) => `0x${first.toString(16)}-0x${last.toString(16)}`;
 const xa_to_value = (e: number) => (e - 1) / 2;
 
 export interface Revmap {
@@ -103,7 +104,7 @@ export function revmap_add(w: World, t: Thread, mmu: kvm_s2_mmu, ipa: number, ne
     return;
   }
   if (entry !== value) emit(w, t, 'revmap.invalid', { mmu: mmu.index, reason: `polluted [0x${lo.toString(16)}, 0x${hi.toString(16)}]` });
-  emit(w, t, 'revmap.add', { mmu: mmu.index, canon_range: [first, last], nested_ipa: Math.floor(nested_ipa / PAGE_SIZE) * PAGE_SIZE });
+  emit(w, t, 'revmap.add', { mmu: mmu.index, canon_range: hexrange(first, last), nested_ipa: Math.floor(nested_ipa / PAGE_SIZE) * PAGE_SIZE });
 }
 
 /**
@@ -131,7 +132,11 @@ export const kvm_nested_s2_unmap_range = model_fn<{ start: number; end: number; 
       const first = l.start * PAGE_SIZE;
       const last = l.end * PAGE_SIZE - 1;
       const hits = rm.broken ? [] : sim_mt_ranges(rm.mt, first, last);
-      emit(w, t, 'revmap.lookup', { mmu: mmu.index, range: [first, last], hits: hits.map((h) => [h.first, h.last, xa_to_value(h.entry)]) });
+      emit(w, t, 'revmap.lookup', {
+        mmu: mmu.index,
+        range: hexrange(first, last),
+        hits: hits.map((h) => `${hexrange(h.first, h.last)}=>${xa_to_value(h.entry) === UNKNOWN_IPA ? 'UNKNOWN_IPA' : `0x${(xa_to_value(h.entry) * PAGE_SIZE).toString(16)}`}`),
+      });
       if (rm.broken || hits.some((h) => xa_to_value(h.entry) === UNKNOWN_IPA)) {
         metric_add(w, 'revmap_full_unmaps');
         emit(w, t, 'nested.unmap', { index: mmu.index, start: 0, size: 2 ** a.ipa_bits, may_block: l.may_block });

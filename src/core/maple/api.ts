@@ -10,8 +10,6 @@ import {
   EINVAL,
   ERANGE,
   GFP_KERNEL,
-  ULONG_MAX,
-  XA_ZERO_ENTRY,
   entry_errno,
   index_errno,
   mt_is_reserved,
@@ -22,8 +20,19 @@ import { AREA, empty_area } from './gap.js';
 import { alloc_would_fail, mod } from './hooks.js';
 import { MA_STATE, mas_erase } from './state.js';
 import { mas_store_core } from './store.js';
-import { type MapleTree, NODE_WORDS, mt_is_alloc, mt_nr_nodes, mtree_empty } from './tree.js';
+import {
+  type MapleTree,
+  mt_is_alloc,
+  mt_nr_nodes,
+  mtree_empty,
+} from './tree.js';
 import { type Path, RW, new_path, path_next_leaf, path_walk, range_walk, rw_next_in_leaf } from './walk.js';
+
+// Local copies of shared constants: V8 does not constant-fold imported
+// bindings, and these sit in hot loops.
+const NODE_WORDS = 32;
+const ULONG_MAX = Infinity;
+const XA_ZERO_ENTRY = 1030;
 
 /** A by-reference unsigned long (the kernel's `unsigned long *`). */
 export interface IndexRef {

@@ -10,12 +10,12 @@
 // count depending on the phase); pivots are inclusive ends, the first entry
 // starts at the range minimum of whatever the big node describes.
 
-import { MT_MIN_SLOTS, MT_SLOTS, ULONG_MAX, maple_arange_64, maple_leaf_64 } from './constants.js';
 import {
-  GAP_A,
+  MT_MIN_SLOTS,
+  MT_SLOTS,
+} from './constants.js';
+import {
   type MapleTree,
-  NODE_WORDS,
-  PIV,
   mt_is_alloc,
   nend,
   ngapoff,
@@ -25,6 +25,15 @@ import {
   set_meta,
   slot_base,
 } from './tree.js';
+
+// Local copies of shared constants: V8 does not constant-fold imported
+// bindings, and these sit in hot loops.
+const GAP_A = 20;
+const NODE_WORDS = 32;
+const PIV = 1;
+const ULONG_MAX = Infinity;
+const maple_arange_64 = 3;
+const maple_leaf_64 = 1;
 
 const BN_MAX = 80;
 

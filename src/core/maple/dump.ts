@@ -14,16 +14,28 @@
 import {
   MAPLE_RANGE64_SLOTS,
   MAPLE_ARANGE64_SLOTS,
-  ULONG_MAX,
-  maple_arange_64,
-  maple_leaf_64,
   mt_is_reserved,
   xa_is_value,
   xa_is_zero,
   xa_to_internal,
   xa_to_value,
 } from './constants.js';
-import { GAP_A, type MapleTree, NODE_WORDS, PIV, nend, ngapoff, ntype, slot_base } from './tree.js';
+import {
+  type MapleTree,
+  nend,
+  ngapoff,
+  ntype,
+  slot_base,
+} from './tree.js';
+
+// Local copies of shared constants: V8 does not constant-fold imported
+// bindings, and these sit in hot loops.
+const GAP_A = 20;
+const NODE_WORDS = 32;
+const PIV = 1;
+const ULONG_MAX = Infinity;
+const maple_arange_64 = 3;
+const maple_leaf_64 = 1;
 
 export type MtDumpFormat = 'hex' | 'dec';
 

@@ -12,9 +12,27 @@
 // 2^53 and ULONG_MAX cannot be represented: -ERANGE (notably a reverse
 // search whose window ends at ULONG_MAX above a free top of the tree).
 
-import { EBUSY, EINVAL, ERANGE, MAPLE_MAX_EXACT, ULONG_MAX, index_errno, maple_arange_64, maple_leaf_64 } from './constants.js';
-import { type MapleTree, GAP_A, NODE_WORDS, PIV, slot_base } from './tree.js';
+import {
+  EBUSY,
+  EINVAL,
+  ERANGE,
+  index_errno,
+} from './constants.js';
+import {
+  type MapleTree,
+  slot_base,
+} from './tree.js';
 import type { MaState } from './state.js';
+
+// Local copies of shared constants: V8 does not constant-fold imported
+// bindings, and these sit in hot loops.
+const GAP_A = 20;
+const MAPLE_MAX_EXACT = Number.MAX_SAFE_INTEGER;
+const NODE_WORDS = 32;
+const PIV = 1;
+const ULONG_MAX = Infinity;
+const maple_arange_64 = 3;
+const maple_leaf_64 = 1;
 
 /** Result of the last successful search. */
 export const AREA = { index: 0, last: 0 };

@@ -10,11 +10,31 @@
 // Left out: RCU-safe publication order (new nodes are built off-tree and
 // the tree is switched over at the end, old nodes are freed at once).
 
-import { MT_MIN_SLOTS, MT_SLOTS, MAPLE_TYPE_NAMES, ULONG_MAX, maple_arange_64, maple_leaf_64 } from './constants.js';
+import {
+  MT_MIN_SLOTS,
+  MT_SLOTS,
+  MAPLE_TYPE_NAMES,
+} from './constants.js';
 import { SPLIT, bn, bn_copy, bn_prepend_node, bn_push, bn_reset, calc_split, node_from_bn, node_max_gap } from './bignode.js';
 import { trace_queue } from './hooks.js';
-import { type MapleTree, NODE_WORDS, PIV, internal_type, nend, node_free, ntype, set_height, slot_base } from './tree.js';
+import {
+  type MapleTree,
+  internal_type,
+  nend,
+  node_free,
+  ntype,
+  set_height,
+  slot_base,
+} from './tree.js';
 import { LP, RP, path_copy, path_walk } from './walk.js';
+
+// Local copies of shared constants: V8 does not constant-fold imported
+// bindings, and these sit in hot loops.
+const NODE_WORDS = 32;
+const PIV = 1;
+const ULONG_MAX = Infinity;
+const maple_arange_64 = 3;
+const maple_leaf_64 = 1;
 
 /** Nodes whose contents were copied into new nodes (all freed at the end). */
 const consumed = new Int32Array(256);

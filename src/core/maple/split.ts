@@ -5,7 +5,10 @@
 // Left out: nothing that changes the result; nodes are rebuilt off-tree and
 // switched in at the end instead of the kernel's topiary walk.
 
-import { MT_SLOTS, MAPLE_TYPE_NAMES, ULONG_MAX, maple_arange_64, maple_leaf_64 } from './constants.js';
+import {
+  MT_SLOTS,
+  MAPLE_TYPE_NAMES,
+} from './constants.js';
 import {
   SPLIT,
   bn,
@@ -21,8 +24,23 @@ import {
 } from './bignode.js';
 import { trace_queue } from './hooks.js';
 import { consume, consumed_reset, dispose } from './rebalance.js';
-import { type MapleTree, NODE_WORDS, PIV, internal_type, nend, ntype, set_height, slot_base } from './tree.js';
+import {
+  type MapleTree,
+  internal_type,
+  nend,
+  ntype,
+  set_height,
+  slot_base,
+} from './tree.js';
 import { LP } from './walk.js';
+
+// Local copies of shared constants: V8 does not constant-fold imported
+// bindings, and these sit in hot loops.
+const NODE_WORDS = 32;
+const PIV = 1;
+const ULONG_MAX = Infinity;
+const maple_arange_64 = 3;
+const maple_leaf_64 = 1;
 
 /** Replace the node at depth lvl of LP with n (same range), then free. */
 function final_replace(mt: MapleTree, lvl: number, n: number): void {

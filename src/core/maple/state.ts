@@ -17,13 +17,19 @@ import {
   EINVAL,
   GFP_KERNEL,
   GFP_NOWAIT,
-  ULONG_MAX,
   entry_errno,
   index_errno,
 } from './constants.js';
 import { mas_store_core, WR } from './store.js';
-import { type MapleTree, NODE_WORDS } from './tree.js';
+import {
+  type MapleTree,
+} from './tree.js';
 import { RW, range_walk, rw_next_in_leaf, rw_prev_in_leaf } from './walk.js';
+
+// Local copies of shared constants: V8 does not constant-fold imported
+// bindings, and these sit in hot loops.
+const NODE_WORDS = 32;
+const ULONG_MAX = Infinity;
 
 export type MaStatus = 'start' | 'active' | 'none' | 'root' | 'pause' | 'overflow' | 'underflow' | 'error';
 

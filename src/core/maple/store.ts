@@ -11,22 +11,13 @@
 // its walk last read, often a node pointer; here the entry at index is
 // returned, as the documentation promises).
 
-import {
-  EEXIST,
-  ENOMEM,
-  MT_MIN_SLOTS,
-  MT_SLOTS,
-  ULONG_MAX,
-  maple_leaf_64,
-} from './constants.js';
+import { EEXIST, ENOMEM } from './constants.js';
 import { bn_copy, bn_push, bn_reset, leaf_write_bn, update_gap } from './bignode.js';
 import { alloc_hooked, alloc_would_fail, mod, trace_flush } from './hooks.js';
 import { do_rebalance, rebuild, consumed_reset } from './rebalance.js';
 import { do_split } from './split.js';
 import {
   type MapleTree,
-  NODE_WORDS,
-  PIV,
   arena_reserve,
   mt_in_rcu,
   node_alloc,
@@ -36,6 +27,13 @@ import {
   node_free,
 } from './tree.js';
 import { LP, RP, path_walk, range_walk } from './walk.js';
+
+// Local copies of shared constants: V8 does not constant-fold imported
+// bindings, and these sit in hot loops.
+const NODE_WORDS = 32;
+const PIV = 1;
+const ULONG_MAX = Infinity;
+const maple_leaf_64 = 1;
 
 export const enum StoreType {
   invalid = 0,
@@ -177,9 +175,9 @@ function leaf_store_type(mt: MapleTree, entry: number): void {
   }
   const new_end = end + 2 - (offset_end - off) - (r_min === index ? 1 : 0) - (end_piv === last ? 1 : 0);
   const rcu = mt_in_rcu(mt);
-  if (new_end < MT_MIN_SLOTS[maple_leaf_64]) {
+  if (new_end < 6 /* mt_min_slots[maple_leaf_64] */) {
     WS.type = d !== 0 ? StoreType.rebalance : StoreType.node_store;
-  } else if (new_end >= MT_SLOTS[maple_leaf_64]) {
+  } else if (new_end >= 16 /* mt_slots[maple_leaf_64] */) {
     WS.type = StoreType.split_store;
   } else if (!rcu && off === end) {
     WS.type = StoreType.append;

@@ -13,12 +13,27 @@ import {
   MT_FLAGS_HEIGHT_MASK,
   MT_FLAGS_HEIGHT_OFFSET,
   MT_MIN_SLOTS,
-  ULONG_MAX,
-  maple_arange_64,
-  maple_leaf_64,
 } from './constants.js';
 import { leaf_max_gap } from './bignode.js';
-import { GAP_A, type MapleTree, NODE_WORDS, PIV, internal_type, nend, ngapoff, npivots, nslots, ntype, slot_base } from './tree.js';
+import {
+  type MapleTree,
+  internal_type,
+  nend,
+  ngapoff,
+  npivots,
+  nslots,
+  ntype,
+  slot_base,
+} from './tree.js';
+
+// Local copies of shared constants: V8 does not constant-fold imported
+// bindings, and these sit in hot loops.
+const GAP_A = 20;
+const NODE_WORDS = 32;
+const PIV = 1;
+const ULONG_MAX = Infinity;
+const maple_arange_64 = 3;
+const maple_leaf_64 = 1;
 
 function show(x: number): string {
   return x === ULONG_MAX ? 'ULONG_MAX' : String(x);

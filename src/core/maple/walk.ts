@@ -5,8 +5,21 @@
 // node replacement inside one call), and parent pointers: callers that must
 // go up use the recorded path instead of mas_ascend.
 
-import { MT_FLAGS_ALLOC_RANGE, ULONG_MAX, XA_ZERO_ENTRY } from './constants.js';
-import { type MapleTree, NODE_WORDS, PIV, nend, ntype, slot_base } from './tree.js';
+
+import {
+  type MapleTree,
+  nend,
+  ntype,
+  slot_base,
+} from './tree.js';
+
+// Local copies of shared constants: V8 does not constant-fold imported
+// bindings, and these sit in hot loops.
+const MT_FLAGS_ALLOC_RANGE = 0x01;
+const NODE_WORDS = 32;
+const PIV = 1;
+const ULONG_MAX = Infinity;
+const XA_ZERO_ENTRY = 1030;
 
 /** A root-to-node walk: per depth the node, the offset taken, and its range. */
 export interface Path {
