@@ -22,11 +22,12 @@ const STEPS = 1_000_000;
 /** The default scenario with every thread's program repeated until a run is longer than `steps`. */
 function long_config(steps: number): WorldConfig {
   const { config } = load_scenario(package_path('scenarios/default.yaml'));
-  const m = new Machine(create_world(config), { invariants: false });
+  const repeat = (times: number): WorldConfig => ({ ...config, threads: config.threads.map((t) => ({ ...t, prog: Array.from({ length: times }, () => t.prog).flat() })) });
+  // Steps per repetition, measured over 100 of them.
+  const m = new Machine(create_world(repeat(100)), { invariants: false });
   let n = 0;
   while (m.step().status === 'ok') n++;
-  const times = Math.ceil((steps * 2.5) / n);
-  return { ...config, threads: config.threads.map((t) => ({ ...t, prog: Array.from({ length: times }, () => t.prog).flat() })) };
+  return repeat(Math.ceil((steps * 1.5 * 100) / n));
 }
 
 function time<T>(fn: () => T): [T, number] {

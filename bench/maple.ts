@@ -241,12 +241,14 @@ function check(cond: boolean, what: string): void {
   if (!cond) throw new Error(`bench_maple: peer disagrees on ${what}`);
 }
 
-export async function bench_maple(): Promise<void> {
+/** Run every workload, or only those whose row name contains one of `only`. */
+export async function bench_maple(only: string[] = []): Promise<void> {
   const rows: Row[] = [];
   const REPS = 1000;
+  const want = (name: string) => only.length === 0 || only.some((o) => name.includes(o));
 
   // bench_load: 250 ranges [i, i+5] for i = 0, 10, ..., 2490; load 1470.
-  {
+  if (want('bench_load')) {
     const r = ranges_of(10, 5, 2500);
     const mt = maple_tree(r);
     const ours = ns_per_op(() => {
@@ -263,7 +265,7 @@ export async function bench_maple(): Promise<void> {
   }
 
   // bench_walk: the same tree, mas_walk + mas_reset (entry and its range).
-  {
+  if (want('bench_walk')) {
     const r = ranges_of(10, 5, 2500);
     const mt = maple_tree(r);
     const mas = M.MA_STATE(mt, 1470, 1470);
@@ -284,7 +286,7 @@ export async function bench_maple(): Promise<void> {
 
   // bench_node_store: ranges [i, i+5] for i < 240 step 10, then overwrite
   // [o, o+15] for o cycling 76..130 step 5 (each store trims two ranges).
-  {
+  if (want('bench_node_store')) {
     const r = ranges_of(10, 5, 240);
     const mt = maple_tree(r);
     let o = 76;
@@ -320,7 +322,7 @@ export async function bench_maple(): Promise<void> {
   }
 
   // Building a tree: 1000 appended ranges [i*10, i*10+5] from empty.
-  {
+  if (want('build')) {
     const r = ranges_of(10, 5, 10000);
     const ours = ns_per_op(() => {
       sink += maple_tree(r).height;
@@ -332,7 +334,7 @@ export async function bench_maple(): Promise<void> {
   }
 
   // bench_mt_for_each: 500 ranges [i, i+4] step 5 up to 2500, visit all.
-  {
+  if (want('bench_mt_for_each')) {
     const r = ranges_of(5, 4, 2500);
     const mt = maple_tree(r);
     let count = 0;
@@ -355,7 +357,7 @@ export async function bench_maple(): Promise<void> {
   }
 
   // bench_awalk: 250 ranges, [1470, 1475] erased, mas_empty_area_rev(0, 2000, 10).
-  {
+  if (want('bench_awalk')) {
     const r = ranges_of(10, 5, 2500);
     const mt = maple_tree(r);
     M.mtree_store_range(mt, 1470, 1475, 0);
@@ -380,7 +382,7 @@ export async function bench_maple(): Promise<void> {
   }
 
   // bench_forking: copy a 135-range tree.
-  {
+  if (want('bench_forking')) {
     const r: Array<[number, number]> = [];
     for (let i = 0; i <= 134; i++) r.push([i * 10, i * 10 + 5]);
     const mt = maple_tree(r);
@@ -426,5 +428,5 @@ export async function bench_maple(): Promise<void> {
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  await bench_maple();
+  await bench_maple(process.argv.slice(2));
 }

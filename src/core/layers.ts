@@ -22,3 +22,6 @@ import './x86/x86.js';
 import './x86/hyperv.js';
 import './x86/flush_inhibit.js';
 import './x86/invariants.js';
+import './kvm/numa.js';
+import './x86/tdp_mmu.js';
+import './x86/mmu.js';

@@ -55,7 +55,7 @@ function walker_result(r: number, what: string): void {
   if (r < 0) throw new DebugError(r === -22 ? 'EINVAL' : r === -12 ? 'ENOMEM' : 'EBUSY', `${what}: -${ERRNO_NAMES[-r] ?? -r}`);
 }
 
-export const PT_MAP = define_poke<{ mmu: string; ipa: number; pa: number; size: number; prot: kvm_pgtable_prot }>({
+define_poke<{ mmu: string; ipa: number; pa: number; size: number; prot: kvm_pgtable_prot }>({
   name: 'pt.map',
   check: (w, a) => {
     check_range(w, mmu_id(w, a.mmu), a.ipa, a.size);
@@ -67,7 +67,7 @@ export const PT_MAP = define_poke<{ mmu: string; ipa: number; pa: number; size: 
   },
 });
 
-export const PT_UNMAP = define_poke<{ mmu: string; ipa: number; size: number }>({
+define_poke<{ mmu: string; ipa: number; size: number }>({
   name: 'pt.unmap',
   check: (w, a) => check_range(w, mmu_id(w, a.mmu), a.ipa, a.size),
   apply: (w, a) => {
@@ -76,7 +76,7 @@ export const PT_UNMAP = define_poke<{ mmu: string; ipa: number; size: number }>(
   },
 });
 
-export const PT_SET = define_poke<{ mmu: string; ipa: number; level: number; raw: bigint }>({
+define_poke<{ mmu: string; ipa: number; level: number; raw: bigint }>({
   name: 'pt.set',
   check: (w, a) => {
     const id = mmu_id(w, a.mmu);

@@ -31,7 +31,7 @@ export function poke_def(name: string): PokeDef {
 }
 
 /** `variant NAME on|off`: switch a variant live (it changes w.variants). */
-export const VARIANT_POKE = define_poke<{ name: string; on: boolean }>({
+define_poke<{ name: string; on: boolean }>({
   name: 'variant',
   check: (w, a) => {
     const v = variant_named(a.name);

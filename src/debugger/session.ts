@@ -28,6 +28,9 @@ import { poke_def } from './pokes.js';
 import { Runner } from './runner.js';
 import type { Stop, StopReason } from './stop.js';
 import { Timeline, type Poke } from './timeline.js';
+// The built-in pokes (variant is in pokes.ts): maple trees and page tables.
+import './trees.js';
+import './pagetables.js';
 
 export type { Stop, StopReason } from './stop.js';
 export type { Poke } from './timeline.js';

@@ -17,7 +17,6 @@ import {
   mt_init_flags,
   mtree_erase,
   mtree_insert_range,
-  mtree_load,
   mtree_store_range,
   type MapleTree,
 } from '../core/maple/index.js';
@@ -75,7 +74,7 @@ export function maple_error(r: number, what: string): DebugError {
   return new DebugError(code, `${what}: -${code} (${msg})`);
 }
 
-export const MT_NEW = define_poke<{ name: string; alloc: boolean }>({
+define_poke<{ name: string; alloc: boolean }>({
   name: 'mt.new',
   check: (w, a) => {
     if (!/^[A-Za-z_][\w.-]*$/.test(a.name) || REVMAP.test(a.name)) throw new DebugError('EINVAL', `"${a.name}" is not a tree name (letters, digits, _ . -)`);
@@ -88,7 +87,7 @@ export const MT_NEW = define_poke<{ name: string; alloc: boolean }>({
   },
 });
 
-export const MT_STORE = define_poke<{ tree: string; first: number; last: number; value: number; insert: boolean }>({
+define_poke<{ tree: string; first: number; last: number; value: number; insert: boolean }>({
   name: 'mt.store',
   check: (w, a) => void tree_named(w, a.tree),
   apply: (w, a) => {
@@ -99,7 +98,7 @@ export const MT_STORE = define_poke<{ tree: string; first: number; last: number;
   },
 });
 
-export const MT_ERASE = define_poke<{ tree: string; index: number }>({
+define_poke<{ tree: string; index: number }>({
   name: 'mt.erase',
   check: (w, a) => void tree_named(w, a.tree),
   apply: (w, a) => {
@@ -107,10 +106,6 @@ export const MT_ERASE = define_poke<{ tree: string; index: number }>({
     return { value: e === 0 ? null : e };
   },
 });
-
-export function mt_load(w: World, tree: string, index: number): number {
-  return mtree_load(tree_named(w, tree), index);
-}
 
 /** mas_empty_area(_rev): the free range [first, last] of `size` indices within [min, max]. */
 export function mt_empty_area(w: World, tree: string, min: number, max: number, size: number, rev: boolean): { first: number; last: number } {

@@ -178,14 +178,13 @@ export const BREAK_COMMANDS: Command[] = [
     complete: (_s, words) => (words.length === 0 ? ['violation'] : words.length === 1 ? all_invariants().map((i) => i.name) : ['if']),
     run: (ctx, a) => {
       const [what, ...more] = a.tokens;
-      if (!what || !'violation'.startsWith(what.text) || what.text.length < 1) usage(BREAK_COMMANDS[4]!);
-      let name: string | null = null;
-      let cond: string | null = null;
-      if (more[0] && more[0].text !== 'if') name = more[0].text;
-      const if_tok = more.find((t) => t.text === 'if');
-      if (if_tok) cond = a.rest.slice(if_tok.end).trim() || null;
-      const extra = more.filter((t) => t !== if_tok && t.text !== name && (!if_tok || t.start < if_tok.start));
-      if (extra.length) usage(BREAK_COMMANDS[4]!, `unexpected "${extra[0]!.text}"`);
+      if (!what || !'violation'.startsWith(what.text)) usage(BREAK_COMMANDS[4]!);
+      const if_at = more.findIndex((t) => t.text === 'if');
+      const before = if_at < 0 ? more : more.slice(0, if_at);
+      if (before.length > 1) usage(BREAK_COMMANDS[4]!, `unexpected "${before[1]!.text}"`);
+      const name = before[0]?.text ?? null;
+      const cond = if_at < 0 ? null : a.rest.slice(more[if_at]!.end).trim();
+      if (cond === '') throw new DebugError('EINVAL', '"if" needs an expression');
       return made(ctx.s.breakpoints.add_catch(name, cond));
     },
   },

@@ -22,7 +22,6 @@ export const EXEC_COMMANDS: Command[] = [
     usage: 'step [N] | step THREAD [N]',
     summary: 'run one scheduler step (or N); with THREAD, force that thread to run',
     help: 'Stops early at a breakpoint, a watchpoint or a violation, as gdb does.\nForcing a thread other than the one the history recorded starts a new timeline from here.',
-    records: true,
     complete: (s, words) => (words.length === 0 ? thread_names(s) : []),
     run: (ctx, a) => {
       const [x, y] = a.words;
@@ -41,7 +40,6 @@ export const EXEC_COMMANDS: Command[] = [
     aliases: ['c', 'cont'],
     usage: 'continue [N]',
     summary: 'run until a breakpoint, a watchpoint, a violation, the end, or N steps',
-    records: true,
     run: (ctx, a) => {
       if (a.words.length > 1) usage(EXEC_COMMANDS[1]!, 'too many arguments');
       return run(ctx.s, { op: 'continue', limit: a.words[0] === undefined ? Infinity : nat(a.words[0], 'the step limit') });
@@ -52,7 +50,6 @@ export const EXEC_COMMANDS: Command[] = [
     aliases: ['rs'],
     usage: 'reverse-step [N]',
     summary: 'go back one step (or N), exactly',
-    records: true,
     run: (ctx, a) => {
       if (a.words.length > 1) usage(EXEC_COMMANDS[2]!, 'too many arguments');
       return run(ctx.s, { op: 'reverse-step', n: a.words[0] === undefined ? 1 : nat(a.words[0], 'the number of steps') }, true);
@@ -63,7 +60,6 @@ export const EXEC_COMMANDS: Command[] = [
     aliases: ['rc'],
     usage: 'reverse-continue',
     summary: 'go back to the last step where a breakpoint, watchpoint or violation would have stopped',
-    records: true,
     run: (ctx, a) => {
       if (a.words.length) usage(EXEC_COMMANDS[3]!, 'no arguments');
       return run(ctx.s, { op: 'reverse-continue' });
@@ -73,7 +69,6 @@ export const EXEC_COMMANDS: Command[] = [
     name: 'goto',
     usage: 'goto STEP',
     summary: 'go to a step: back by re-execution, forward along the history (breakpoints are not consulted)',
-    records: true,
     run: (ctx, a) => {
       if (a.words.length !== 1) usage(EXEC_COMMANDS[4]!);
       return run(ctx.s, { op: 'goto', step: nat(a.words[0], 'the step') }, true);
@@ -93,7 +88,6 @@ export const EXEC_COMMANDS: Command[] = [
     name: 'restart',
     usage: 'restart ID',
     summary: 'go back to a checkpoint made with `checkpoint`',
-    records: true,
     complete: (s) => s.user_checkpoints().map((c) => String(c.id)),
     run: (ctx, a) => {
       if (a.words.length !== 1) usage(EXEC_COMMANDS[6]!);

@@ -58,7 +58,6 @@ const MT_SUB: Command[] = [
     name: 'new',
     usage: 'mt new NAME [--alloc]',
     summary: 'a scratch maple tree (MT_FLAGS_ALLOC_RANGE with --alloc)',
-    records: true,
     run: (ctx, a) => {
       const alloc = a.words.includes('--alloc');
       const names = a.words.filter((w) => w !== '--alloc');
@@ -67,8 +66,8 @@ const MT_SUB: Command[] = [
       return { json: {}, text: `Tree ${names[0]} (flags ${alloc ? 'MT_FLAGS_ALLOC_RANGE' : '0'}).` };
     },
   },
-  { name: 'store', usage: 'mt store TREE FIRST LAST VALUE', summary: 'mtree_store_range (VALUE 0 erases)', records: true, complete: complete_tree, run: store(false) },
-  { name: 'insert', usage: 'mt insert TREE FIRST LAST VALUE', summary: 'mtree_insert_range (EEXIST on overlap)', records: true, complete: complete_tree, run: store(true) },
+  { name: 'store', usage: 'mt store TREE FIRST LAST VALUE', summary: 'mtree_store_range (VALUE 0 erases)', complete: complete_tree, run: store(false) },
+  { name: 'insert', usage: 'mt insert TREE FIRST LAST VALUE', summary: 'mtree_insert_range (EEXIST on overlap)', complete: complete_tree, run: store(true) },
   {
     name: 'load',
     usage: 'mt load TREE INDEX',
@@ -84,7 +83,6 @@ const MT_SUB: Command[] = [
     name: 'erase',
     usage: 'mt erase TREE INDEX',
     summary: 'mtree_erase: removes the whole range containing INDEX',
-    records: true,
     complete: complete_tree,
     run: (ctx, a) => {
       if (a.words.length !== 2) usage(MT_SUB[4]!);

@@ -65,7 +65,6 @@ const PT_SUB: Command[] = [
     name: 'map',
     usage: 'pt map MMU IPA PA [SIZE] [PERM]',
     summary: 'install a mapping: 4K page, 2M or 1G block (PERM like rw, default rw)',
-    records: true,
     complete: complete_mmu,
     run: (ctx, a) => {
       if (a.words.length < 3 || a.words.length > 5) usage(PT_SUB[2]!);
@@ -86,7 +85,6 @@ const PT_SUB: Command[] = [
     name: 'unmap',
     usage: 'pt unmap MMU IPA [SIZE]',
     summary: 'remove mappings (default 4K)',
-    records: true,
     complete: complete_mmu,
     run: (ctx, a) => {
       if (a.words.length < 2 || a.words.length > 3) usage(PT_SUB[3]!);
@@ -99,7 +97,6 @@ const PT_SUB: Command[] = [
     name: 'set',
     usage: 'pt set MMU IPA LEVEL RAW',
     summary: 'write a raw descriptor at LEVEL on the path of IPA',
-    records: true,
     complete: complete_mmu,
     run: (ctx, a) => {
       if (a.words.length !== 4) usage(PT_SUB[4]!);

@@ -96,7 +96,6 @@ export const SESSION_COMMANDS: Command[] = [
     name: 'variant',
     usage: 'variant [NAME on|off]',
     summary: 'list the variants, or switch one at this step (recorded like a poke)',
-    records: true,
     complete: (s, words) =>
       words.length === 0
         ? all_variants()

@@ -26,7 +26,6 @@ export interface LoadedWorld {
 export interface Ctx {
   s: Session;
   host: ReplHost;
-  json: boolean;
   /** Run another command line (source, breakpoint command lists). */
   exec_nested: (line: string) => NestedResult;
   /** The whole command table (help, completion). */
@@ -81,8 +80,6 @@ export interface Command {
   /** Candidates for the word being completed; `words` are the ones before it. */
   complete?: (s: Session, words: string[]) => string[];
   run?: (ctx: Ctx, a: Args) => Reply | Pending;
-  /** Changes the session's history (recorded for `save`). */
-  records?: boolean;
 }
 
 export function is_pending(r: Reply | Pending): r is Pending {

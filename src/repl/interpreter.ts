@@ -126,7 +126,6 @@ export class Interpreter {
     return {
       s: this.session,
       host: this.host,
-      json: this.json,
       table: this.table,
       keep_going: this.keep_going,
       depth: this.depth,

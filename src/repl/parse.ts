@@ -52,11 +52,6 @@ function unescape(s: string): string {
   return s.replace(/\\(.)/g, (_m, c: string) => (c === 'n' ? '\n' : c === 't' ? '\t' : c));
 }
 
-/** An integer literal, or null. */
-export function int_or_null(s: string): number | bigint | null {
-  return parse_int_literal(s);
-}
-
 /** A non-negative integer below 2^53 (steps, counts, ids). */
 export function nat(s: string | undefined, what: string): number {
   if (s === undefined) throw new DebugError('EINVAL', `${what} is missing`);

@@ -60,8 +60,3 @@ export function pairs(o: Record<string, unknown>): string {
     .map(([k, v]) => `${k}=${typeof v === 'number' || typeof v === 'bigint' ? num(v) : typeof v === 'string' ? v : compact(v, 4)}`)
     .join(' ');
 }
-
-/** "1 step", "3 steps" */
-export function plural(n: number, word: string): string {
-  return `${n} ${word}${n === 1 ? '' : 's'}`;
-}

@@ -17,6 +17,7 @@ type Op =
   | { k: 'area'; min: number; max: number; size: number; rev: boolean }
   | { k: 'alloc'; min: number; max: number; size: number; rev: boolean; entry: number }
   | { k: 'iter'; i: number; max: number }
+  | { k: 'iterwrite'; i: number; max: number; every: number; span: number }
   | { k: 'masstore'; first: number; last: number; entry: number }
   | { k: 'maserase'; i: number };
 
@@ -69,6 +70,12 @@ const op: fc.Arbitrary<Op> = fc.oneof(
       .map(([min, max, size, rev, e]) => ({ k: 'alloc' as const, min, max, size, rev, entry: e })),
   },
   { weight: 1, arbitrary: fc.tuple(idx, fc.oneof(idx, fc.constant(INF))).map(([i, max]) => ({ k: 'iter' as const, i, max })) },
+  {
+    weight: 1,
+    arbitrary: fc
+      .tuple(idx, fc.oneof(idx, fc.constant(INF)), fc.integer({ min: 1, max: 4 }), fc.integer({ min: 0, max: 30 }))
+      .map(([i, max, every, span]) => ({ k: 'iterwrite' as const, i, max, every, span })),
+  },
   { weight: 2, arbitrary: fc.tuple(idx, len, entry).map(([f, l, e]) => ({ k: 'masstore' as const, first: f, last: lastOf(f, l), entry: e })) },
   { weight: 1, arbitrary: idx.map((i) => ({ k: 'maserase' as const, i })) },
 );
@@ -196,6 +203,44 @@ function apply(mt: M.MapleTree, ref: Ref, o: Op): void {
         i = r.next;
       }
       expect(got, step).toEqual(want);
+      break;
+    }
+    case 'iterwrite': {
+      // Write from inside the callback: erase some entries, overwrite ahead
+      // of the cursor, write another tree. The loop must behave like the
+      // kernel's repeated mt_find() from just after each delivered entry.
+      const other = M.mt_init_flags(0);
+      const got: number[][] = [];
+      let n = 0;
+      const act = (e: number, f: number, l: number, t: M.MapleTree | Ref) => {
+        n++;
+        if (n % o.every === 0) {
+          if (t instanceof Ref) t.erase(f);
+          else M.mtree_erase(t, f);
+        } else if (n % o.every === 1 && l !== INF && l + 1 + o.span <= MAX_EXACT) {
+          if (t instanceof Ref) t.store(l + 1, l + 1 + o.span, M.xa_mk_value(7));
+          else M.mtree_store_range(t, l + 1, l + 1 + o.span, M.xa_mk_value(7));
+        }
+        if (!(t instanceof Ref)) M.mtree_store(other, n, M.xa_mk_value(n));
+        return n < 400;
+      };
+      M.mt_for_each(mt, o.i, o.max, (e, f, l) => {
+        got.push([e, f, l]);
+        return act(e, f, l, mt);
+      });
+      const want: number[][] = [];
+      n = 0;
+      let i = o.i;
+      for (;;) {
+        const r = ref.mt_find(i, o.max);
+        if (!r) break;
+        want.push([r.entry, r.first, r.last]);
+        if (!act(r.entry, r.first, r.last, ref)) break;
+        if (r.next === 0) break;
+        i = r.next;
+      }
+      expect(got, step).toEqual(want);
+      expect(M.mt_validate(other)).toEqual([]);
       break;
     }
     case 'masstore': {

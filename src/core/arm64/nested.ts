@@ -198,7 +198,7 @@ export const kvm_nested_s2_unmap = model_fn<{ may_block: boolean; i: number; ste
   start: (w, t, l) => {
     lockdep_assert_held_write(w, t, 'mmu_lock');
     l.i = 0;
-    l.steps0 = t.steps;
+    l.steps0 = entries_read(w);
     return 'next';
   },
   next: (w, t, l) => {
@@ -218,8 +218,13 @@ export function count_shadow_leaves(w: World, mmu: number, start: number, size: 
   metric_add(w, 'nested_unmap_leaves', kvm_pgtable_leaves(w, mmu, start, size).length);
 }
 
-export function nested_unmap_done(w: World, t: Thread, steps0: number): typeof RETURN {
-  metric_add(w, 'nested_unmap_walk_steps', t.steps - steps0);
+/** Entries the page-table walker has read so far (the kernel's walk cost, one per entry). */
+export function entries_read(w: World): number {
+  return w.metrics['pgtable_entries_read'] ?? 0;
+}
+
+export function nested_unmap_done(w: World, _t: Thread, entries0: number): typeof RETURN {
+  metric_add(w, 'nested_unmap_walk_steps', entries_read(w) - entries0);
   return RETURN;
 }
 

@@ -20,7 +20,7 @@ import { sim_mt_ranges, sim_mtree_erase, sim_mtree_store_range } from '../maple/
 import { lockdep_assert_held_write } from '../kvm/rwlock.js';
 import { PAGE_SIZE } from '../kvm/kvm_host.js';
 import { arm64, kvm_s2_mmu_valid, mmu_by_id, type kvm_s2_mmu } from './kvm_host.js';
-import { count_shadow_leaves, nested_unmap_done } from './nested.js';
+import { count_shadow_leaves, entries_read, nested_unmap_done } from './nested.js';
 import { kvm_pgtable_get_leaf } from './pgtable.js';
 
 export const REVMAP_OFF = define_variant({
@@ -119,7 +119,7 @@ export const kvm_nested_s2_unmap_range = model_fn<{ start: number; end: number; 
       lockdep_assert_held_write(w, t, 'mmu_lock');
       l.i = 0;
       l.todo = [];
-      l.steps0 = t.steps;
+      l.steps0 = entries_read(w);
       return 'mmu';
     },
     // Next valid shadow: decide what to unmap from it.

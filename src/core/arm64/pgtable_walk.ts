@@ -186,14 +186,20 @@ function visit_step(w: World, t: Thread, l: WalkLocals, after_read = false): Nex
       parent.idx++;
       continue;
     }
-    if (read) return 'visit';
-    read = true;
     const old = pte_get(pgt_page(w, f.page), f.idx);
+    // An exclusive walk holds mmu_lock for write, so nobody else can change
+    // the table under it: a run of empty entries is read in the same step as
+    // the entry before it (and not reported), instead of one step each.
+    const folded = !shared && old === 0n;
+    if (read && !folded) return 'visit';
+    read = true;
+    // The kernel's cost is one READ_ONCE per entry, folded or not.
+    w.metrics['pgtable_entries_read'] = (w.metrics['pgtable_entries_read'] ?? 0) + 1;
     const table = kvm_pte_table(old, f.level);
     const pre = table && (l.flags & KVM_PGTABLE_WALK_TABLE_PRE) !== 0;
     const leaf = !table && (l.flags & KVM_PGTABLE_WALK_LEAF) !== 0;
     const visit = pre ? 'pre' : leaf ? 'leaf' : table ? 'table' : 'skip';
-    emit(w, t, 'pte.visit', { ptep: ptep_name(f.page, f.idx), level: f.level, visit, old });
+    if (!folded) emit(w, t, 'pte.visit', { ptep: ptep_name(f.page, f.idx), level: f.level, visit, old });
     if (pre || leaf) {
       const c = ctx(l, f, old, l.addr, pre ? 'pre' : 'leaf');
       const r = fast ? fast(w, c as unknown as VisitCtx) : null;

@@ -104,6 +104,13 @@ export const EVENT_CATALOGUE = {
   'guest.tlb_flush': { scope: 'str', reason: 'str', entries: 'int' },
   'hv.hypercall.complete': { code: 'int', status: 'int', reps: 'int', suspended: 'bool' },
   'hv.inhibit': { target: 'int', inhibit: 'bool', phase: 'str' },
+  // NUMA balancing and the x86 TDP fault path (src/core/kvm/numa.ts, src/core/x86/mmu.ts, tdp_mmu.ts): appended by the NUMA work.
+  'numa.skip': { hva: 'addr', reason: 'str' },
+  'mm.pin': { hva: 'addr', pfn: 'addr' },
+  'invalidate.numa_protect': { hva_start: 'addr', hva_end: 'addr', in_progress: 'int' },
+  'fault.precheck': { where: 'str', gfn: 'addr', in_progress: 'int', seq_now: 'int', seq_snap: 'int', retry: 'bool' },
+  'spte.zap': { gpa: 'addr', pfn: 'addr', level: 'int' },
+  'tdp_mmu.yield': { gfn: 'addr', flush: 'bool', contended: 'bool' },
 } as const satisfies Record<string, Tags>;
 
 export type EventKind = keyof typeof EVENT_CATALOGUE;

@@ -17,7 +17,7 @@ import {
   ENOMEM,
 } from './constants.js';
 import { AREA, empty_area } from './gap.js';
-import { alloc_would_fail, mod } from './hooks.js';
+import { alloc_would_fail, mod, note_write, written } from './hooks.js';
 import { MA_STATE, mas_erase } from './state.js';
 import { mas_store_core } from './store.js';
 import {
@@ -192,10 +192,12 @@ export function mt_for_each(
   }
   if (iter_depth === ITER_PATHS.length) ITER_PATHS.push(new_path());
   const p = ITER_PATHS[iter_depth++]!;
+  mod.iterating++;
   try {
     return for_each_leaves(mt, p, MT_FOUND.first, max, fn);
   } finally {
     iter_depth--;
+    mod.iterating--;
   }
 }
 
@@ -228,8 +230,9 @@ function for_each_leaves(
     if (e !== 0 && e !== XA_ZERO_ENTRY) {
       dl = last;
       if (fn(e, first, last) === false || last >= max) return last === ULONG_MAX ? 0 : last + 1;
+      if (seq !== mod.seq && (written.get(mt) ?? 0) <= seq) seq = mod.seq; // another tree
       if (seq !== mod.seq) {
-        // Something was written: start again just after this entry.
+        // This tree was written: start again just after this entry.
         const ref: IndexRef = { value: last + 1 };
         e = mt_find(mt, ref, max);
         if (!e) return ref.value;
@@ -294,6 +297,6 @@ export function mtree_dup(src: MapleTree, dst: MapleTree, gfp: number = GFP_KERN
   dst.nr_nodes = src.nr_nodes;
   dst.free_head = src.free_head;
   dst.nr_free = src.nr_free;
-  mod.seq++;
+  note_write(dst);
   return 0;
 }

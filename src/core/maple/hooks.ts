@@ -62,4 +62,17 @@ export function trace_flush(): void {
  * copied or hashed). Iterators use it to notice that a callback wrote to a
  * tree and re-walk from the root instead of trusting a cached leaf.
  */
-export const mod = { seq: 0 };
+export const mod = { seq: 0, iterating: 0 };
+
+/**
+ * While an mt_for_each() callback runs (mod.iterating > 0), the sequence
+ * number of the last write to each tree, so that writing to some other
+ * tree does not make the iteration start over.
+ */
+export const written = new WeakMap<object, number>();
+
+/** Count a modification of `mt`. */
+export function note_write(mt: object): void {
+  const s = ++mod.seq;
+  if (mod.iterating !== 0) written.set(mt, s);
+}

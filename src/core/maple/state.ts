@@ -514,7 +514,8 @@ export function mas_insert(mas: MaState, entry: number, gfp: number = GFP_KERNEL
  * kernel (the state is left in error).
  */
 export function mas_erase(mas: MaState): number {
-  if (index_errno(mas.index)) return 0;
+  // Only a lookup key: 2^53 (where mt_find leaves off after 2^53-1) is fine.
+  if (index_errno(mas.index) && mas.index !== 2 ** 53) return 0;
   const entry = mas_walk(mas);
   if (!entry) return 0;
   const ret = mas_store_core(mas.tree, mas.index, mas.last, 0, GFP_KERNEL, false);

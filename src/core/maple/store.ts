@@ -13,7 +13,7 @@
 
 import { EEXIST, ENOMEM } from './constants.js';
 import { bn_copy, bn_push, bn_reset, leaf_write_bn, update_gap } from './bignode.js';
-import { alloc_hooked, alloc_would_fail, mod, trace_flush } from './hooks.js';
+import { alloc_hooked, alloc_would_fail, note_write, trace_flush } from './hooks.js';
 import { do_rebalance, rebuild, consumed_reset } from './rebalance.js';
 import { do_split } from './split.js';
 import {
@@ -315,13 +315,17 @@ function wr_append(mt: MapleTree, entry: number): void {
   set_meta(a, LP.node[d]!, maple_leaf_64, new_end, 0);
 }
 
-/** mas_wr_slot_store(): same number of slots, rewrite one or two in place. */
-function wr_slot_store(mt: MapleTree, entry: number): void {
+/**
+ * mas_wr_slot_store(): same number of slots, rewrite one or two in place.
+ * Returns whether a NULL was among the slots touched (the gap may move).
+ */
+function wr_slot_store(mt: MapleTree, entry: number): boolean {
   const a = mt.arena;
   const base = LP.node[WS.d]! * NODE_WORDS;
   const off = WS.off;
   const P = base + PIV;
   const S = base + 16;
+  let gap = a[S + off] === 0 || a[S + off + 1] === 0;
   if (WS.offset_end - off === 1) {
     if (WS.index === WS.r_min) {
       // The whole range and part of the next one.
@@ -334,10 +338,12 @@ function wr_slot_store(mt: MapleTree, entry: number): void {
     }
   } else {
     // The whole next range and parts of its neighbours.
+    if (a[S + off + 2] === 0) gap = true;
     a[S + off + 1] = entry;
     a[P + off] = WS.index - 1;
     a[P + off + 1] = WS.last;
   }
+  return gap;
 }
 
 /** mas_wr_store_entry() once the walk and the allocation are done. */
@@ -353,16 +359,16 @@ function wr_execute(mt: MapleTree, entry: number): void {
     case StoreType.exact_fit: {
       const a = mt.arena;
       a[LP.node[d]! * NODE_WORDS + 16 + WS.off] = entry;
-      update_gap(mt, LP.node, LP.off, LP.min, LP.max, d);
+      // Gaps only move when a slot turns NULL or stops being NULL.
+      if ((entry === 0) !== (WS.content === 0)) update_gap(mt, LP.node, LP.off, LP.min, LP.max, d);
       return;
     }
     case StoreType.append:
       wr_append(mt, entry);
-      update_gap(mt, LP.node, LP.off, LP.min, LP.max, d);
+      if (WS.content === 0 || entry === 0) update_gap(mt, LP.node, LP.off, LP.min, LP.max, d);
       return;
     case StoreType.slot_store:
-      wr_slot_store(mt, entry);
-      update_gap(mt, LP.node, LP.off, LP.min, LP.max, d);
+      if (wr_slot_store(mt, entry) || entry === 0) update_gap(mt, LP.node, LP.off, LP.min, LP.max, d);
       return;
     case StoreType.node_store: {
       leaf_bn(mt, entry);
@@ -493,7 +499,7 @@ export function mas_store_core(
   wr_execute(mt, entry);
   WR.index = WS.index;
   WR.last = WS.last;
-  mod.seq++;
+  note_write(mt);
   trace_flush();
   return 0;
 }

@@ -24,6 +24,7 @@ import {
   maple_arange_64,
   maple_range_64,
 } from './constants.js';
+import { note_write } from './hooks.js';
 
 export interface MapleTree {
   /** Kernel ma_flags, including the height in bits 2..6. */
@@ -198,6 +199,7 @@ export function mt_nr_nodes(mt: MapleTree): number {
 
 /** mtree_destroy(): drop every node, keep the tree's attributes. */
 export function mtree_destroy(mt: MapleTree): void {
+  note_write(mt);
   mt.ma_root = 0;
   mt.root_is_node = false;
   set_height(mt, 0);

@@ -19,7 +19,7 @@
 // the instruction emulator; requests the model does not act on are
 // consumed where the kernel would handle them.
 import { emit } from '../machine/events.js';
-import { RETURN, block, call, model_fn, ret, wait_kind } from '../machine/model.js';
+import { RETURN, block, call, has_fn, model_fn, ret, wait_kind } from '../machine/model.js';
 import { op_named } from '../machine/ops.js';
 import { next_op } from '../machine/thread.js';
 import { metric_add, type Thread, type World } from '../machine/world.js';
@@ -268,6 +268,8 @@ export const vcpu_enter_guest = model_fn<{ r: number }>('vcpu_enter_guest', {
     const reason = vcpu_of_thread(w, t).exit_reason;
     if (reason === 'hypercall') return call('kvm_hv_hypercall', {}, 'handled');
     if (reason === 'done') return ret(t, 0);
+    // kvm_vmx_exit_handlers[]: a reason with a `handle_<reason>` model function (handle_ept_violation) runs it.
+    if (has_fn(`handle_${reason}`)) return call(`handle_${reason}`, {}, 'handled');
     return ret(t, 1);
   },
   handled: (_w, t) => ret(t, t.retval as number),
