@@ -87,6 +87,7 @@ export const get_s2_mmu_nested = model_fn<{ mmu: number }>('get_s2_mmu_nested', 
     if (!victim || victim.refcnt !== 0) throw new Error('BUG_ON: get_s2_mmu_nested() found no shadow stage-2 with refcnt 0');
     a.nested_mmus_next = (i + 1) % a.nested_mmus_size;
     const was_valid = kvm_s2_mmu_valid(victim);
+    metric_add(w, 'nv_recycles');
     emit(w, t, 's2mmu.recycle', { index: victim.index, victim_valid: was_valid, next_cursor: a.nested_mmus_next });
     l.mmu = victim.index;
     if (was_valid && variant_on(w, UNMAP_ON_RECYCLE.name)) {
@@ -95,6 +96,7 @@ export const get_s2_mmu_nested = model_fn<{ mmu: number }>('get_s2_mmu_nested', 
     }
     if (was_valid) {
       victim.pending_unmap = true;
+      metric_add(w, 'nv_pending_unmaps');
       emit(w, t, 'pending_unmap.set', { index: victim.index });
     }
     return 'assign';
