@@ -8,4 +8,5 @@ console.log(`# kvmdbg benchmarks: node ${process.version}, ${os.cpus().length} x
 if (want('core')) await (await import('./core.js')).bench_core();
 if (want('maple')) await (await import('./maple.js')).bench_maple();
 if (want('pgtable')) await (await import('./pgtable.js')).bench_pgtable();
+if (want('numa')) await (await import('./numa.js')).bench_numa();
 if (want('debugger')) await (await import('./debugger.js')).bench_debugger();

@@ -35,9 +35,34 @@ export function build_program(set_code: (code: number) => void): Command {
     .option('--events <kinds>', 'print only these event kinds (comma-separated; `request` matches request.*)')
     .option('--json', 'JSON Lines: one object per event, then a summary object')
     .option('--steps <n>', 'stop after N steps', int_arg('a step count', 1))
+    .option('--record <file>', 'write a recording of the run to FILE (`kvmdbg replay FILE` re-runs it)')
+    .option('--hash-every <n>', 'with --record: a state hash every N steps (default 1000)', int_arg('a step count', 1))
     .action(async (scenario: string, _opts: unknown, cmd: Command) => {
       const { run_command } = await import('./run.js');
-      set_code(run_command(scenario, cmd.optsWithGlobals()));
+      set_code(await run_command(scenario, cmd.optsWithGlobals()));
+    });
+
+  program
+    .command('replay')
+    .description('re-run a recording and print what `run` printed; with --verify, check its state hashes')
+    .argument('<recording>', 'a recording (`kvmdbg run SCENARIO --record FILE`)')
+    .option('--verify', 'compare the World with every state hash in the recording')
+    .option('--events <kinds>', 'print only these event kinds (comma-separated; `request` matches request.*)')
+    .option('--json', 'JSON Lines: one object per event, then a summary object')
+    .action(async (recording: string, _opts: unknown, cmd: Command) => {
+      const { replay_command } = await import('./replay.js');
+      set_code(replay_command(recording, cmd.optsWithGlobals()));
+    });
+
+  program
+    .command('export')
+    .description('write a recording as a Perfetto (Chrome JSON) trace or as trace-cmd report text')
+    .argument('<recording>', 'a recording (`kvmdbg run SCENARIO --record FILE`)')
+    .addOption(new Option('--format <format>', 'the output format').choices(['perfetto', 'ftrace']).makeOptionMandatory())
+    .option('-o, --output <file>', 'the file to write (- for stdout)')
+    .action(async (recording: string, _opts: unknown, cmd: Command) => {
+      const { export_command } = await import('./export.js');
+      set_code(export_command(recording, cmd.optsWithGlobals()));
     });
 
   register_repl(program, set_code);

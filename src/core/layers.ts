@@ -5,6 +5,7 @@ import './kvm/requests.js';
 import './kvm/rwlock.js';
 import './kvm/mmu_notifier.js';
 import './kvm/kvm_invariants.js';
+import './kvm/stale_mapping.js';
 import './kvm/ops.js';
 import './kvm/vcpu_load.js';
 import './arm64/arm.js';

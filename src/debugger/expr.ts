@@ -1,8 +1,8 @@
 // JavaScript expressions over the World: `print`, `watch`, `assert`,
 // breakpoint conditions and dprintf arguments. The World is passed as a
-// read-only view (readonly.ts); the event (`e`, also `ev`) and the violation
-// (`v`) that triggered a breakpoint are plain copies' views too. Compiled
-// once per source text.
+// read-only view (readonly.ts), and so are the event (`e`, also `ev`) and
+// the violation (`v`) that triggered a breakpoint. Compiled once per source
+// text.
 import type { Event } from '../core/machine/events.js';
 import type { Thread, Violation, World } from '../core/machine/world.js';
 import { DebugError, one_line } from './errors.js';

@@ -164,6 +164,14 @@ describe('the number model: 2^53 and ULONG_MAX', () => {
     expect(M.mas_empty_area(mas, 2 ** 53 - 8, INF, 16)).toBe(-M.ERANGE);
     expect(M.mas_empty_area(mas, 0, INF, 16)).toBe(0);
     expect([mas.index, mas.last]).toEqual([1001, 1016]);
+    // The only free place starts at 2^53: not representable, even for size 1
+    // (a naive 2^53 + 1 - 1 rounds to 2^53 - 1).
+    const t2 = M.mt_init_flags(M.MT_FLAGS_ALLOC_RANGE);
+    M.mtree_store_range(t2, 0, M.MAPLE_MAX_EXACT, v(1));
+    const m2 = M.MA_STATE(t2, 0, 0);
+    expect(M.mas_empty_area(m2, 0, INF, 1)).toBe(-M.ERANGE);
+    expect(M.mtree_alloc_range(t2, { value: 0 }, v(2), 1, 0, INF)).toBe(-M.ERANGE);
+    expect(M.mt_validate(t2)).toEqual([]);
   });
 });
 

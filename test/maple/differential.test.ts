@@ -88,6 +88,8 @@ function expectedStoreErr(first: number, last: number, e: number): number {
 }
 
 let maxHeight = 0;
+// MAPLE_FC_RUNS=2000 for a longer hunt.
+const RUNS = Number(process.env.MAPLE_FC_RUNS ?? 100);
 
 function check(mt: M.MapleTree, ref: Ref, step: string): void {
   const errs = M.mt_validate(mt);
@@ -286,21 +288,21 @@ describe('maple tree vs reference', () => {
   test('plain tree', () => {
     fc.assert(
       fc.property(fc.array(op, { minLength: 1, maxLength: 300, size: 'max' }), (ops) => run(0, ops)),
-      { numRuns: 60 },
+      { numRuns: RUNS },
     );
-  });
+  }, 60_000 + RUNS * 100);
   test('MT_FLAGS_ALLOC_RANGE tree', () => {
     fc.assert(
       fc.property(fc.array(op, { minLength: 1, maxLength: 300, size: 'max' }), (ops) => run(M.MT_FLAGS_ALLOC_RANGE, ops)),
-      { numRuns: 60 },
+      { numRuns: RUNS },
     );
-  });
+  }, 60_000 + RUNS * 100);
   test('RCU-mode alloc tree (node stores copy the leaf)', () => {
     fc.assert(
       fc.property(fc.array(op, { minLength: 1, maxLength: 200, size: 'max' }), (ops) => run(M.MM_MT_FLAGS, ops)),
-      { numRuns: 25 },
+      { numRuns: Math.ceil(RUNS / 2.5) },
     );
-  });
+  }, 60_000 + RUNS * 100);
   test('the generated sequences reached height 3 or more', () => {
     expect(maxHeight).toBeGreaterThanOrEqual(3);
   });

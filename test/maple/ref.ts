@@ -121,9 +121,9 @@ export class Ref {
       }
       if (rev) {
         if (e === INF) return { ret: -34 };
-        return { ret: 0, index: e - size + 1, last: e };
+        return { ret: 0, index: e - (size - 1), last: e };
       }
-      const last = s + size - 1;
+      const last = s + (size - 1);
       if (last > MAX_EXACT) return { ret: -34 };
       return { ret: 0, index: s, last };
     }

@@ -99,6 +99,13 @@ function run(flags: number, seed: number, steps: number): number[] {
 }
 
 describe('seeded stress on big trees', () => {
+  // MAPLE_STRESS_SEEDS=40 runs that many extra seeds of each kind.
+  const extra = Number(process.env.MAPLE_STRESS_SEEDS ?? 0);
+  for (let seed = 100; seed < 100 + extra; seed++) {
+    test(`extra seed ${seed}`, () => {
+      run(seed % 2 ? M.MT_FLAGS_ALLOC_RANGE : seed % 4 === 0 ? M.MM_MT_FLAGS : 0, seed, 9000);
+    });
+  }
   test('MT_FLAGS_ALLOC_RANGE: grows to height 4 and shrinks back', () => {
     const h = run(M.MT_FLAGS_ALLOC_RANGE, 1, 9000);
     expect(Math.max(...h)).toBeGreaterThanOrEqual(4);

@@ -154,7 +154,10 @@ describe('completion', () => {
     expect(c('delete ')).toEqual(['1', '2']);
     expect(c('help in')).toEqual(['info']);
     expect(c('catch violation kvm.')).toContain('kvm.request_unserviced');
-    expect(c('events fau')).toEqual(['fault', 'fault.check', 'fault.faultin', 'fault.map', 'fault.retry', 'fault.seq_snapshot', 'fault.start']);
+    const fau = c('events fau');
+    expect(fau[0]).toBe('fault');
+    expect(fau).toEqual(expect.arrayContaining(['fault.retry', 'fault.start']));
+    for (const k of fau) expect(k).toMatch(/^fault(\.|$)/);
     expect(c('"unterminated')).toEqual([]);
   });
 });

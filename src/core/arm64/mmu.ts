@@ -24,10 +24,9 @@ import { kvm_walk_nested_s2 } from './nested.js';
 
 export const NO_RETRY_CHECK = define_variant({
   name: 'mmu.no_retry_check',
-  description: 'user_mem_abort() maps the pfn without mmu_invalidate_retry(): a fault that raced with an invalidation installs a stale mapping',
+  description: 'the fault path maps the pfn without the locked retry check (arm64 user_mem_abort: mmu_invalidate_retry; x86: is_page_fault_stale): a fault that raced with an invalidation installs a stale mapping',
   source: 'virt/kvm/kvm_main.c mmu_invalidate_seq protocol (what the check in user_mem_abort() prevents)',
   breaks: 'mmu.stale_mapping',
-  arch: 'arm64',
 });
 
 /** A guest load or store to an IPA: a stage-2 hit completes, a miss traps. */

@@ -3,7 +3,7 @@
 // installs its mapping, and no stage-2 (canonical or shadow) still maps a
 // page after the primary MMU moved it.
 import type { Event } from '../machine/events.js';
-import { define_invariant } from '../machine/invariants.js';
+import { define_stale_mapping_check } from '../kvm/stale_mapping.js';
 import { PAGE_SIZE } from '../kvm/kvm_host.js';
 import { host_pte } from '../kvm/host_mm.js';
 import { describe_invalidation } from '../kvm/mmu_invalidate.js';
@@ -12,13 +12,8 @@ import { kvm_pgtable_leaves } from './pgtable.js';
 
 const hex = (n: number) => `0x${n.toString(16)}`;
 
-define_invariant({
-  name: 'mmu.stale_mapping',
-  description: 'a fault that raced with an invalidation never installs its pfn, and no stage-2 maps a page the host has since moved',
-  arch: 'arm64',
-  on: ['fault.map', 'mm.change_pte'],
-  check(w, ev) {
-    const e = ev as Event;
+define_stale_mapping_check('arm64', (w, e) => {
+  {
     if (e.kind === 'fault.map') {
       const t = w.threads.find((x) => x.name === e.thread)!;
       const frame = t.stack.find((f) => f.fn === 'user_mem_abort');
@@ -53,5 +48,5 @@ define_invariant({
       }
     }
     return null;
-  },
+  }
 });

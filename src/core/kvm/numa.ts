@@ -34,28 +34,16 @@
 // the host TLB flush, folio refcounts (a pin is a flag per page), the
 // gfn_to_pfn_cache invalidation, the memslot-update rcuwait.
 import { emit } from '../machine/events.js';
-import { RETURN, block, call, has_fn, model_fn, ret, wait_holds, wait_kind } from '../machine/model.js';
+import { RETURN, block, call, has_fn, kvm_arch_fn, model_fn, ret, wait_holds, wait_kind } from '../machine/model.js';
 import { define_op, S } from '../machine/ops.js';
 import { define_variant } from '../machine/variants.js';
 import { metric_add, variant_on, type Thread, type World } from '../machine/world.js';
 import { PAGE_SHIFT, PAGE_SIZE, gfn_to_hva, gfn_to_memslot } from './kvm_host.js';
 import { host_change_pte, host_faultin, host_pte } from './host_mm.js';
-import { kvm_mmu_invalidate_begin, kvm_mmu_invalidate_end, kvm_mmu_invalidate_range_add } from './mmu_invalidate.js';
-import { hva_range_slots } from './mmu_notifier.js';
-import { lock_write, write_unlock } from './rwlock.js';
+import { UNMAP_UNPROTECTED, __kvm_handle_hva_range, kvm_mmu_notifier_invalidate_range_end, kvm_mmu_notifier_invalidate_range_start } from './mmu_notifier.js';
 
-export const UNMAP_UNPROTECTED = define_variant({
-  name: 'numa.unmap_unprotected',
-  description:
-    'a NUMA-protection invalidation makes KVM unmap the whole notifier range at invalidate_range_start, including pages the pass ' +
-    'leaves alone (VFIO-pinned, already PROT_NONE, not populated); without it KVM only records the range there and unmaps each ' +
-    'page in the .numa_protect() callback as it is actually protected (Yan Zhao\'s RFC, not merged). ' +
-    'Upstream unmaps the whole range: switch the variant ON for current kernels; the default models the RFC.',
-  source:
-    '"[RFC PATCH v2 0/5] Reduce NUMA balance caused TLB-shootdowns in a VM" (Yan Zhao, Aug 2023), patch 5/5 ' +
-    '"KVM: Unmap pages only when it\'s indeed protected for NUMA migration"; upstream virt/kvm/kvm_main.c kvm_mmu_notifier_invalidate_range_start()',
-  breaks: 'nothing (a cost): more SPTEs zapped (sptes_zapped, kvm_unmaps), more remote TLB flushes and their IPIs, more refaults (faults_mapped)',
-});
+export { UNMAP_UNPROTECTED };
+import { lock_write, write_unlock } from './rwlock.js';
 
 /** Page-table chunk at which change_protection() fires the notifier: PUD (1 GiB with 4K pages) since Peter Xu's 2024 change. */
 export const NOTIFIER_CHUNK_SHIFT = 30;
@@ -112,123 +100,6 @@ define_op({
 // ---------------------------------------------------------------------------
 // KVM's MMU-notifier side.
 
-/**
- * The arch's version of a model function that both arches define: model
- * function names are global, so an arch that registered `NAME_<arch>`
- * (kvm_unmap_gfn_range_x86) gets that, else the plain name (arm64's).
- */
-export function kvm_arch_fn(w: World, name: string): string {
-  const own = `${name}_${w.arch}`;
-  return has_fn(own) ? own : name;
-}
-
-interface HandleHvaRange {
-  start: number;
-  end: number;
-  /** kvm_mmu_invalidate_begin / _end, or nothing, when the lock is taken. */
-  on_lock: 'begin' | 'end' | 'none';
-  /**
-   * Per overlapping memslot: 'unmap' is kvm_mmu_unmap_gfn_range (record the
-   * gfn range, then the arch's kvm_unmap_gfn_range); 'range_add' only
-   * records it (the RFC's range_start); 'none' is KVM_MMU_NOTIFIER_NULL.
-   */
-  handler: 'unmap' | 'range_add' | 'none';
-  flush_on_ret: boolean;
-  may_block: boolean;
-  slots: { start: number; end: number }[];
-  i: number;
-  flush: boolean;
-}
-
-/**
- * __kvm_handle_hva_range(kvm, range): for each memslot overlapping the hva
- * range, the first takes mmu_lock for write and runs on_lock; then the
- * handler per slot; flush_on_ret and any handler asking for it -> a remote
- * TLB flush before unlocking. No overlapping memslot: nothing at all.
- * (The same walk as kvm/mmu_notifier.ts kvm_handle_hva_range, with the
- * kernel's on_lock/handler/flush_on_ret choices, which the RFC needs.)
- */
-export const __kvm_handle_hva_range = model_fn<HandleHvaRange>('__kvm_handle_hva_range', {
-  slots: (w, t, l) => {
-    l.slots = hva_range_slots(w, l.start, l.end).map(({ start, end }) => ({ start, end }));
-    l.i = 0;
-    l.flush = false;
-    return l.slots.length ? 'lock' : ret(t, false);
-  },
-  lock: (w, t) => lock_write(w, t, 'mmu_lock', 'on_lock'),
-  on_lock: (w, t, l) => {
-    if (l.on_lock === 'begin') kvm_mmu_invalidate_begin(w, t);
-    else if (l.on_lock === 'end') kvm_mmu_invalidate_end(w, t);
-    return l.handler === 'none' ? 'unlock' : 'handler';
-  },
-  handler: (w, t, l) => {
-    const r = l.slots[l.i]!;
-    kvm_mmu_invalidate_range_add(w, t, r.start, r.end);
-    if (l.handler === 'range_add') {
-      t.retval = false;
-      return 'handled';
-    }
-    metric_add(w, 'kvm_unmaps');
-    return call(kvm_arch_fn(w, 'kvm_unmap_gfn_range'), { start: r.start, end: r.end, may_block: l.may_block }, 'handled');
-  },
-  handled: (_w, t, l) => {
-    if (t.retval === true) l.flush = true;
-    l.i++;
-    if (l.i < l.slots.length) return 'handler';
-    return l.flush && l.flush_on_ret ? 'flush' : 'unlock';
-  },
-  flush: () => call('kvm_flush_remote_tlbs', { reason: 'mmu_notifier' }, 'unlock'),
-  unlock: (w, t, l) => {
-    write_unlock(w, t, 'mmu_lock');
-    return ret(t, l.flush);
-  },
-});
-
-/** The mmu_notifier_range event names the model passes (include/linux/mmu_notifier.h). */
-export type MmuNotifyEvent = 'MMU_NOTIFY_PROTECTION_VMA' | 'MMU_NOTIFY_CLEAR';
-
-interface RangeStart {
-  start: number;
-  end: number;
-  event: MmuNotifyEvent;
-  /** MMU_NOTIFIER_RANGE_NUMA (the RFC's flag): a protection pass of NUMA balancing. */
-  numa: boolean;
-  may_block: boolean;
-}
-
-/**
- * kvm_mmu_notifier_invalidate_range_start(): count the invalidation
- * (mn_active_invalidate_count under mn_invalidate_lock), then on the
- * overlapping memslots begin it and unmap the range — or, for a NUMA
- * protection without numa.unmap_unprotected (the RFC), begin it and only
- * record the range.
- */
-export const kvm_mmu_notifier_invalidate_range_start = model_fn<RangeStart>('kvm_mmu_notifier_invalidate_range_start', {
-  trace: (w, t, l) => {
-    emit(w, t, 'invalidate.start', { hva_start: l.start, hva_end: l.end, event: l.event, blockable: l.may_block });
-    metric_add(w, 'invalidations');
-    return 'count';
-  },
-  count: (w, _t, l) => {
-    w.kvm.mn_active_invalidate_count++;
-    const rfc = l.numa && !variant_on(w, UNMAP_UNPROTECTED.name);
-    return call(
-      __kvm_handle_hva_range,
-      { start: l.start, end: l.end, on_lock: 'begin', handler: rfc ? 'range_add' : 'unmap', flush_on_ret: !rfc, may_block: l.may_block },
-      'done',
-    );
-  },
-  done: () => RETURN,
-});
-
-/** kvm_mmu_notifier_invalidate_range_end(): end the invalidation on the overlapping memslots, then uncount it. */
-export const kvm_mmu_notifier_invalidate_range_end = model_fn<{ start: number; end: number }>('kvm_mmu_notifier_invalidate_range_end', {
-  end: (_w, _t, l) => call(__kvm_handle_hva_range, { start: l.start, end: l.end, on_lock: 'end', handler: 'none', flush_on_ret: false, may_block: false }, 'count'),
-  count: (w) => {
-    w.kvm.mn_active_invalidate_count--;
-    return RETURN;
-  },
-});
 
 /**
  * The RFC's kvm_mmu_notifier_numa_protect(mn, mm, start, end): called by
@@ -258,10 +129,14 @@ export function prot_numa_skip(w: World, hva: number): 'protnone' | 'dma_pinned'
   return null;
 }
 
-/** Any host PTE in [start, end): the chunk is populated (not pud_none). */
-function populated(w: World, start: number, end: number): boolean {
-  for (let a = start; a < end; a += PAGE_SIZE) if (host_pte(w, a)) return true;
-  return false;
+/** The lowest hva in [start, end) with a host PTE, or -1: a populated chunk is one that is not pud_none. */
+function next_present(w: World, start: number, end: number): number {
+  let best = -1;
+  for (const k of Object.keys(w.mm.ptes)) {
+    const hva = Number(k) * 2 ** PAGE_SHIFT;
+    if (hva >= start && hva < end && (best < 0 || hva < best)) best = hva;
+  }
+  return best;
 }
 
 interface ChangeProtNuma {
@@ -299,7 +174,8 @@ export const change_prot_numa = model_fn<ChangeProtNuma>('change_prot_numa', {
     if (l.addr >= l.end) return 'finish';
     const size = 2 ** NOTIFIER_CHUNK_SHIFT;
     l.chunk_end = Math.min((Math.floor(l.addr / size) + 1) * size, l.end);
-    if (!populated(w, l.addr, l.chunk_end)) {
+    const first = next_present(w, l.addr, l.chunk_end);
+    if (first < 0) {
       l.addr = l.chunk_end;
       return 'chunk';
     }
@@ -308,16 +184,14 @@ export const change_prot_numa = model_fn<ChangeProtNuma>('change_prot_numa', {
     l.range_start = l.addr;
     return call(kvm_mmu_notifier_invalidate_range_start, { start: l.range_start, end: l.end, event: 'MMU_NOTIFY_PROTECTION_VMA', numa: true, may_block: true }, 'pte');
   },
-  // change_pte_range(), one PTE per step.
+  // change_pte_range(), one present PTE per step (empty slots are passed over at once).
   pte: (w, t, l) => {
-    if (l.pte >= l.chunk_end) {
+    const next = next_present(w, l.pte, l.chunk_end);
+    if (next < 0) {
       l.addr = l.chunk_end;
       return 'chunk';
     }
-    if (!host_pte(w, l.pte)) {
-      l.pte += PAGE_SIZE;
-      return 'pte';
-    }
+    l.pte = next;
     const skip = prot_numa_skip(w, l.pte);
     if (skip) {
       emit(w, t, 'numa.skip', { hva: l.pte, reason: skip });

@@ -5,9 +5,10 @@
 // vCPU halts in the model), the dirty-ring and pfncache users.
 import { emit } from '../machine/events.js';
 import { RETURN, block, model_fn } from '../machine/model.js';
-import type { Thread, World } from '../machine/world.js';
+import { metric_add, type Thread, type World } from '../machine/world.js';
 import {
   KVM_REQUEST_MASK,
+  KVM_REQ_GENERIC,
   KVM_REQUEST_NO_ACTION,
   KVM_REQUEST_WAIT,
   clear_bit,
@@ -119,6 +120,7 @@ export const kvm_make_all_cpus_request = model_fn<{ req: number; i: number; mask
     kick: (w, t, l) => {
       const wait = (l.req & KVM_REQUEST_WAIT) !== 0;
       emit(w, t, 'request.make_all', { req: req_name(w.arch, l.req), targets: l.targets.slice(), ipi_mask: l.mask.slice(), wait });
+      if ((l.req & KVM_REQUEST_MASK) === (KVM_REQ_GENERIC.TLB_FLUSH & KVM_REQUEST_MASK)) metric_add(w, 'remote_flush_ipis', l.mask.length);
       for (const cpu of l.mask) smp_send_ipi(w, t, cpu, wait);
       return wait && l.mask.length ? 'wait' : 'put_cpu';
     },

@@ -6,7 +6,7 @@ import { emit } from './events.js';
 import { hash_value } from './hash.js';
 import { all_invariants, type Invariant } from './invariants.js';
 import { BLOCKED, RETURN, describe_wait, lookup_fn, wait_holds, wait_sleeps } from './model.js';
-import { sched_choose, sched_pick, set_chooser, type ChoiceKind } from './scheduler.js';
+import { sched_choose, sched_pick, set_chooser, type ChoiceKind, type Chooser } from './scheduler.js';
 import { thread_struct } from './thread.js';
 import type { Locals, Thread, Violation, World } from './world.js';
 
@@ -40,17 +40,24 @@ export class Machine {
   replay: { s: Schedule; pick: number; choice: number } | null = null;
   private readonly unconditional: Invariant[] = [];
   private readonly by_kind = new Map<string, Invariant[]>();
-  private readonly chooser = (w: World, _t: Thread, kind: ChoiceKind): number => {
+  /**
+   * Answers injected-fault choices instead of the World's policy (after the
+   * replay source, if any, runs out): the explorer branches on them.
+   */
+  answer: Chooser | null;
+  private readonly chooser = (w: World, t: Thread, kind: ChoiceKind): number => {
     const r = this.replay;
-    const v = r && r.choice < r.s.choices.length ? r.s.choices[r.choice++]! : sched_choose(w, kind);
+    const v =
+      r && r.choice < r.s.choices.length ? r.s.choices[r.choice++]! : this.answer ? this.answer(w, t, kind) : sched_choose(w, kind);
     this.schedule.choices.push(v);
     return v;
   };
 
   constructor(
     public w: World,
-    opts: { invariants?: boolean } = {},
+    opts: { invariants?: boolean; chooser?: Chooser } = {},
   ) {
+    this.answer = opts.chooser ?? null;
     for (const inv of opts.invariants === false ? [] : all_invariants()) {
       if (inv.arch && inv.arch !== w.arch) continue;
       if (!inv.on) {

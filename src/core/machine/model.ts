@@ -104,3 +104,13 @@ export function describe_wait(wait: Wait): string {
     .join(' ');
   return rest ? `${wait.kind} ${rest}` : wait.kind;
 }
+
+/**
+ * The arch's version of a model function both arches define: names are
+ * global, so an arch that registered `NAME_<arch>` (kvm_unmap_gfn_range_x86)
+ * gets that, else the plain name (arm64's).
+ */
+export function kvm_arch_fn(w: World, name: string): string {
+  const own = `${name}_${w.arch}`;
+  return registry.has(own) ? own : name;
+}

@@ -66,7 +66,7 @@ function lx(x: number): string {
   return x === ULONG_MAX ? 'ffffffffffffffff' : x.toString(16);
 }
 
-function range(out: string[], min: number, max: number, depth: number, fmt: MtDumpFormat): string {
+function range(min: number, max: number, depth: number, fmt: MtDumpFormat): string {
   const pad = ' '.repeat(Math.min(depth, 16) * 2);
   const f = fmt === 'hex' ? lx : lu;
   return min === max ? `${pad}${f(min)}: ` : `${pad}${f(min)}-${f(max)}: `;
@@ -122,7 +122,7 @@ function dump_node(
   const sb = base + slot_base(t);
   const leaf = t === maple_leaf_64;
   const addr = mt_node_addr(mt, n);
-  let line = range(out, min, max, depth, fmt) + `node ${p(addr)} depth ${depth} type ${t} parent ${p(parent)} contents: `;
+  let line = range(min, max, depth, fmt) + `node ${p(addr)} depth ${depth} type ${t} parent ${p(parent)} contents: `;
   const slot_text = (i: number): string => {
     const s = a[sb + i]!;
     if (s === 0) return '(nil)';
@@ -157,7 +157,7 @@ function dump_node(
     if (last === 0 && i > 0) break;
     const s = i <= end ? a[sb + i]! : 0;
     if (leaf) {
-      out.push(range(out, first, last, depth + 1, fmt) + entry_text(s));
+      out.push(range(first, last, depth + 1, fmt) + entry_text(s));
     } else if (s !== 0) {
       dump_node(mt, out, s, first, last, depth + 1, addr | (BigInt(i) << 3n) | 6n, fmt);
     }
@@ -174,7 +174,7 @@ export function mt_dump(mt: MapleTree, format: MtDumpFormat = 'dec'): string {
   if (mt.root_is_node) {
     dump_node(mt, out, mt.ma_root, 0, ULONG_MAX, 0, mt_tree_addr(mt) | 1n, format);
   } else if (mt.ma_root !== 0) {
-    out.push(range(out, 0, 0, 0, format) + entry_text(mt.ma_root));
+    out.push(range(0, 0, 0, format) + entry_text(mt.ma_root));
   } else {
     out.push('(empty)');
   }

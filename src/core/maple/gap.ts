@@ -56,10 +56,12 @@ function try_fit(s: number, e: number, rev: boolean): number {
   if (rev) {
     if (e === ULONG_MAX) return -ERANGE; // would start at ULONG_MAX-SIZE+1
     AREA.last = e;
-    AREA.index = e - SIZE + 1;
+    AREA.index = e - (SIZE - 1);
     return 1;
   }
-  const last = s + SIZE - 1;
+  // s may be 2^53 (just past the last exact pivot): s + SIZE - 1 would
+  // round 2^53 + 1 down and come out 2^53 - 1. This order cannot.
+  const last = s + (SIZE - 1);
   if (last > MAPLE_MAX_EXACT) return -ERANGE;
   AREA.index = s;
   AREA.last = last;

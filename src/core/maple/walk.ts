@@ -5,13 +5,7 @@
 // node replacement inside one call), and parent pointers: callers that must
 // go up use the recorded path instead of mas_ascend.
 
-
-import {
-  type MapleTree,
-  nend,
-  ntype,
-  slot_base,
-} from './tree.js';
+import { type MapleTree, nend, slot_base } from './tree.js';
 
 // Local copies of shared constants: V8 does not constant-fold imported
 // bindings, and these sit in hot loops.
@@ -219,7 +213,3 @@ export function path_next_leaf(mt: MapleTree, p: Path, D: number): boolean {
   }
 }
 
-/** Type of node n (re-exported for readers). */
-export function node_type(mt: MapleTree, n: number): number {
-  return ntype(mt.arena, n);
-}

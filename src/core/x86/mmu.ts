@@ -26,7 +26,8 @@
 // fast_page_fault(), the shadow MMU. The vCPU is not preempted inside the
 // fault (vcpu_load.ts's kvm_preempt runs the arm64 put/load hooks).
 import { emit, type Event } from '../machine/events.js';
-import { define_invariant, type Failure } from '../machine/invariants.js';
+import type { Failure } from '../machine/invariants.js';
+import { define_stale_mapping_check } from '../kvm/stale_mapping.js';
 import { might_sleep } from '../machine/machine.js';
 import { call, model_fn, ret } from '../machine/model.js';
 import { define_op, S } from '../machine/ops.js';
@@ -243,7 +244,7 @@ export const kvm_mmu_faultin_pfn = model_fn<Faultin>('kvm_mmu_faultin_pfn', {
  *
  * Named with an _x86 suffix because model function names are global and
  * arch/arm64/kvm/mmu.c's kvm_unmap_gfn_range is registered under the plain
- * name; callers pick the arch's with kvm_arch_fn() (src/core/kvm/numa.ts).
+ * name; callers pick the arch's with kvm_arch_fn() (src/core/machine/model.ts).
  */
 export const kvm_unmap_gfn_range_x86 = model_fn<{ start: number; end: number; may_block: boolean }>('kvm_unmap_gfn_range_x86', {
   unmap: (_w, _t, l) => call(kvm_tdp_mmu_unmap_gfn_range, { start: l.start, end: l.end, may_block: l.may_block, flush: false }, 'done'),
@@ -253,7 +254,6 @@ export const kvm_unmap_gfn_range_x86 = model_fn<{ start: number; end: number; ma
 const hex = (n: number) => `0x${n.toString(16)}`;
 
 /** The name of the x86 stale-mapping invariant (see the report to the lead: mmu.stale_mapping could take it over). */
-export const X86_STALE_MAPPING = 'x86.stale_mapping';
 
 /**
  * The x86 half of the stale-mapping property: when a TDP fault installs a
@@ -308,10 +308,4 @@ export function x86_stale_mapping_check(w: World, e: Event): Failure | null {
   return null;
 }
 
-define_invariant({
-  name: X86_STALE_MAPPING,
-  description: 'a TDP fault that raced with an invalidation never installs its pfn, and no SPTE maps a page the host has since moved or made PROT_NONE',
-  arch: 'x86',
-  on: ['fault.map', 'mm.change_pte'],
-  check: (w, ev) => x86_stale_mapping_check(w, ev as Event),
-});
+define_stale_mapping_check('x86', x86_stale_mapping_check);

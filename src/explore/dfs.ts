@@ -1,0 +1,396 @@
+// Bounded exhaustive depth-first search with state hashing, sleep-set
+// partial-order reduction and CHESS-style preemption bounding.
+//
+// A move is one scheduler step: a thread and its answers to the injected-
+// fault choices that step asks (allocation failure, lock drop at
+// cond_resched, preemption...). At each state the search tries every
+// runnable thread with every combination of answers: it runs the step with
+// all-zero answers first, sees which choices it asked and how many answers
+// each has, and queues the alternatives (answer vectors that differ at one
+// position and are zero after it), so every answer vector is tried once.
+//
+// Visited set. A state is the tracker's key (track.ts: the simulated state,
+// not the step counters). A state reached again is not expanded again if an
+// earlier visit had at least as much of every budget left (depth, faults,
+// preemptions) and a sleep set contained in the present one; otherwise it is
+// expanded again. So what the search covers does not depend on the order it
+// meets states in: `distinct` is exactly the set of states reachable within
+// the bounds, which is what makes counts equal across runs, worker counts
+// and shards.
+//
+// Sleep sets (Godefroid 1996). After move t was explored from state s, the
+// later siblings u of t carry t in their sleep set when t and u are
+// independent at s; a sleeping move is not taken (the other order covers
+// it), and it stays asleep in the children while the moves taken are
+// independent of it. Independence is decided from the footprints the
+// tracker records while the moves run (track.ts): two moves are independent
+// when neither reads the clock, neither writes a location the other reads
+// or writes (including what decides whether the other's thread can run),
+// and both threads are different. A sleeping move is also dropped when the
+// move taken leaves its thread unable to run. Sleep sets prune moves, not
+// states: every reachable state is still visited, within the same depth,
+// because equivalent orders have the same length and the same number of
+// injected faults.
+//
+// Preemption bounding (Musuvathi and Qadeer, CHESS, PLDI 2007): switching
+// away from a thread that could go on running is a preemption; with a bound
+// P, no path takes more than P. Sleep sets are not sound together with a
+// preemption bound (reordering moves changes the number of preemptions;
+// Coons et al., OOPSLA 2013), so a preemption bound turns them off, and the
+// visited set then also keys on the thread that ran last.
+//
+// Splitting. Workers and shards split the search tree at a fixed depth
+// (split_depth): the nodes at that depth, numbered in the order this search
+// meets them, are the items, and part p of P explores the items i with
+// i mod P = p. Above the split every part runs the same search (with a
+// visited set of its own, so that the numbering is the same everywhere);
+// below it each part keeps one visited set for all of its items. The parts
+// together visit every reachable state; the union of their visited sets is
+// the single run's set.
+import { new_footprint, index_footprint, dependent, type IndexedFootprint } from './track.js';
+import type { Exec, Sim } from './sim.js';
+import type { Violation } from '../core/machine/world.js';
+import type { Schedule } from '../core/machine/machine.js';
+
+export interface DfsOptions {
+  /** Maximum steps from the initial state (Infinity: none). */
+  depth: number;
+  /** Maximum preemptions per path, or null for no bound (sleep sets on). */
+  preemptions: number | null;
+  /** Maximum non-zero choice answers per path (Infinity: none). */
+  faults: number;
+  /** Sleep-set reduction (ignored with a preemption bound). */
+  por: boolean;
+  /** Stop after this many schedules (complete paths) in this part. */
+  budget: number;
+  /** Split depth and this part: explore items i with i % parts === part. */
+  split: number;
+  part: number;
+  parts: number;
+  /** Items at or above this index are skipped (another part found a violation in an earlier item). */
+  item_limit?: number;
+}
+
+export interface Finding {
+  violation: Violation;
+  violations: Violation[];
+  /** The schedule from the initial state to the violating step, inclusive. */
+  schedule: Schedule;
+  steps: number;
+  /** Index of the split item it was found under (0 when not split). */
+  item: number;
+}
+
+export interface DfsStats {
+  /** Steps run (transitions explored). */
+  transitions: number;
+  /** Complete paths: to the end, a deadlock, or the depth bound. */
+  schedules: number;
+  /** Moves not taken because they were asleep. */
+  slept: number;
+  /** Children not expanded because an earlier visit covered them. */
+  revisits: number;
+  max_depth: number;
+  /** The depth bound cut at least one path. */
+  cut: boolean;
+}
+
+interface Sleeper {
+  id: string;
+  thread: number;
+  answers: number[];
+  asked: number[];
+  fp: IndexedFootprint | null;
+}
+
+interface Node {
+  depth: number;
+  faults: number;
+  pre: number;
+  last: number;
+  sleep: Sleeper[];
+  done: Sleeper[];
+  enabled: number[];
+  /** Threads in the order they are tried, and where we are. */
+  order: number[];
+  ti: number;
+  work: number[][];
+  x: Exec | null;
+  /** The item this node belongs to (-1 above the split). */
+  item: number;
+}
+
+interface Seen {
+  d: number;
+  f: number;
+  p: number;
+  sleep: string[];
+}
+
+const move_id = (thread: number, answers: readonly number[]) => `${thread}:${answers.join(',')}`;
+
+function nonzero(a: readonly number[]): number {
+  let n = 0;
+  for (const x of a) if (x !== 0) n++;
+  return n;
+}
+
+/** Whether sleeper `s` is move (thread, prefix then zeros). */
+function matches(s: Sleeper, thread: number, prefix: readonly number[]): boolean {
+  if (s.thread !== thread || s.answers.length < prefix.length) return false;
+  for (let i = 0; i < prefix.length; i++) if (s.answers[i] !== prefix[i]) return false;
+  for (let i = prefix.length; i < s.answers.length; i++) if (s.answers[i] !== 0) return false;
+  return true;
+}
+
+export type DfsStatus = 'running' | 'done' | 'violation' | 'budget';
+
+export class Dfs {
+  readonly states = new Set<string>();
+  readonly stats: DfsStats = { transitions: 0, schedules: 0, slept: 0, revisits: 0, max_depth: 0, cut: false };
+  finding: Finding | null = null;
+  status: DfsStatus = 'running';
+  /** Items met so far (nodes at the split depth). */
+  items = 0;
+  private readonly stack: Node[] = [];
+  private readonly seen_above = new Map<string, Seen[]>();
+  private readonly seen_below = new Map<string, Seen[]>();
+  private readonly por: boolean;
+
+  constructor(
+    readonly sim: Sim,
+    readonly o: DfsOptions,
+  ) {
+    this.por = o.por && o.preemptions === null;
+    sim.restart();
+    const root = this.node(0, 0, 0, -1, [], null, o.split === 0 ? 0 : -1);
+    this.states.add(sim.key());
+    if (o.split === 0) {
+      this.items = 1;
+      if (o.part !== 0) {
+        this.status = 'done';
+        return;
+      }
+    }
+    if (this.leaf(root)) return;
+    this.seen(root, sim.key(), o.split === 0 ? this.seen_below : this.seen_above);
+    this.stack.push(root);
+  }
+
+  /** Depth of the path being explored. */
+  get depth(): number {
+    return this.stack.length;
+  }
+
+  private node(depth: number, faults: number, pre: number, last: number, sleep: Sleeper[], x: Exec | null, item: number): Node {
+    const enabled = this.sim.runnable();
+    const order = last >= 0 && enabled.includes(last) ? [last, ...enabled.filter((t) => t !== last)] : enabled;
+    return { depth, faults, pre, last, sleep, done: [], enabled, order, ti: 0, work: [[]], x, item };
+  }
+
+  /** A node with nothing to explore below: the end, a deadlock, or the depth bound. Counts the schedule. */
+  private leaf(n: Node): boolean {
+    if (n.enabled.length === 0) {
+      const w = this.sim.w;
+      const stuck = w.threads.filter((t) => !t.done && !t.daemon);
+      if (stuck.length) {
+        const blocked = stuck.map((t) => t.name).join(', ');
+        const v: Violation = {
+          invariant: 'deadlock',
+          message: `every thread left is blocked: ${blocked}`,
+          step: w.step,
+          thread: stuck[0]!.name,
+          values: { blocked: stuck.map((t) => t.name) },
+        };
+        this.found([v], n.item);
+        return true;
+      }
+      this.count_schedule(n);
+      return true;
+    }
+    if (n.depth >= this.o.depth) {
+      this.stats.cut = true;
+      this.count_schedule(n);
+      return true;
+    }
+    return false;
+  }
+
+  private count_schedule(n: Node): void {
+    // Above the split every part sees the same paths: part 0 counts them.
+    if (n.item < 0 && this.o.part !== 0) return;
+    this.stats.schedules++;
+    if (this.stats.schedules >= this.o.budget && this.status === 'running') this.status = 'budget';
+  }
+
+  private found(violations: Violation[], item: number): void {
+    const s = this.sim.m.schedule;
+    this.finding = {
+      violation: violations[0]!,
+      violations: [...violations],
+      schedule: { picks: [...s.picks], choices: [...s.choices] },
+      steps: s.picks.length,
+      item: Math.max(0, item),
+    };
+    this.status = 'violation';
+  }
+
+  /** Whether the visit (key, budgets, sleep set) is covered by an earlier one; records it if not. */
+  private seen(n: Node, key: string, map: Map<string, Seen[]>): boolean {
+    const o = this.o;
+    const ck = o.preemptions === null ? key : `${key}@${n.last}`;
+    const d = o.depth - n.depth;
+    const f = o.faults - n.faults;
+    const p = o.preemptions === null ? 0 : o.preemptions - n.pre;
+    const sleep = n.sleep.map((s) => s.id);
+    const list = map.get(ck);
+    if (list) {
+      for (const e of list) {
+        if (e.d >= d && e.f >= f && e.p >= p && e.sleep.every((id) => sleep.includes(id))) return true;
+      }
+      const keep = list.filter((e) => !(d >= e.d && f >= e.f && p >= e.p && sleep.every((id) => e.sleep.includes(id))));
+      keep.push({ d, f, p, sleep });
+      map.set(ck, keep);
+      return false;
+    }
+    map.set(ck, [{ d, f, p, sleep }]);
+    return false;
+  }
+
+  /** Explore until done, a violation, the budget, or `deadline` (performance.now() ms). */
+  run(deadline = Infinity, check_every = 256): DfsStatus {
+    const sim = this.sim;
+    const o = this.o;
+    let tick = 0;
+    while (this.status === 'running') {
+      if (++tick >= check_every) {
+        tick = 0;
+        if (performance.now() >= deadline) return this.status;
+      }
+      const n = this.stack[this.stack.length - 1];
+      if (!n) {
+        this.status = 'done';
+        break;
+      }
+      // The next move to try here.
+      let thread = -1;
+      let prefix: number[] | null = null;
+      while (n.ti < n.order.length) {
+        if (n.work.length) {
+          prefix = n.work.shift()!;
+          thread = n.order[n.ti]!;
+          break;
+        }
+        n.ti++;
+        n.work = [[]];
+      }
+      if (prefix === null) {
+        this.stack.pop();
+        if (n.x) sim.undo(n.x);
+        continue;
+      }
+      const preempts = n.last >= 0 && thread !== n.last && n.enabled.includes(n.last) ? 1 : 0;
+      if (o.preemptions !== null && n.pre + preempts > o.preemptions) {
+        n.work.length = 0;
+        continue;
+      }
+      const used_faults = n.faults + nonzero(prefix);
+      // Asleep: not taken, but its alternatives are (their answers differ).
+      const asleep = this.por ? n.sleep.find((s) => matches(s, thread, prefix!)) : undefined;
+      if (asleep) {
+        this.stats.slept++;
+        this.alternatives(n, prefix, asleep.asked, used_faults);
+        continue;
+      }
+      const fp = this.por ? new_footprint() : null;
+      const x = sim.exec(thread, prefix, fp);
+      this.stats.transitions++;
+      this.alternatives(n, prefix, x.asked, used_faults);
+      const me: Sleeper = { id: move_id(thread, x.answers), thread, answers: x.answers, asked: x.asked, fp: fp ? index_footprint(fp) : null };
+      const depth = n.depth + 1;
+      if (depth > this.stats.max_depth) this.stats.max_depth = depth;
+      const key = sim.key();
+      this.states.add(key);
+      if (x.result.violations.length) {
+        this.found(x.result.violations, n.item);
+        break;
+      }
+      // The child's sleep set: what slept here or was explored here before, independent of this move.
+      let sleep: Sleeper[] = [];
+      const enabled_after = this.por ? sim.runnable() : [];
+      if (this.por) {
+        for (const s of n.sleep) if (s.thread !== thread && !dependent(s.fp!, me.fp!) && enabled_after.includes(s.thread)) sleep.push(s);
+        for (const s of n.done) if (s.thread !== thread && !dependent(s.fp!, me.fp!) && enabled_after.includes(s.thread)) sleep.push(s);
+        n.done.push(me);
+      }
+      let item = n.item;
+      const at_split = o.split > 0 && depth === o.split;
+      if (at_split) item = -2; // decided below
+      const child = this.node(depth, used_faults, n.pre + preempts, thread, sleep, x, item);
+      if (at_split) {
+        // Items are numbered in the order this search meets them; only new visits count.
+        if (this.seen(child, key, this.seen_above)) {
+          this.stats.revisits++;
+          sim.undo(x);
+          continue;
+        }
+        const i = this.items++;
+        child.item = i;
+        if (i % o.parts !== o.part || (o.item_limit !== undefined && i >= o.item_limit)) {
+          sim.undo(x);
+          continue;
+        }
+        if (this.leaf(child)) {
+          if (this.status === 'running') sim.undo(x);
+          continue;
+        }
+        this.stack.push(child);
+        continue;
+      }
+      if (this.leaf(child)) {
+        if (this.status === 'running') sim.undo(x);
+        continue;
+      }
+      if (this.seen(child, key, depth < o.split ? this.seen_above : this.seen_below)) {
+        this.stats.revisits++;
+        sim.undo(x);
+        continue;
+      }
+      this.stack.push(child);
+    }
+    return this.status;
+  }
+
+  /** Queue the answer vectors that differ from this one first after `prefix`. */
+  private alternatives(n: Node, prefix: readonly number[], asked: readonly number[], used_faults: number): void {
+    if (used_faults + 1 > this.o.faults) return;
+    for (let j = prefix.length; j < asked.length; j++) {
+      for (let v = 1; v < asked[j]!; v++) {
+        const p = prefix.slice();
+        while (p.length < j) p.push(0);
+        p.push(v);
+        n.work.push(p);
+      }
+    }
+  }
+}
+
+/**
+ * The split depth for `parts` parts: the smallest depth at which the search
+ * above it meets at least `per_part` items per part (or the tree ends).
+ * It depends only on the scenario, the bounds and `parts`.
+ */
+export function split_depth(make: () => Sim, o: Omit<DfsOptions, 'split' | 'part' | 'parts' | 'budget'>, parts: number, per_part = 8): number {
+  if (parts <= 1) return 0;
+  const want = parts * per_part;
+  let prev = -1;
+  for (let d = 1; d <= Math.min(o.depth, 64); d++) {
+    const dfs = new Dfs(make(), { ...o, budget: Infinity, split: d, part: 0, parts: 1, item_limit: 0 });
+    // Count the items without exploring below them.
+    dfs.run();
+    if (dfs.items >= want) return d;
+    if (dfs.items === prev && dfs.stats.max_depth < d) return d; // the tree ended above d
+    prev = dfs.items;
+  }
+  return Math.min(o.depth, 64);
+}

@@ -1,0 +1,240 @@
+// Reading a recording back. A last line cut short (a crash while writing
+// it) is dropped with a warning; anything else malformed is a
+// RecordingError naming the file and line (the CLI exits 2).
+import { readFileSync } from 'node:fs';
+import { package_version } from '../scenario/bundled.js';
+import { UserError, one_line } from '../scenario/errors.js';
+import { parse_scenario, type LoadedScenario } from '../scenario/load.js';
+import {
+  DEFAULT_HASH_EVERY,
+  FORMAT,
+  VERSION,
+  revive_bigints,
+  type Drive,
+  type EndLine,
+  type EndStatus,
+  type HashLine,
+  type Header,
+  type RecCmd,
+} from './format.js';
+
+/** A malformed recording: `FILE:LINE: what is wrong`. */
+export class RecordingError extends UserError {
+  constructor(
+    readonly file: string,
+    readonly line: number,
+    readonly what: string,
+  ) {
+    super(`${file}${line > 0 ? `:${line}` : ''}: ${what}`);
+    this.name = 'RecordingError';
+  }
+}
+
+export interface Recording {
+  /** The recording's path. */
+  path: string;
+  header: Header;
+  /** The scenario rebuilt from the embedded text, variants and seed. */
+  scenario: LoadedScenario;
+  /** Thread index that ran each step (index i is step i+1); ~index where the user forced it. */
+  picks: Int32Array;
+  /** Injected-fault answers by the step that consumed them. */
+  choices: Map<number, number[]>;
+  /** State changes, by step (stable). */
+  cmds: RecCmd[];
+  /** State hashes by step. */
+  hashes: Map<number, HashLine>;
+  /** The end line, or null when the recording was not closed cleanly. */
+  end: EndLine | null;
+  /** One line for stderr when something was recovered (a cut-short last line, no end line), else null. */
+  warning: string | null;
+}
+
+/** Steps in the recording. */
+export function recording_steps(r: Recording): number {
+  return r.picks.length;
+}
+
+const END_STATUSES: EndStatus[] = ['end', 'deadlock', 'violation', 'limit', 'interrupted', 'stopped'];
+
+/** Whether `path` looks like a recording (its first bytes are a recording header): for `repl FILE` / `tui FILE`. */
+export function is_recording_file(path: string): boolean {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8').slice(0, 200);
+  } catch {
+    return false;
+  }
+  return /^\s*\{\s*"format"\s*:\s*"kvmdbg-recording"/.test(text);
+}
+
+export function load_recording(path: string): Recording {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : ((e as Error).message ?? String(e));
+    throw new RecordingError(path, 0, `cannot read the recording: ${why}`);
+  }
+  return parse_recording(text, path);
+}
+
+class Growable {
+  a = new Int32Array(1024);
+  n = 0;
+  push(v: number): void {
+    if (this.n === this.a.length) {
+      const b = new Int32Array(this.a.length * 2);
+      b.set(this.a);
+      this.a = b;
+    }
+    this.a[this.n++] = v;
+  }
+}
+
+function is_int(v: unknown): v is number {
+  return typeof v === 'number' && Number.isInteger(v);
+}
+
+function is_nat(v: unknown): v is number {
+  return is_int(v) && v >= 0;
+}
+
+function is_parts(v: unknown): v is Record<string, string> {
+  return !!v && typeof v === 'object' && !Array.isArray(v) && Object.values(v).every((x) => typeof x === 'string');
+}
+
+/** Parse a recording's text; `path` names it in messages. */
+export function parse_recording(text: string, path: string): Recording {
+  const err = (line: number, what: string) => new RecordingError(path, line, what);
+  const raw_lines = text.split('\n');
+  // The text after the last newline is a line cut short (or nothing).
+  const tail = raw_lines.pop()!;
+  let warning: string | null = null;
+  let cut: number | null = null;
+  if (tail.trim() !== '') {
+    let ok = false;
+    try {
+      JSON.parse(tail);
+      ok = true;
+    } catch {
+      // cut short: dropped below
+    }
+    if (ok) raw_lines.push(tail);
+    else cut = raw_lines.length + 1;
+  }
+  if (raw_lines.length === 0 || raw_lines[0]!.trim() === '') {
+    throw err(1, cut === 1 ? 'the header line is cut short: the recording is empty' : 'empty file: not a kvmdbg recording');
+  }
+
+  // The header.
+  let h: Record<string, unknown>;
+  try {
+    h = JSON.parse(raw_lines[0]!) as Record<string, unknown>;
+  } catch {
+    throw err(1, `not a kvmdbg recording: the first line is not JSON; expected a {"format": "${FORMAT}", ...} header`);
+  }
+  if (!h || typeof h !== 'object' || Array.isArray(h) || h.format !== FORMAT) {
+    throw err(1, `not a kvmdbg recording: expected a header with "format": "${FORMAT}"${h && typeof h === 'object' && 'format' in h ? `, not ${JSON.stringify(h.format)}` : ''}`);
+  }
+  if (h.version !== VERSION) {
+    throw err(1, `recording format version ${JSON.stringify(h.version)} is not supported; this kvmdbg (${package_version()}) reads version ${VERSION}`);
+  }
+  const bad_header = (field: string, want: string) => err(1, `header field "${field}" is ${field in h ? JSON.stringify(h[field]) : 'missing'}; expected ${want}`);
+  if (typeof h.scenario !== 'string') throw bad_header('scenario', 'the scenario YAML text');
+  if (!Array.isArray(h.variants) || !h.variants.every((v) => typeof v === 'string')) throw bad_header('variants', 'a list of variant names');
+  if (!is_nat(h.seed)) throw bad_header('seed', 'an integer seed');
+  if (h.hash_every !== undefined && !(is_int(h.hash_every) && h.hash_every >= 1)) throw bad_header('hash_every', 'a step count >= 1');
+  if (h.drive !== undefined && h.drive !== 'policy' && h.drive !== 'schedule') throw bad_header('drive', '"policy" or "schedule"');
+  const header: Header = {
+    format: FORMAT,
+    version: VERSION,
+    tool: typeof h.tool === 'string' ? h.tool : '?',
+    scenario: h.scenario,
+    file: typeof h.file === 'string' ? h.file : '<recording>',
+    variants: h.variants as string[],
+    seed: h.seed,
+    hash_every: (h.hash_every as number | undefined) ?? DEFAULT_HASH_EVERY,
+    drive: (h.drive as Drive | undefined) ?? 'policy',
+  };
+  let scenario: LoadedScenario;
+  try {
+    scenario = parse_scenario(header.scenario, `${path} (scenario ${header.file})`, { variants: header.variants, seed: header.seed });
+  } catch (e) {
+    if (e instanceof UserError) throw err(1, `the embedded scenario does not load: ${one_line(e.message)}`);
+    throw e;
+  }
+
+  // The body.
+  const picks = new Growable();
+  const choices = new Map<number, number[]>();
+  const cmds: RecCmd[] = [];
+  const hashes = new Map<number, HashLine>();
+  let end: EndLine | null = null;
+  for (let i = 1; i < raw_lines.length; i++) {
+    const ln = i + 1;
+    const s = raw_lines[i]!;
+    if (s.trim() === '') continue;
+    if (end) throw err(ln, `a line after the end line (line ${ln - 1}...)`);
+    let v: Record<string, unknown>;
+    try {
+      v = JSON.parse(s) as Record<string, unknown>;
+    } catch (e) {
+      throw err(ln, `not valid JSON (${(e as Error).message})`);
+    }
+    if (!v || typeof v !== 'object' || Array.isArray(v)) throw err(ln, 'expected a JSON object');
+    if ('p' in v) {
+      // A schedule chunk.
+      if (v.s !== picks.n + 1) throw err(ln, `the schedule line starts at step ${JSON.stringify(v.s)}; expected step ${picks.n + 1}`);
+      if (!Array.isArray(v.p)) throw err(ln, '"p" must be a list of thread indices and [index, count] runs');
+      for (const e of v.p) {
+        if (is_int(e)) picks.push(e);
+        else if (Array.isArray(e) && e.length === 2 && is_int(e[0]) && is_int(e[1]) && e[1] >= 1) for (let k = 0; k < e[1]; k++) picks.push(e[0]);
+        else throw err(ln, `bad pick ${JSON.stringify(e)}; expected a thread index or [index, count]`);
+      }
+      if (v.c !== undefined) {
+        if (!Array.isArray(v.c)) throw err(ln, '"c" must be a list of [step, answer...]');
+        for (const e of v.c) {
+          if (!Array.isArray(e) || e.length < 2 || !e.every(is_int)) throw err(ln, `bad choice entry ${JSON.stringify(e)}; expected [step, answer...]`);
+          const st = e[0] as number;
+          if (st < (v.s as number) || st > picks.n) throw err(ln, `choice entry for step ${st} outside the line's steps ${v.s as number}..${picks.n}`);
+          choices.set(st, e.slice(1) as number[]);
+        }
+      }
+    } else if ('cmd' in v) {
+      if (typeof v.cmd !== 'string' || !is_nat(v.step) || typeof v.poke !== 'string' || !v.args || typeof v.args !== 'object' || Array.isArray(v.args)) {
+        throw err(ln, 'a command line needs "cmd" (text), "step", "poke" (handler) and "args" (object)');
+      }
+      if (v.step > picks.n) throw err(ln, `command at step ${v.step} after only ${picks.n} recorded steps`);
+      const prev = cmds[cmds.length - 1];
+      if (prev && prev.step > v.step) throw err(ln, `command at step ${v.step} after one at step ${prev.step}`);
+      cmds.push({ step: v.step, cmd: v.cmd, poke: v.poke, args: revive_bigints(v.args) as Record<string, unknown> });
+    } else if ('rewind' in v) {
+      if (!is_nat(v.rewind) || v.rewind > picks.n) throw err(ln, `rewind to ${JSON.stringify(v.rewind)}; expected a step from 0 to ${picks.n}`);
+      if (!is_nat(v.cmds) || v.cmds > cmds.length) throw err(ln, `rewind keeps ${JSON.stringify(v.cmds)} commands; expected 0 to ${cmds.length}`);
+      const st = v.rewind;
+      picks.n = st;
+      for (const k of [...choices.keys()]) if (k > st) choices.delete(k);
+      cmds.length = v.cmds;
+      if (cmds.some((c) => c.step > st)) throw err(ln, `rewind to step ${st} keeps a command made after it`);
+      for (const k of [...hashes.keys()]) if (k > st) hashes.delete(k);
+    } else if ('end' in v) {
+      if (!is_nat(v.end) || v.end !== picks.n) throw err(ln, `the end line says ${JSON.stringify(v.end)} steps; the recording has ${picks.n}`);
+      if (!END_STATUSES.includes(v.status as EndStatus)) throw err(ln, `end status ${JSON.stringify(v.status)}; expected one of ${END_STATUSES.join(', ')}`);
+      if (v.hash !== undefined && typeof v.hash !== 'string') throw err(ln, '"hash" must be a string');
+      if (v.parts !== undefined && !is_parts(v.parts)) throw err(ln, '"parts" must map part names to hashes');
+      end = v as unknown as EndLine;
+    } else if ('hash' in v) {
+      if (!is_nat(v.step) || v.step > picks.n) throw err(ln, `hash at step ${JSON.stringify(v.step)}; expected a step from 0 to ${picks.n}`);
+      if (typeof v.hash !== 'string' || !is_parts(v.parts)) throw err(ln, 'a hash line needs "hash" (string) and "parts" (part name -> hash)');
+      hashes.set(v.step, { step: v.step, hash: v.hash, parts: v.parts });
+    } else {
+      throw err(ln, `unknown line with keys ${Object.keys(v).join(', ') || '(none)'}; expected a schedule, command, hash, rewind or end line`);
+    }
+  }
+  const n = picks.n;
+  if (cut !== null) warning = `${path}:${cut}: the last line is cut short (the recording was not closed cleanly); replaying the ${n} steps before it`;
+  else if (!end) warning = `${path}: no end line (the recording was not closed cleanly); replaying its ${n} steps`;
+  return { path, header, scenario, picks: picks.a.slice(0, n), choices, cmds, hashes, end, warning };
+}

@@ -1,0 +1,172 @@
+// The x86 TDP fault path (kvm_mmu_faultin_pfn, kvm_tdp_mmu_page_fault) and
+// its unmap (kvm_unmap_gfn_range_x86 -> tdp_mmu_zap_leafs), driven step by
+// step against a NUMA-balancing invalidation.
+import { describe, expect, it } from 'vitest';
+import { run_scenario } from '../../src/scenario/run.js';
+import { tdp_spte } from '../../src/core/x86/tdp_mmu.js';
+import { host_pte } from '../../src/core/kvm/host_mm.js';
+import { drive, finish, machine_for, of_kind, parse_with, saw } from './helpers.js';
+
+/** One vCPU writes page 1 of a 16K slot; the mm runs one NUMA scan over the slot. */
+const RACE = `arch: x86
+vm: {vcpus: 1, memslots: [{gpa: 0x8000_0000, size: 16K}]}
+threads:
+  vcpu0:
+    - access_gpa: {gpa: 0x8000_1000, write: true}
+  mm:
+    - numa_protect: {gpa: 0x8000_0000, size: 16K}
+`;
+
+/** The committed schedule: vcpu0 up to its pfn lookup, the whole scan, then vcpu0 again. */
+const RACE_SCRIPT = [...Array(20).fill('vcpu0'), ...Array(39).fill('mm'), ...Array(5).fill('vcpu0')];
+
+function race_with_script(variants: string[]) {
+  const text = `${RACE}schedule: {policy: script, script: [${RACE_SCRIPT.join(', ')}]}\n`;
+  return run_scenario(parse_with(text, variants));
+}
+
+/** Drive the race by events: vcpu0 to fault.faultin, mm to its end, vcpu0 to a map or a retry. */
+function race_driven(variants: string[]) {
+  const d = machine_for(RACE, variants);
+  drive(d, 'vcpu0', saw('fault.faultin'));
+  drive(d, 'mm', saw('thread.exit'));
+  drive(d, 'vcpu0', (evs) => evs.some((e) => e.kind === 'fault.map' || e.kind === 'fault.retry'));
+  return d;
+}
+
+describe('the x86 TDP fault', () => {
+  it('an access to an unmapped gfn exits with an EPT violation, faults the pfn in under mmu_lock and completes on re-entry', () => {
+    const d = machine_for(RACE.replace(/  mm:\n.*\n/, ''));
+    finish(d);
+    expect(d.violation).toBeNull();
+    expect(of_kind(d.events, 'vcpu.exit').map((e) => e['reason'])).toEqual(['ept_violation', 'done']);
+    const order = d.events
+      .filter((e) => ['fault.start', 'fault.seq_snapshot', 'fault.faultin', 'lock.acquire', 'fault.check', 'fault.map', 'lock.release', 'guest.access'].includes(e.kind))
+      .map((e) => e.kind);
+    expect(order).toEqual(['fault.start', 'fault.seq_snapshot', 'fault.faultin', 'lock.acquire', 'fault.check', 'fault.map', 'lock.release', 'guest.access']);
+    const spte = tdp_spte(d.m.w, 0x80001)!;
+    expect(spte.pfn).toBe(host_pte(d.m.w, 0x7f00_0000_1000)!.pfn);
+    expect(d.m.w.metrics['faults_mapped']).toBe(1);
+  });
+
+  it('mmu.no_retry_check: the committed schedule maps a pfn the NUMA scan made PROT_NONE in between (mmu.stale_mapping)', () => {
+    const r = race_with_script(['mmu.no_retry_check']);
+    expect(r.status).toBe('violation');
+    expect(r.violation!.invariant).toBe('mmu.stale_mapping');
+    expect(r.violation!.message).toMatch(
+      /^vcpu0 installed a SPTE for GPA 0x80001000 -> PA 0x[0-9a-f]+, but the host now maps hva 0x7f0000001000 to the same pfn but PROT_NONE .*looked up its pfn before an invalidation of this gfn and mapped it after \(mmu_seq snapshot 0, now mmu_invalidate_seq=1 .*is_page_fault_stale\(\) would have returned RET_PF_RETRY/,
+    );
+    // The same interleaving, found by events rather than by step counts.
+    const d = race_driven(['mmu.no_retry_check']);
+    expect(d.violation?.invariant).toBe('mmu.stale_mapping');
+  });
+
+  it('without the variant the same schedule sees the new sequence count under mmu_lock and retries; the refault maps the page again', () => {
+    const r = race_with_script([]);
+    expect(r.violation).toBeNull();
+    expect(r.status).toBe('end');
+    const checks = of_kind(r.events, 'fault.check');
+    expect(checks[0]).toMatchObject({ retry: true, seq_snap: 0, seq_now: 1, in_progress: 0 });
+    expect(of_kind(r.events, 'fault.retry')[0]!['reason']).toBe('seq');
+    expect(r.metrics['fault_retries.locked']).toBe(1);
+    expect(r.metrics['faults_mapped']).toBe(1);
+    // The refault went through GUP again, which took the NUMA-hinting fault: the PTE is accessible again.
+    const pte = host_pte(r.machine.w, 0x7f00_0000_1000)!;
+    expect(pte.prot_none).toBe(false);
+  });
+
+  it('mmu.retry_precheck: the second lockless check catches it after __kvm_mmu_faultin_pfn, without taking mmu_lock', () => {
+    const d = race_driven(['mmu.retry_precheck']);
+    expect(d.violation).toBeNull();
+    const pre = of_kind(d.events, 'fault.precheck', 'vcpu0');
+    expect(pre.map((e) => [e['where'], e['retry']])).toEqual([
+      ['before_faultin', false],
+      ['after_faultin', true],
+    ]);
+    expect(of_kind(d.events, 'lock.acquire', 'vcpu0')).toEqual([]);
+    expect(d.m.w.metrics['fault_retries.precheck']).toBe(1);
+    expect(d.m.w.metrics['fault_mmu_lock'] ?? 0).toBe(0);
+    // ... and both checks with mmu.no_retry_check still stop this schedule (the race needs a later invalidation).
+    expect(race_driven(['mmu.retry_precheck', 'mmu.no_retry_check']).violation).toBeNull();
+  });
+
+  it('a fault on a gfn under invalidation: with the pre-check it retries before faulting in; without it contends for mmu_lock and retries under it', () => {
+    const setup = (variants: string[]) => {
+      // A pinned page populates the chunk, so the scan fires its notifier (and protects nothing).
+      const d = machine_for(RACE.replace('  mm:\n', '  mm:\n    - dma_pin: {gpa: 0x8000_0000, size: 4K}\n'), variants);
+      // The mm is inside __kvm_handle_hva_range: the invalidation has begun, its range is set, it still holds mmu_lock.
+      drive(d, 'mm', saw('invalidate.range_add'));
+      return d;
+    };
+    const pre = setup(['mmu.retry_precheck']);
+    drive(pre, 'vcpu0', saw('fault.retry'));
+    expect(of_kind(pre.events, 'fault.precheck', 'vcpu0')[0]).toMatchObject({ where: 'before_faultin', retry: true, in_progress: 1 });
+    expect(of_kind(pre.events, 'fault.faultin', 'vcpu0')).toEqual([]);
+    expect(of_kind(pre.events, 'lock.contend', 'vcpu0')).toEqual([]);
+    expect(of_kind(pre.events, 'fault.retry', 'vcpu0')[0]!['reason']).toBe('range');
+
+    const old = setup([]);
+    drive(old, 'vcpu0', saw('lock.contend'));
+    expect(of_kind(old.events, 'fault.faultin', 'vcpu0')).toHaveLength(1);
+    drive(old, 'mm', saw('lock.release'));
+    drive(old, 'vcpu0', saw('fault.retry'));
+    expect(of_kind(old.events, 'fault.retry', 'vcpu0')[0]!['reason']).toBe('range');
+    expect(old.m.w.metrics['fault_mmu_lock.during_invalidation']).toBe(1);
+  });
+});
+
+/** vcpu0 maps pages 0 and 1, then faults on page 2 while the mm zaps the slot (upstream: the whole range). */
+const ZAP = `arch: x86
+vm: {vcpus: 1, memslots: [{gpa: 0x8000_0000, size: 16K}]}
+threads:
+  vcpu0:
+    - access_gpa: {gpa: 0x8000_0000}
+    - access_gpa: {gpa: 0x8000_1000}
+    - access_gpa: {gpa: 0x8000_2000}
+  mm:
+    - dma_pin: {gpa: 0x8000_0000, size: 8K}
+    - numa_protect: {gpa: 0x8000_0000, size: 16K}
+`;
+
+describe('the TDP MMU zap (kvm_unmap_gfn_range_x86)', () => {
+  it('yields mmu_lock to a contending fault, flushing remote TLBs first, and the generic code flushes what is left', () => {
+    const d = machine_for(ZAP, ['numa.unmap_unprotected']);
+    drive(d, 'mm', saw('thread.op', (e) => e['op'] === 'numa_protect'));
+    drive(d, 'vcpu0', (evs) => evs.some((e) => e.kind === 'fault.start' && e['gpa'] === 0x8000_2000));
+    expect(tdp_spte(d.m.w, 0x80000)).toBeDefined();
+    expect(tdp_spte(d.m.w, 0x80001)).toBeDefined();
+    drive(d, 'mm', saw('spte.zap'));
+    drive(d, 'vcpu0', saw('lock.contend'));
+    drive(d, 'mm', saw('lock.release'));
+    const mm = d.events.filter((e) => e.thread === 'mm').map((e) => e.kind);
+    const y = mm.indexOf('tdp_mmu.yield');
+    expect(y).toBeGreaterThan(mm.indexOf('spte.zap'));
+    expect(of_kind(d.events, 'tdp_mmu.yield')[0]).toMatchObject({ gfn: 0x80001, flush: true, contended: true });
+    // Flush before the lock is dropped (tdp_mmu_iter_cond_resched).
+    expect(mm.indexOf('flush.remote', y)).toBeLessThan(mm.indexOf('lock.release', y));
+    expect(of_kind(d.events, 'flush.remote')[0]!['reason']).toBe('tdp_mmu_iter_cond_resched');
+    expect(of_kind(d.events, 'request.make_all')[0]).toMatchObject({ req: 'TLB_FLUSH', targets: [0] });
+    // The fault gets the lock, sees the invalidation of its gfn, retries; the zap goes on and the generic code flushes at the end.
+    drive(d, 'vcpu0', saw('fault.retry'));
+    drive(d, 'vcpu0', saw('lock.release'));
+    drive(d, 'mm', saw('invalidate.end'));
+    expect(of_kind(d.events, 'spte.zap').map((e) => e['gpa'])).toEqual([0x8000_0000, 0x8000_1000]);
+    expect(of_kind(d.events, 'flush.remote').map((e) => e['reason'])).toEqual(['tdp_mmu_iter_cond_resched', 'mmu_notifier']);
+    expect(d.m.w.metrics['tdp_mmu_yields.contended']).toBe(1);
+    finish(d);
+    expect(d.violation).toBeNull();
+  });
+
+  it('the RFC path (no numa.unmap_unprotected) leaves the pinned pages mapped and flushes nothing', () => {
+    const d = machine_for(ZAP);
+    drive(d, 'mm', saw('thread.op', (e) => e['op'] === 'numa_protect'));
+    drive(d, 'vcpu0', (evs) => evs.some((e) => e.kind === 'fault.start' && e['gpa'] === 0x8000_2000));
+    drive(d, 'mm', saw('thread.exit'));
+    expect(of_kind(d.events, 'spte.zap')).toEqual([]);
+    expect(of_kind(d.events, 'flush.remote')).toEqual([]);
+    expect(tdp_spte(d.m.w, 0x80000)).toBeDefined();
+    expect(tdp_spte(d.m.w, 0x80001)).toBeDefined();
+    finish(d);
+    expect(d.violation).toBeNull();
+  });
+});
