@@ -272,7 +272,7 @@ export function pgt_pa_page(w: World, pa: number): number {
 }
 
 export function pte_get(p: PgtPage, idx: number): kvm_pte_t {
-  return (BigInt(p.ent[2 * idx + 1]!) << 32n) | BigInt(p.ent[2 * idx]!);
+  return (BigInt(p.ent[2 * idx + 1] ?? 0) << 32n) | BigInt(p.ent[2 * idx] ?? 0);
 }
 
 export function pte_set(p: PgtPage, idx: number, v: kvm_pte_t): void {

@@ -133,6 +133,10 @@ function free_page(w: World, t: Thread | null, p: PgtPage, how: string): void {
   p.freed_seq = w.seq; // the seq of the table.free event below
   p.freed_by = t?.name ?? '-';
   p.freed_how = how;
+  // Back to the page allocator: the contents are gone (a late walker reads
+  // zeros, after pgtable.use_after_free has reported it), and checkpoints
+  // no longer carry 4 KiB per freed table.
+  p.ent = new Uint32Array(0);
   emit(w, t, 'table.free', { page: p.id, level: p.level, how });
   metric_add(w, 'tables_freed');
 }
@@ -651,7 +655,7 @@ export function kvm_pgtable_leaves(w: World, mmu_id: number, start = 0, size?: n
     for (let i = 0; i < PTRS_PER_PTE; i++) {
       const a = base + i * g;
       if (a + g <= start || a >= end) continue;
-      const lo = p.ent[2 * i]!;
+      const lo = p.ent[2 * i] ?? 0;
       if (!(lo & 1)) continue;
       const d = pte_get(p, i);
       if (kvm_pte_table(d, level)) {

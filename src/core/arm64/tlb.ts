@@ -95,8 +95,8 @@ export function hw_walk(w: World, pgt: kvm_pgtable, ipa: number): HwWalk {
   let page: PgtPage = pages[pgt.pgd[kvm_pgd_page_idx(pgt.ia_bits, pgt.start_level, ipa)]!]!;
   for (let level = pgt.start_level; level <= KVM_PGTABLE_LAST_LEVEL; level++) {
     const idx = Math.floor(ipa / GRAN[level]!) % 512;
-    const lo = page.ent[2 * idx]!;
-    const hi = page.ent[2 * idx + 1]!;
+    const lo = page.ent[2 * idx] ?? 0;
+    const hi = page.ent[2 * idx + 1] ?? 0;
     if (!(lo & 1)) return { ok: false, kind: 'translation', level };
     const oa = (hi & 0xffff) * 0x1_0000_0000 + ((lo & 0xffff_f000) >>> 0);
     if (level < KVM_PGTABLE_LAST_LEVEL && lo & 2) {
