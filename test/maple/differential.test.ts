@@ -89,7 +89,7 @@ function expectedStoreErr(first: number, last: number, e: number): number {
 
 let maxHeight = 0;
 // MAPLE_FC_RUNS=2000 for a longer hunt.
-const RUNS = Number(process.env.MAPLE_FC_RUNS ?? 100);
+const RUNS = Number(process.env.MAPLE_FC_RUNS ?? 70);
 
 function check(mt: M.MapleTree, ref: Ref, step: string): void {
   const errs = M.mt_validate(mt);
