@@ -46,3 +46,37 @@ describe('nested stage-2 reverse map', () => {
     expect(bad).toEqual([]);
   });
 });
+
+describe('reverse map allocation failure (GFP_NOWAIT under mmu_lock)', () => {
+  it('a failed store leaves the tree as it was and marks the map broken, so the next invalidation unmaps in full', async () => {
+    const { parse_scenario } = await import('../../src/scenario/load.js');
+    const { create_world } = await import('../../src/core/world_init.js');
+    const { revmap_add } = await import('../../src/core/arm64/nested_revmap.js');
+    const { hash_value } = await import('../../src/core/machine/hash.js');
+    const text = `
+name: t
+summary: t
+arch: arm64
+vm: {vcpus: 1, ipa_bits: 32, nested_mmus: 1, memslots: [{gpa: 0x4000_0000, size: 2M}]}
+threads: {}
+schedule: {policy: script, script: ['mt_alloc_fail=0', 'mt_alloc_fail=1']}
+`;
+    const w = create_world(parse_scenario(text, 't.yaml').config);
+    const t = w.threads[0]!;
+    const mmu = w.arm64!.nested_mmus[0]!;
+    revmap_add(w, t, mmu, 0x4000_0000, 0x1000, 4096);
+    expect(mmu.revmap!.broken).toBe(false);
+    // Each further record is stored with the allocation answered "fail"; the first
+    // store that needs a node fails, and must leave the tree exactly as it was.
+    let before = '';
+    for (let i = 0; i < 40 && !mmu.revmap!.broken; i++) {
+      before = hash_value(mmu.revmap!.mt);
+      w.sched.script.push('mt_alloc_fail=1');
+      revmap_add(w, t, mmu, 0x4000_0000 + (i + 1) * 0x2000, 0x10_0000 + i * 0x1000, 4096);
+    }
+    expect(mmu.revmap!.broken).toBe(true);
+    expect(hash_value(mmu.revmap!.mt)).toBe(before);
+    const ev = w.events.find((e) => e.kind === 'revmap.invalid');
+    expect(ev?.['reason']).toMatch(/^ENOMEM/);
+  });
+});
