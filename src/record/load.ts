@@ -1,7 +1,7 @@
 // Reading a recording back. A last line cut short (a crash while writing
 // it) is dropped with a warning; anything else malformed is a
 // RecordingError naming the file and line (the CLI exits 2).
-import { readFileSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
 import { package_version } from '../scenario/bundled.js';
 import { UserError, one_line } from '../scenario/errors.js';
 import { parse_scenario, type LoadedScenario } from '../scenario/load.js';
@@ -59,13 +59,17 @@ const END_STATUSES: EndStatus[] = ['end', 'deadlock', 'violation', 'limit', 'int
 
 /** Whether `path` looks like a recording (its first bytes are a recording header): for `repl FILE` / `tui FILE`. */
 export function is_recording_file(path: string): boolean {
-  let text: string;
+  let fd: number | null = null;
   try {
-    text = readFileSync(path, 'utf8').slice(0, 200);
+    fd = openSync(path, 'r');
+    const buf = Buffer.alloc(200);
+    const n = readSync(fd, buf, 0, buf.length, 0);
+    return /^\s*\{\s*"format"\s*:\s*"kvmdbg-recording"/.test(buf.subarray(0, n).toString('utf8'));
   } catch {
     return false;
+  } finally {
+    if (fd !== null) closeSync(fd);
   }
-  return /^\s*\{\s*"format"\s*:\s*"kvmdbg-recording"/.test(text);
 }
 
 export function load_recording(path: string): Recording {

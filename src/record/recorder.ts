@@ -2,6 +2,7 @@
 // counterexamples): the caller steps the machine and reports each step;
 // the Recorder writes the schedule, a state hash every `hash_every`
 // steps and the end line.
+import { performance } from 'node:perf_hooks';
 import type { Machine, StepResult } from '../core/machine/machine.js';
 import { package_version } from '../scenario/bundled.js';
 import type { LoadedScenario } from '../scenario/load.js';
@@ -25,6 +26,12 @@ export function make_header(loaded: LoadedScenario, opts: { hash_every?: number;
 }
 
 export interface RecorderOptions extends WriterOptions {
+  /**
+   * A state hash every this many steps. When not given, hashes start every
+   * DEFAULT_HASH_EVERY steps and spread out (up to 64 times further) while
+   * hashing the World costs more than 3% of the time spent stepping: a
+   * clock decides only where the hash lines fall, never what they say.
+   */
   hash_every?: number;
   /** "policy" (default): the machine's scheduler made the picks; "schedule": they came from m.replay. */
   drive?: Drive;
@@ -36,10 +43,17 @@ export class Recorder {
   private m: Machine | null = null;
   /** Choice answers of m.schedule.choices already recorded. */
   private ci = 0;
+  private readonly adaptive: boolean;
+  /** Steps between hashes now, and the next step to hash. */
+  private k: number;
+  private next_hash = 0;
+  private t_last = 0;
 
   constructor(path: string, loaded: LoadedScenario, opts: RecorderOptions = {}) {
     const header = make_header(loaded, opts);
     this.hash_every = header.hash_every;
+    this.k = header.hash_every;
+    this.adaptive = opts.hash_every === undefined;
     this.writer = new RecordingWriter(path, header, opts);
     this.writer.end_state = () => this.end_state();
   }
@@ -63,19 +77,33 @@ export class Recorder {
       this.ci = c.length;
     } else if (c.length < this.ci) this.ci = c.length; // the caller cleared it
     this.writer.step(forced ? ~id : id, answers);
-    if (m.w.step % this.hash_every === 0) this.hash_now();
+    if (m.w.step >= this.next_hash) this.hash_now();
   }
 
-  /** Close with the end line (idempotent). */
-  close(status: EndStatus): void {
-    if (this.writer.closed) return;
-    this.writer.close(status, this.m ? this.end_state() : null);
+  /** Close with the end line (idempotent); returns the end state written (run_hash is Machine.hash()), or null. */
+  close(status: EndStatus): EndState | null {
+    if (this.writer.closed) return null;
+    const state = this.m ? this.end_state() : null;
+    this.writer.close(status, state);
+    return state;
   }
 
   private hash_now(): void {
     const w = this.m!.w;
+    const t0 = this.adaptive ? performance.now() : 0;
     const parts = world_parts(w);
     this.writer.hash(w.step, combine_parts(parts), parts);
+    if (this.adaptive) {
+      const t1 = performance.now();
+      const cost = t1 - t0;
+      const stepping = t0 - this.t_last;
+      if (w.step > 0) {
+        if (cost > 0.03 * stepping && this.k < 64 * this.hash_every) this.k *= 2;
+        else if (cost < 0.0075 * stepping && this.k > this.hash_every) this.k /= 2;
+      }
+      this.t_last = t1;
+    }
+    this.next_hash = (Math.floor(w.step / this.k) + 1) * this.k;
   }
 
   private end_state(): EndState {

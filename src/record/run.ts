@@ -91,7 +91,7 @@ export async function record_run(loaded: LoadedScenario, opts: RecordRunOptions)
     rec.writer.abandon();
     throw e;
   }
-  rec.close(interrupted ? 'interrupted' : status);
+  const end = rec.close(interrupted ? 'interrupted' : status);
   return {
     status,
     steps: m.w.step,
@@ -99,7 +99,7 @@ export async function record_run(loaded: LoadedScenario, opts: RecordRunOptions)
     violations,
     blocked,
     metrics: { ...m.w.metrics },
-    hash: m.hash(),
+    hash: end?.run_hash ?? m.hash(),
     events,
     schedule: m.schedule,
     invariants: invariants_for(loaded.config.arch),

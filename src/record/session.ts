@@ -66,7 +66,8 @@ export class SessionRecorder {
   readonly hash_every: number;
   private readonly hist: History & { picks: number[] };
   private shadow!: Replayer;
-  private cps: { step: number; w: World }[] = [];
+  /** Copies of the shadow World before the commands at `step`, sharing the threads' programs (they never change). */
+  private cps: { step: number; w: World; progs: World['threads'][number]['prog'][] }[] = [];
   private hashed_to = -1;
   private readonly max_cps: number;
 
@@ -155,7 +156,9 @@ export class SessionRecorder {
       this.hashed_to = Math.min(this.hashed_to, at);
       while (this.cps.length > 1 && this.cps[this.cps.length - 1]!.step > at) this.cps.pop();
       const cp = this.cps[this.cps.length - 1]!;
-      this.shadow = this.replayer(structuredClone(cp.w));
+      const w = structuredClone(cp.w);
+      w.threads.forEach((t, i) => (t.prog = cp.progs[i] ?? []));
+      this.shadow = this.replayer(w);
       while (this.shadow.w.step < at) this.shadow.step();
     }
 
@@ -213,7 +216,13 @@ export class SessionRecorder {
     }
     const last = this.cps[this.cps.length - 1];
     if (!last || last.step < step) {
-      this.cps.push({ step, w: structuredClone(w) });
+      const progs = w.threads.map((t) => t.prog);
+      for (const t of w.threads) t.prog = [];
+      try {
+        this.cps.push({ step, w: structuredClone(w), progs });
+      } finally {
+        w.threads.forEach((t, i) => (t.prog = progs[i]!));
+      }
       if (this.cps.length > this.max_cps) {
         // Keep step 0 and every other one after it: the spacing doubles.
         this.cps = this.cps.filter((c, i) => i === 0 || i % 2 === 0 || i === this.cps.length - 1);

@@ -91,7 +91,7 @@ export class RecordingWriter {
   /** A state change made after step `c.step` (<= the steps recorded). */
   cmd(c: RecCmd): void {
     this.flush();
-    this.write({ cmd: c.cmd, step: c.step, poke: c.poke, args: c.args });
+    this.write({ cmd: c.cmd, step: c.step, poke: c.poke, args: c.args }, true);
   }
 
   /** The World's hash after step `step` (<= the steps recorded), before that step's commands. */
@@ -165,9 +165,10 @@ export class RecordingWriter {
     }
   }
 
-  private write(v: unknown): void {
+  /** One line; `bigints` when it may hold them (command arguments), else plain JSON.stringify (faster). */
+  private write(v: unknown, bigints = false): void {
     if (this.fd === null) throw new Error(`${this.path}: the recording is closed`);
-    const s = `${json_line(v)}\n`;
+    const s = `${bigints ? json_line(v) : JSON.stringify(v)}\n`;
     const buf = Buffer.from(s, 'utf8');
     let off = 0;
     while (off < buf.length) off += writeSync(this.fd, buf, off, buf.length - off);

@@ -125,3 +125,15 @@ describe('SessionRecorder', () => {
     expect(hash_value(input.world(), ['events'])).toBe(hash_value(create_world(loaded.config), ['events']));
   });
 });
+
+describe('is_recording_file', () => {
+  it('tells a recording from a scenario by its first bytes', async () => {
+    const { is_recording_file } = await import('../../src/record/load.js');
+    const file = tmp_file('sniff.jsonl');
+    const session = new Session({ world: () => create_world(loaded.config) });
+    new SessionRecorder(session, file, { scenario: loaded, apply_poke, signals: [] }).close();
+    expect(is_recording_file(file)).toBe(true);
+    expect(is_recording_file(join(bundled_dir(), 'default.yaml'))).toBe(false);
+    expect(is_recording_file(tmp_file('nothing-here'))).toBe(false);
+  });
+});
