@@ -6,7 +6,7 @@
 // last complete line, with a warning.
 import '../src/core/world_init.js';
 // The poke handlers a recording's commands name (pt map, mt store, variant...).
-import { poke_def } from '../src/debugger/pokes.js';
+import { apply_poke } from '../src/debugger/pokes.js';
 import '../src/debugger/trees.js';
 import '../src/debugger/pagetables.js';
 import type { World } from '../src/core/machine/world.js';
@@ -25,10 +25,7 @@ export interface ReplayCommandOptions extends CommonOptions {
   events?: string;
 }
 
-/** Applies a recorded command through the debugger's poke handlers. */
-export function apply_poke(w: World, name: string, args: Record<string, unknown>): void {
-  poke_def(name).apply(w, args);
-}
+export { apply_poke };
 
 /** Load a recording for a command: the common options do not apply, the warning goes to stderr. */
 export function open_recording(file: string, opts: CommonOptions): Recording {

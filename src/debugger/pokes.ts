@@ -44,3 +44,8 @@ define_poke<{ name: string; on: boolean }>({
     return { variant: a.name, on: a.on };
   },
 });
+
+/** Apply a recorded poke (a recording's command line) to a World. */
+export function apply_poke(w: World, name: string, args: Record<string, unknown>): void {
+  poke_def(name).apply(w, args);
+}

@@ -48,6 +48,18 @@ export interface SessionOptions {
   slice?: number;
   /** A recorded schedule for the first steps to follow (a recording). */
   schedule?: Schedule;
+  /**
+   * A recorded history to start with as the session's own timeline (a
+   * recording opened with `kvmdbg repl FILE`): per step the pick in the
+   * Timeline's encoding, the choice answers of that step, and the pokes.
+   */
+  history?: SessionHistory | null;
+}
+
+export interface SessionHistory {
+  picks: ArrayLike<number>;
+  choices_at: (step: number) => readonly number[];
+  pokes: Poke[];
 }
 
 /** A long operation a front end runs a slice at a time. */
@@ -88,6 +100,8 @@ export class Session {
   private readonly max_checkpoints: number;
   private readonly slice: number;
   private readonly ext: Schedule | null;
+  /** Dropped by load() and a new seed: the recording no longer applies. */
+  private history: SessionHistory | null;
 
   constructor(opts: SessionOptions) {
     this.interval = Math.max(1, opts.interval ?? 1000);
@@ -95,6 +109,7 @@ export class Session {
     this.slice = Math.max(1, opts.slice ?? 4096);
     this.log = new EventLog(Math.max(16, opts.event_window ?? 20_000));
     this.ext = opts.schedule ? { picks: [...opts.schedule.picks], choices: [...opts.schedule.choices] } : null;
+    this.history = opts.history ?? null;
     this.base = structuredClone(opts.world());
     this.reset();
   }
@@ -176,6 +191,11 @@ export class Session {
   reset(): void {
     this.tl = new Timeline();
     if (this.ext) this.tl.ext = { picks: [...this.ext.picks], choices: [...this.ext.choices] };
+    const h = this.history;
+    if (h) {
+      for (let i = 0; i < h.picks.length; i++) this.tl.push(h.picks[i]!, h.choices_at(i + 1));
+      this.tl.pokes = h.pokes.map((p) => ({ ...p, args: structuredClone(p.args) }));
+    }
     this.ck = new Checkpoints(this.base, this.interval, this.max_checkpoints);
     this.user_cps.clear();
     this.log.clear();
@@ -184,6 +204,7 @@ export class Session {
 
   /** A new initial World (`load`); breakpoints stay. */
   load(world: () => World): void {
+    this.history = null;
     this.base = structuredClone(world());
     this.reset();
   }
@@ -192,6 +213,7 @@ export class Session {
   set_seed(seed: number): void {
     const s = this.base.sched;
     this.base.sched = sched_init(s.policy, seed, s.script);
+    this.history = null;
     this.reset();
   }
 

@@ -3,6 +3,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { all_variants, variant_named } from '../core/machine/variants.js';
 import { DebugError, describe_error } from '../debugger/errors.js';
+import { start_recording, stop_recording } from './record.js';
 import { resolve, usage, type Command, type Ctx, type NestedResult, type Reply } from './command.js';
 import { nat } from './parse.js';
 import { session_script } from './save.js';
@@ -77,8 +78,10 @@ export const SESSION_COMMANDS: Command[] = [
         const { message } = describe_error(e);
         throw new DebugError(/no such file|cannot read/.test(message) ? 'ENOENT' : 'EINVAL', message);
       }
+      stop_recording(ctx.host);
       ctx.s.load(loaded.world);
       ctx.host.scenario = { name: loaded.name, path: loaded.path };
+      ctx.host.loaded = loaded.loaded ?? null;
       return { json: { scenario: loaded.name, path: loaded.path, step: 0 }, text: `Loaded ${loaded.name} (${loaded.path}).` };
     },
   },
@@ -122,6 +125,7 @@ export const SESSION_COMMANDS: Command[] = [
       if (a.words.length !== 1) usage(SESSION_COMMANDS[3]!);
       const n = nat(a.words[0], 'the seed');
       if (n > 2 ** 32 - 1) throw new DebugError('EINVAL', 'the seed is a 32-bit number');
+      stop_recording(ctx.host);
       ctx.s.set_seed(n);
       const policy = ctx.s.world.sched.policy;
       return { json: { seed: n, policy, step: 0 }, text: `Seed ${n}, back at step 0${policy === 'random' ? '' : ` (the ${policy} policy does not use it)`}.` };
@@ -130,9 +134,21 @@ export const SESSION_COMMANDS: Command[] = [
   {
     name: 'record',
     usage: 'record start FILE | record stop',
-    summary: 'write a recording of this session (not available yet)',
-    run: () => {
-      throw new DebugError('ENOSYS', 'recordings are not available in this build yet (src/record)');
+    summary: 'write a recording of this session from step 0 (time travel included) to FILE, until `record stop`',
+    run: (ctx, a) => {
+      const [verb, file, ...rest] = a.words;
+      if (verb === 'stop' && file === undefined) {
+        const rec = ctx.host.recorder;
+        if (!rec) throw new DebugError('ENOENT', 'no recording in progress');
+        rec.close('stopped');
+        ctx.host.recorder = null;
+        return { json: { file: rec.path, steps: rec.steps }, text: `Recording ${rec.path} closed (${rec.steps} steps).` };
+      }
+      if (verb !== 'start' || file === undefined || rest.length) usage(SESSION_COMMANDS.find((c) => c.name === 'record')!);
+      if (ctx.host.recorder && !ctx.host.recorder.closed) throw new DebugError('EBUSY', `already recording to ${ctx.host.recorder.path} (record stop first)`);
+      if (!ctx.host.loaded) throw new DebugError('ENOSYS', 'this session did not come from a scenario file: nothing to record it against');
+      ctx.host.recorder = start_recording(ctx.s, ctx.host.loaded, file);
+      return { json: { file }, text: `Recording to ${file}.` };
     },
   },
   {

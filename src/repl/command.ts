@@ -3,6 +3,8 @@
 // subcommands: `info b`, `mt st`). The REPL, batch mode and the TUI's
 // command line all go through it.
 import type { Job, Session, Stop } from '../debugger/session.js';
+import type { LoadedScenario } from '../scenario/load.js';
+import type { SessionRecorder } from '../record/session.js';
 import type { World } from '../core/machine/world.js';
 import { DebugError } from '../debugger/errors.js';
 import type { Word } from './parse.js';
@@ -14,12 +16,17 @@ export interface ReplHost {
   load?: (path: string) => LoadedWorld;
   /** The scenario the session runs, if it came from a file. */
   scenario?: { name: string; path: string } | null;
+  /** The loaded scenario (what a recording's header holds); absent: `record` is ENOSYS. */
+  loaded?: LoadedScenario | null;
+  /** The recording in progress (`record start`, `--record`), synced after every command. */
+  recorder?: SessionRecorder | null;
 }
 
 export interface LoadedWorld {
   world: () => World;
   name: string;
   path: string;
+  loaded?: LoadedScenario;
 }
 
 /** What a command handler sees. */

@@ -65,10 +65,28 @@ export class Interpreter {
     if (early !== undefined) return early;
     try {
       const r = this.dispatch(text);
-      return this.outcome(text, is_pending(r) ? r.finish(drive(r.job)) : r);
+      return this.recorded(this.outcome(text, is_pending(r) ? r.finish(drive(r.job)) : r));
     } catch (e) {
-      return this.failure(text, e);
+      return this.recorded(this.failure(text, e));
     }
+  }
+
+  /**
+   * After every command, the recording in progress catches up with the
+   * session. If it cannot (the World was replaced), it is closed and the
+   * outcome says so.
+   */
+  private recorded(o: Outcome | null): Outcome | null {
+    const rec = this.host.recorder;
+    if (!o || !rec || rec.closed) return o;
+    try {
+      rec.sync();
+    } catch (e) {
+      this.host.recorder = null;
+      const note = `recording stopped: ${(e as Error).message}`;
+      return { ...o, text: o.text ? `${o.text}\n${note}` : note };
+    }
+    return o;
   }
 
   /** One line; a long run yields to the event loop between slices (so Ctrl-C can interrupt it). */
@@ -78,12 +96,12 @@ export class Interpreter {
     if (early !== undefined) return early;
     try {
       const r = this.dispatch(text);
-      if (!is_pending(r)) return this.outcome(text, r);
+      if (!is_pending(r)) return this.recorded(this.outcome(text, r));
       let st: Stop | null;
       while (!(st = r.job.resume())) await new Promise((res) => setImmediate(res));
-      return this.outcome(text, r.finish(st));
+      return this.recorded(this.outcome(text, r.finish(st)));
     } catch (e) {
-      return this.failure(text, e);
+      return this.recorded(this.failure(text, e));
     }
   }
 

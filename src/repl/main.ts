@@ -12,6 +12,9 @@ import { load_scenario } from '../scenario/load.js';
 import { run_batch, type BatchSource } from './batch.js';
 import type { LoadedWorld, ReplHost } from './command.js';
 import { run_interactive } from './interactive.js';
+import { start_recording, stop_recording } from './record.js';
+import { is_recording_file, load_recording } from '../record/load.js';
+import { session_input } from '../record/open.js';
 import { Interpreter } from './interpreter.js';
 
 export interface ReplOptions {
@@ -22,6 +25,10 @@ export interface ReplOptions {
   variant?: string[];
   seed?: number;
   arch?: 'arm64' | 'x86';
+  /** --record FILE: record the session from step 0. */
+  record?: string;
+  /** --goto N: where to stand when opening a recording (default: its end). */
+  goto?: number;
 }
 
 /** A scenario file (or bundled name) as a World factory; errors are UserError. */
@@ -31,7 +38,44 @@ export function load_world(arg: string, opts: Pick<ReplOptions, 'variant' | 'see
   if (opts.arch && opts.arch !== loaded.config.arch) {
     throw new UserError(`${path}: the scenario is for ${loaded.config.arch}, not ${opts.arch} (--arch)`);
   }
-  return { world: () => create_world(loaded.config), name: loaded.meta.name, path };
+  return { world: () => create_world(loaded.config), name: loaded.meta.name, path, loaded };
+}
+
+/**
+ * The Session a front end starts with: on a scenario, at step 0; on a
+ * recording, with the recorded history as its timeline, at its end (or
+ * `goto`). Shared by the REPL and the TUI.
+ */
+export function open_session(arg: string, opts: Pick<ReplOptions, 'variant' | 'seed' | 'arch' | 'record' | 'goto'>, warn: (s: string) => void): ReplHost {
+  let host: ReplHost;
+  if (is_recording_file(arg)) {
+    if (opts.variant?.length || opts.seed !== undefined) throw new UserError(`${arg}: a recording fixes its variants and seed; --variant and --seed do not apply`);
+    const rec = load_recording(arg);
+    if (rec.warning) warn(`kvmdbg: ${rec.warning}`);
+    const inp = session_input(rec);
+    const session = new Session({ world: inp.world, history: inp.history, ...(inp.schedule ? { schedule: inp.schedule } : {}) });
+    host = { session, load: (p) => load_world(p, opts), scenario: { name: inp.name, path: inp.path }, loaded: rec.scenario };
+    let why: string | null = null;
+    try {
+      const at = session.goto(opts.goto ?? inp.end_step);
+      if (at.reason === 'error') why = at.error ?? 'a model error';
+    } catch (e) {
+      why = (e as Error).message;
+    }
+    if (why) throw new UserError(`${arg}: the recording does not replay (${why}); \`kvmdbg replay ${arg} --verify\` says where it diverges`);
+  } else {
+    if (opts.goto !== undefined) throw new UserError('--goto applies to a recording, not a scenario');
+    const first = load_world(arg, opts);
+    host = { session: new Session({ world: first.world }), load: (p) => load_world(p, opts), scenario: { name: first.name, path: first.path }, loaded: first.loaded ?? null };
+  }
+  if (opts.record) {
+    try {
+      host.recorder = start_recording(host.session, host.loaded!, opts.record);
+    } catch (e) {
+      throw new UserError((e as Error).message);
+    }
+  }
+  return host;
 }
 
 function read_stdin(): string {
@@ -43,13 +87,15 @@ function read_stdin(): string {
 }
 
 export async function repl_main(scenario: string, opts: ReplOptions): Promise<number> {
-  const first = load_world(scenario, opts);
-  const session = new Session({ world: first.world });
-  const host: ReplHost = {
-    session,
-    load: (p) => load_world(p, opts),
-    scenario: { name: first.name, path: first.path },
-  };
+  const host = open_session(scenario, opts, (s) => process.stderr.write(`${s}\n`));
+  try {
+    return await repl_on(host, opts);
+  } finally {
+    stop_recording(host);
+  }
+}
+
+async function repl_on(host: ReplHost, opts: ReplOptions): Promise<number> {
   const interp = new Interpreter(host, { json: opts.json ?? false, keep_going: opts.keep_going ?? false });
   const out = (s: string) => process.stdout.write(`${s}\n`);
   const err = (s: string) => process.stderr.write(`${s}\n`);
