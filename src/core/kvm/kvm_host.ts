@@ -103,17 +103,29 @@ export const KVM_REQ_X86 = {
   HV_TLB_FLUSH: ARCH_REQ(32, KVM_REQUEST_WAIT | KVM_REQUEST_NO_WAKEUP),
 } as const;
 
-export function kvm_requests(arch: World['arch']): Record<string, number> {
-  return { ...KVM_REQ_GENERIC, ...(arch === 'arm64' ? KVM_REQ_ARM64 : KVM_REQ_X86) };
+const REQUESTS: Record<World['arch'], Record<string, number>> = {
+  arm64: { ...KVM_REQ_GENERIC, ...KVM_REQ_ARM64 },
+  x86: { ...KVM_REQ_GENERIC, ...KVM_REQ_X86 },
+};
+
+/** Request values by name for an arch. */
+export function kvm_requests(arch: World['arch']): Readonly<Record<string, number>> {
+  return REQUESTS[arch];
+}
+
+/** Names by bit number (NO_ACTION requests have none), per arch. */
+const NAMES: Record<World['arch'], string[]> = { arm64: [], x86: [] };
+for (const arch of ['arm64', 'x86'] as const) {
+  for (const [name, v] of Object.entries(REQUESTS[arch])) {
+    const bit = v & KVM_REQUEST_MASK;
+    if (!(v & KVM_REQUEST_NO_ACTION) && NAMES[arch][bit] === undefined) NAMES[arch][bit] = name;
+  }
 }
 
 /** Name of a request bit for printing (`NESTED_S2_UNMAP`). */
 export function req_name(arch: World['arch'], req: number): string {
   const bit = req & KVM_REQUEST_MASK;
-  for (const [name, v] of Object.entries(kvm_requests(arch))) {
-    if ((v & KVM_REQUEST_MASK) === bit && !(v & KVM_REQUEST_NO_ACTION)) return name;
-  }
-  return `REQ_${bit}`;
+  return NAMES[arch][bit] ?? `REQ_${bit}`;
 }
 
 /** Names of the requests pending in a bitmap, lowest bit first. */
@@ -125,6 +137,7 @@ export function pending_req_names(arch: World['arch'], requests: number): string
 
 // Bit operations on bitmaps wider than 32 bits, exact below 2^53.
 export function test_bit(map: number, bit: number): boolean {
+  if (map < 2 ** 31 && bit < 31) return ((map >> bit) & 1) === 1;
   return Math.floor(map / 2 ** bit) % 2 === 1;
 }
 export function set_bit(map: number, bit: number): number {

@@ -11,7 +11,7 @@ define_invariant({
   check(w, ev) {
     const e = ev as Event;
     const vcpu = w.kvm.vcpus[e.vcpu ?? -1];
-    if (!vcpu || vcpu.mode === 'OUTSIDE_GUEST_MODE') return null;
+    if (!vcpu || vcpu.mode === 'OUTSIDE_GUEST_MODE' || vcpu.requests === 0 || vcpu.requests_at_mode_in === 0) return null;
     let stale = 0;
     for (let bit = 0; bit < 53; bit++) {
       if (test_bit(vcpu.requests, bit) && test_bit(vcpu.requests_at_mode_in, bit)) stale += 2 ** bit;

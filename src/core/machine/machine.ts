@@ -82,7 +82,13 @@ export class Machine {
 
   /** Thread ids that can run now, ascending. */
   runnable(): number[] {
-    const out: number[] = [];
+    return this.fill_runnable([]);
+  }
+
+  private readonly run_buf: number[] = [];
+
+  private fill_runnable(out: number[]): number[] {
+    out.length = 0;
     let workers = false;
     for (const t of this.w.threads) {
       if (t.done) continue;
@@ -90,13 +96,14 @@ export class Machine {
       if (wait_holds(this.w, t)) out.push(t.id);
     }
     // Daemons serve the other threads: once those are done, the run is over.
-    return workers ? out : [];
+    if (!workers) out.length = 0;
+    return out;
   }
 
   /** Run one step; `force` makes that thread run (it must be runnable). */
   step(force?: number): StepResult {
     const w = this.w;
-    const runnable = this.runnable();
+    const runnable = this.fill_runnable(this.run_buf);
     if (runnable.length === 0) {
       const stuck = w.threads.filter((t) => !t.done && !t.daemon);
       const blocked = stuck.map((t) => `${t.name} (${t.wait ? describe_wait(t.wait) : '?'})`);
@@ -173,6 +180,12 @@ export function run_now(w: World, fn: string, args: Locals, opts: { thread?: str
   return t.retval;
 }
 
+function same_wait(a: Thread['wait'], b: NonNullable<Thread['wait']>): boolean {
+  if (!a || a.kind !== b.kind) return false;
+  for (const k in b) if (a[k] !== b[k]) return false;
+  return true;
+}
+
 /** Run one label of `t`'s innermost frame and apply what it returns. */
 function exec_label(w: World, t: Thread): void {
   const f = t.stack[t.stack.length - 1];
@@ -180,6 +193,7 @@ function exec_label(w: World, t: Thread): void {
     t.done = true;
     return;
   }
+  const prev_wait = t.wait;
   t.wait = null;
   t.steps++;
   const fn = lookup_fn(f.fn);
@@ -196,8 +210,12 @@ function exec_label(w: World, t: Thread): void {
     } else if (next === BLOCKED) {
       const wait = t.wait as Thread['wait'];
       if (!wait) throw new Error(`${f.fn}:${f.pc} returned BLOCKED without a wait`);
-      emit(w, t, 'sched.block', { reason: describe_wait(wait) });
-      if (wait_sleeps(wait)) might_sleep(w, t, describe_wait(wait));
+      // Blocking again on what it already waited for (a lock it lost to another
+      // waiter) is the same wait: one event when it starts.
+      if (!same_wait(prev_wait, wait)) {
+        emit(w, t, 'sched.block', { reason: describe_wait(wait) });
+        if (wait_sleeps(wait)) might_sleep(w, t, describe_wait(wait));
+      }
     } else {
       f.pc = next;
     }
