@@ -10,4 +10,5 @@ if (want('maple')) await (await import('./maple.js')).bench_maple();
 if (want('pgtable')) await (await import('./pgtable.js')).bench_pgtable();
 if (want('numa')) await (await import('./numa.js')).bench_numa();
 if (want('record')) await (await import('./record.js')).bench_record();
+if (want('tui')) await (await import('./tui.js')).bench_tui();
 if (want('debugger')) await (await import('./debugger.js')).bench_debugger();

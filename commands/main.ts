@@ -6,6 +6,8 @@ import { UserError } from '../src/scenario/errors.js';
 import { package_version } from '../src/scenario/bundled.js';
 import { EXIT_USAGE, collect, int_arg } from './common.js';
 import { register_repl } from './repl.js';
+import { register_explore } from './explore.js';
+import { register_tui, run_tui } from './tui.js';
 
 function one_line(s: string): string {
   return s.replace(/\s*\n\s*/g, ' ').trim();
@@ -36,7 +38,7 @@ export function build_program(set_code: (code: number) => void): Command {
     .option('--json', 'JSON Lines: one object per event, then a summary object')
     .option('--steps <n>', 'stop after N steps', int_arg('a step count', 1))
     .option('--record <file>', 'write a recording of the run to FILE (`kvmdbg replay FILE` re-runs it)')
-    .option('--hash-every <n>', 'with --record: a state hash every N steps (default 1000)', int_arg('a step count', 1))
+    .option('--hash-every <n>', 'with --record: a state hash every N steps (default: 1000, further apart while hashing costs over 3% of the run)', int_arg('a step count', 1))
     .action(async (scenario: string, _opts: unknown, cmd: Command) => {
       const { run_command } = await import('./run.js');
       set_code(await run_command(scenario, cmd.optsWithGlobals()));
@@ -66,6 +68,8 @@ export function build_program(set_code: (code: number) => void): Command {
     });
 
   register_repl(program, set_code);
+  register_explore(program, set_code);
+  register_tui(program, set_code);
 
   program
     .command('scenarios')
@@ -99,8 +103,9 @@ export async function main(argv: string[] = process.argv): Promise<number> {
   try {
     const program = build_program((c) => (code = c));
     if (argv.length <= 2) {
-      // CONTRACT.md: on a TTY, the TUI on the default scenario (once it
-      // exists); until then, and without a terminal: help.
+      // CONTRACT.md: on a terminal, the TUI on the default scenario;
+      // otherwise (a pipe, a file, CI): help.
+      if (process.stdin.isTTY && process.stdout.isTTY) return await run_tui('default');
       process.stdout.write(program.helpInformation());
       return 0;
     }

@@ -40,10 +40,10 @@ function is_tree(x: unknown): x is MapleTree {
 export function tree_named(w: World, name: string): MapleTree {
   const m = REVMAP.exec(name);
   if (m) {
-    const mmu = w.arm64?.nested_mmus[Number(m[1])] as unknown as Record<string, unknown> | undefined;
+    const mmu = w.arm64?.nested_mmus[Number(m[1])];
     if (!mmu) throw new DebugError('ENOENT', `no nested_mmus[${m[1]}] in this World`);
-    const t = mmu['revmap'];
-    if (!is_tree(t)) throw new DebugError('ENOENT', `nested[${m[1]}] has no reverse map (the NV reverse-map layer is not in this World)`);
+    const t = mmu.revmap?.mt;
+    if (!is_tree(t)) throw new DebugError('ENOENT', `nested[${m[1]}] has no reverse map yet (none is kept with revmap.off; otherwise one starts at the first shadow mapping)`);
     return t;
   }
   const t = w.trees?.[name];
@@ -55,7 +55,7 @@ export function tree_named(w: World, name: string): MapleTree {
 export function tree_names(w: World): string[] {
   const out = Object.keys(w.trees ?? {}).sort();
   (w.arm64?.nested_mmus ?? []).forEach((m, i) => {
-    if (is_tree((m as unknown as Record<string, unknown>)['revmap'])) out.push(`nested[${i}].revmap`);
+    if (is_tree(m.revmap?.mt)) out.push(`nested[${i}].revmap`);
   });
   return out;
 }
