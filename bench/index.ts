@@ -11,4 +11,5 @@ if (want('pgtable')) await (await import('./pgtable.js')).bench_pgtable();
 if (want('numa')) await (await import('./numa.js')).bench_numa();
 if (want('record')) await (await import('./record.js')).bench_record();
 if (want('tui')) await (await import('./tui.js')).bench_tui();
+if (want('explore')) await (await import('./explore.js')).bench_explore();
 if (want('debugger')) await (await import('./debugger.js')).bench_debugger();

@@ -9,14 +9,19 @@
 // each has, and queues the alternatives (answer vectors that differ at one
 // position and are zero after it), so every answer vector is tried once.
 //
-// Visited set. A state is the tracker's key (track.ts: the simulated state,
-// not the step counters). A state reached again is not expanded again if an
-// earlier visit had at least as much of every budget left (depth, faults,
-// preemptions) and a sleep set contained in the present one; otherwise it is
-// expanded again. So what the search covers does not depend on the order it
-// meets states in: `distinct` is exactly the set of states reachable within
-// the bounds, which is what makes counts equal across runs, worker counts
-// and shards.
+// Visited set. A state is Sim.key53(): the simulated state with the step
+// and event counters (the model stamps them into the World and compares
+// some later, so two Worlds equal but for them have different futures). A
+// state reached again is not expanded again if an earlier visit had at
+// least as much of every budget left (depth, faults, preemptions) and a
+// sleep set contained in the present one; if it only slept on moves the
+// present visit must take, just those are taken (Godefroid's state caching
+// with sleep sets); otherwise it is expanded again. So what the search
+// covers does not depend on the order it meets states in: `distinct` is
+// exactly the set of states reachable within the bounds, which is what
+// makes counts equal across runs, worker counts and shards (the tests
+// check it, and that a bounded search's states are a subset of a less
+// bounded one's).
 //
 // Sleep sets (Godefroid 1996). After move t was explored from state s, the
 // later siblings u of t carry t in their sleep set when t and u are
@@ -41,8 +46,8 @@
 //
 // Splitting. Workers and shards split the search tree at a fixed depth
 // (split_depth): the nodes at that depth, numbered in the order this search
-// meets them, are the items, and part p of P explores the items i with
-// i mod P = p. Above the split every part runs the same search (with a
+// meets them, are the items, and each part explores the items it owns
+// (part.ts). Above the split every part runs the same search (with a
 // visited set of its own, so that the numbering is the same everywhere);
 // below it each part keeps one visited set for all of its items. The parts
 // together visit every reachable state; the union of their visited sets is
@@ -63,10 +68,12 @@ export interface DfsOptions {
   por: boolean;
   /** Stop after this many schedules (complete paths) in this part. */
   budget: number;
-  /** Split depth and this part: explore items i with i % parts === part. */
+  /** Split depth (0: no split; the whole tree is item 0). */
   split: number;
-  part: number;
-  parts: number;
+  /** Whether this part explores item i. */
+  owns: (i: number) => boolean;
+  /** This part counts the schedules that end above the split (exactly one part does). */
+  first: boolean;
   /** Items at or above this index are skipped (another part found a violation in an earlier item). */
   item_limit?: number;
 }
@@ -115,12 +122,16 @@ interface Node {
   order: number[];
   ti: number;
   work: number[][];
+  /** Only these moves are left to take here (ids; see seen()), or null for all. */
+  only: string[] | null;
   x: Exec | null;
   /** The item this node belongs to (-1 above the split). */
   item: number;
 }
 
 interface Seen {
+  /** The thread that ran last (only compared with a preemption bound). */
+  last: number;
   d: number;
   f: number;
   p: number;
@@ -145,16 +156,23 @@ function matches(s: Sleeper, thread: number, prefix: readonly number[]): boolean
 
 export type DfsStatus = 'running' | 'done' | 'violation' | 'budget';
 
+/** Distinct states one part keeps at most (JS Maps and Sets stop at 2^24 entries). */
+export const MAX_STATES = 16_000_000;
+
 export class Dfs {
-  readonly states = new Set<string>();
+  readonly states = new Set<number>();
   readonly stats: DfsStats = { transitions: 0, schedules: 0, slept: 0, revisits: 0, max_depth: 0, cut: false };
   finding: Finding | null = null;
+  /** The first deadlock met (every thread left blocked); the search goes on. */
+  deadlock: Finding | null = null;
   status: DfsStatus = 'running';
   /** Items met so far (nodes at the split depth). */
   items = 0;
+  /** The visited set reached MAX_STATES. */
+  full = false;
   private readonly stack: Node[] = [];
-  private readonly seen_above = new Map<string, Seen[]>();
-  private readonly seen_below = new Map<string, Seen[]>();
+  private readonly seen_above = new Map<number, Seen[]>();
+  private readonly seen_below = new Map<number, Seen[]>();
   private readonly por: boolean;
 
   constructor(
@@ -164,17 +182,17 @@ export class Dfs {
     this.por = o.por && o.preemptions === null;
     sim.restart();
     const root = this.node(0, 0, 0, -1, [], null, o.split === 0 ? 0 : -1);
-    this.states.add(sim.key());
+    this.states.add(sim.key53());
     if (o.split === 0) {
       this.items = 1;
-      if (o.part !== 0) {
+      if (!o.owns(0)) {
         this.status = 'done';
         return;
       }
     }
     if (this.leaf(root)) return;
-    this.seen(root, sim.key(), o.split === 0 ? this.seen_below : this.seen_above);
-    this.stack.push(root);
+    this.seen(root, sim.key53(), o.split === 0 ? this.seen_below : this.seen_above);
+    this.push(root);
   }
 
   /** Depth of the path being explored. */
@@ -185,7 +203,7 @@ export class Dfs {
   private node(depth: number, faults: number, pre: number, last: number, sleep: Sleeper[], x: Exec | null, item: number): Node {
     const enabled = this.sim.runnable();
     const order = last >= 0 && enabled.includes(last) ? [last, ...enabled.filter((t) => t !== last)] : enabled;
-    return { depth, faults, pre, last, sleep, done: [], enabled, order, ti: 0, work: [[]], x, item };
+    return { depth, faults, pre, last, sleep, done: [], enabled, order, ti: 0, work: [[]], only: null, x, item };
   }
 
   /** A node with nothing to explore below: the end, a deadlock, or the depth bound. Counts the schedule. */
@@ -202,8 +220,8 @@ export class Dfs {
           thread: stuck[0]!.name,
           values: { blocked: stuck.map((t) => t.name) },
         };
-        this.found([v], n.item);
-        return true;
+        // Worth reporting, but a violation of an invariant comes first: keep searching.
+        if (!this.deadlock || Math.max(0, n.item) < this.deadlock.item) this.deadlock = this.finding_of([v], n.item);
       }
       this.count_schedule(n);
       return true;
@@ -218,43 +236,84 @@ export class Dfs {
 
   private count_schedule(n: Node): void {
     // Above the split every part sees the same paths: part 0 counts them.
-    if (n.item < 0 && this.o.part !== 0) return;
+    if (n.item < 0 && !this.o.first) return;
     this.stats.schedules++;
     if (this.stats.schedules >= this.o.budget && this.status === 'running') this.status = 'budget';
   }
 
-  private found(violations: Violation[], item: number): void {
+  private finding_of(violations: Violation[], item: number): Finding {
     const s = this.sim.m.schedule;
-    this.finding = {
+    return {
       violation: violations[0]!,
       violations: [...violations],
       schedule: { picks: [...s.picks], choices: [...s.choices] },
       steps: s.picks.length,
       item: Math.max(0, item),
     };
+  }
+
+  private found(violations: Violation[], item: number): void {
+    this.finding = this.finding_of(violations, item);
     this.status = 'violation';
   }
 
-  /** Whether the visit (key, budgets, sleep set) is covered by an earlier one; records it if not. */
-  private seen(n: Node, key: string, map: Map<string, Seen[]>): boolean {
+  /**
+   * Whether the visit (key, budgets, sleep set) is covered by an earlier
+   * one: true when it is. When an earlier visit had at least these budgets
+   * but slept on moves this one must take, only those moves are left to
+   * take here (Godefroid's state caching with sleep sets): n.only is set
+   * and false returned. Records the visit otherwise.
+   */
+  private seen(n: Node, key: number, map: Map<number, Seen[]>): boolean {
     const o = this.o;
-    const ck = o.preemptions === null ? key : `${key}@${n.last}`;
+    const last = o.preemptions === null ? -1 : n.last;
     const d = o.depth - n.depth;
     const f = o.faults - n.faults;
     const p = o.preemptions === null ? 0 : o.preemptions - n.pre;
     const sleep = n.sleep.map((s) => s.id);
-    const list = map.get(ck);
-    if (list) {
-      for (const e of list) {
-        if (e.d >= d && e.f >= f && e.p >= p && e.sleep.every((id) => sleep.includes(id))) return true;
-      }
-      const keep = list.filter((e) => !(d >= e.d && f >= e.f && p >= e.p && sleep.every((id) => e.sleep.includes(id))));
-      keep.push({ d, f, p, sleep });
-      map.set(ck, keep);
+    const list = map.get(key);
+    if (!list) {
+      map.set(key, [{ last, d, f, p, sleep }]);
       return false;
     }
-    map.set(ck, [{ d, f, p, sleep }]);
+    let fewest: Seen | null = null;
+    let missing: string[] | null = null;
+    for (const e of list) {
+      if (e.last !== last || e.d < d || e.f < f || e.p < p) continue;
+      const m = e.sleep.filter((id) => !sleep.includes(id));
+      if (m.length === 0) return true;
+      if (!missing || m.length < missing.length) {
+        missing = m;
+        fewest = e;
+      }
+    }
+    if (missing && fewest) {
+      n.only = missing;
+      const both = fewest.sleep.filter((id) => sleep.includes(id));
+      if (fewest.d === d && fewest.f === f && fewest.p === p) fewest.sleep = both;
+      else list.push({ last, d, f, p, sleep: both });
+      return false;
+    }
+    const keep = list.filter((e) => !(e.last === last && d >= e.d && f >= e.f && p >= e.p && sleep.every((id) => e.sleep.includes(id))));
+    keep.push({ last, d, f, p, sleep });
+    map.set(key, keep);
     return false;
+  }
+
+  private push(n: Node): void {
+    if (n.only && n.order.length) n.work = this.work_for(n, n.order[0]!);
+    this.stack.push(n);
+  }
+
+  /** The answer prefixes to try for thread `t` at node `n`. */
+  private work_for(n: Node, t: number): number[][] {
+    if (!n.only) return [[]];
+    const out: number[][] = [];
+    for (const id of n.only) {
+      const [th, a] = id.split(':');
+      if (Number(th) === t) out.push(a ? a.split(',').map(Number) : []);
+    }
+    return out;
   }
 
   /** Explore until done, a violation, the budget, or `deadline` (performance.now() ms). */
@@ -272,6 +331,11 @@ export class Dfs {
         this.status = 'done';
         break;
       }
+      if (o.item_limit !== undefined && n.item >= o.item_limit) {
+        // Another part found a violation in an earlier item: items come in order, so this part is through.
+        this.status = 'done';
+        break;
+      }
       // The next move to try here.
       let thread = -1;
       let prefix: number[] | null = null;
@@ -282,7 +346,7 @@ export class Dfs {
           break;
         }
         n.ti++;
-        n.work = [[]];
+        if (n.ti < n.order.length) n.work = this.work_for(n, n.order[n.ti]!);
       }
       if (prefix === null) {
         this.stack.pop();
@@ -299,18 +363,24 @@ export class Dfs {
       const asleep = this.por ? n.sleep.find((s) => matches(s, thread, prefix!)) : undefined;
       if (asleep) {
         this.stats.slept++;
-        this.alternatives(n, prefix, asleep.asked, used_faults);
+        if (!n.only) this.alternatives(n, prefix, asleep.asked, used_faults);
         continue;
       }
       const fp = this.por ? new_footprint() : null;
       const x = sim.exec(thread, prefix, fp);
       this.stats.transitions++;
-      this.alternatives(n, prefix, x.asked, used_faults);
+      // With n.only the moves to take are listed whole: their alternatives were taken at the earlier visit.
+      if (!n.only) this.alternatives(n, prefix, x.asked, used_faults);
       const me: Sleeper = { id: move_id(thread, x.answers), thread, answers: x.answers, asked: x.asked, fp: fp ? index_footprint(fp) : null };
       const depth = n.depth + 1;
       if (depth > this.stats.max_depth) this.stats.max_depth = depth;
-      const key = sim.key();
+      const key = sim.key53();
       this.states.add(key);
+      if (this.states.size >= MAX_STATES && this.status === 'running') {
+        // A JS Map or Set holds 2^24 entries: stop before the visited set cannot grow.
+        this.full = true;
+        this.status = 'budget';
+      }
       if (x.result.violations.length) {
         this.found(x.result.violations, n.item);
         break;
@@ -336,19 +406,19 @@ export class Dfs {
         }
         const i = this.items++;
         child.item = i;
-        if (i % o.parts !== o.part || (o.item_limit !== undefined && i >= o.item_limit)) {
+        if (!o.owns(i) || (o.item_limit !== undefined && i >= o.item_limit)) {
           sim.undo(x);
           continue;
         }
         if (this.leaf(child)) {
-          if (this.status === 'running') sim.undo(x);
+          sim.undo(x);
           continue;
         }
-        this.stack.push(child);
+        this.push(child);
         continue;
       }
       if (this.leaf(child)) {
-        if (this.status === 'running') sim.undo(x);
+        sim.undo(x);
         continue;
       }
       if (this.seen(child, key, depth < o.split ? this.seen_above : this.seen_below)) {
@@ -356,7 +426,7 @@ export class Dfs {
         sim.undo(x);
         continue;
       }
-      this.stack.push(child);
+      this.push(child);
     }
     return this.status;
   }
@@ -376,16 +446,15 @@ export class Dfs {
 }
 
 /**
- * The split depth for `parts` parts: the smallest depth at which the search
- * above it meets at least `per_part` items per part (or the tree ends).
- * It depends only on the scenario, the bounds and `parts`.
+ * The split depth: the smallest depth at which the search above it meets
+ * at least `want` items (or the tree ends). It depends only on the
+ * scenario, the bounds and `want`.
  */
-export function split_depth(make: () => Sim, o: Omit<DfsOptions, 'split' | 'part' | 'parts' | 'budget'>, parts: number, per_part = 8): number {
-  if (parts <= 1) return 0;
-  const want = parts * per_part;
+export function split_depth(make: () => Sim, o: Omit<DfsOptions, 'split' | 'owns' | 'first' | 'budget'>, want: number): number {
+  if (want <= 1) return 0;
   let prev = -1;
   for (let d = 1; d <= Math.min(o.depth, 64); d++) {
-    const dfs = new Dfs(make(), { ...o, budget: Infinity, split: d, part: 0, parts: 1, item_limit: 0 });
+    const dfs = new Dfs(make(), { ...o, budget: Infinity, split: d, owns: () => false, first: true, item_limit: 0 });
     // Count the items without exploring below them.
     dfs.run();
     if (dfs.items >= want) return d;

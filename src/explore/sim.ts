@@ -34,13 +34,17 @@ export interface SimOptions {
   depth?: number;
   /** Check invariants (default true). */
   invariants?: boolean;
+  /** No tracker: the Machine on the plain World, no keys, no undo (fast random walks). */
+  track?: boolean;
 }
 
 export class Sim {
   readonly m: Machine;
-  readonly tr: Tracker;
+  private readonly tracker: Tracker | null;
   readonly initial: World;
-  private readonly initial_shadow: SNode;
+  private readonly initial_shadow: SNode | null;
+  /** Answers choices instead of the prefix (random walks, PCT). */
+  answer: ((kind: ChoiceKind) => number) | null = null;
   private prefix: number[] = [];
   private asked: number[] = [];
   private used: number[] = [];
@@ -50,14 +54,14 @@ export class Sim {
     opts: SimOptions = {},
   ) {
     this.initial = create_world(config);
-    this.tr = new Tracker(copy_plain(this.initial), { undo: opts.undo ?? true, ...(opts.depth ? { depth: opts.depth } : {}) });
-    this.initial_shadow = this.tr.snapshot_shadow();
-    this.m = new Machine(this.tr.world, {
+    this.tracker = opts.track === false ? null : new Tracker(copy_plain(this.initial), { undo: opts.undo ?? true, ...(opts.depth ? { depth: opts.depth } : {}) });
+    this.initial_shadow = this.tracker ? this.tracker.snapshot_shadow() : null;
+    this.m = new Machine(this.tracker ? this.tracker.world : copy_plain(this.initial), {
       ...(opts.invariants === false ? { invariants: false } : {}),
       chooser: (_w: World, _t: Thread, kind: ChoiceKind) => {
         const i = this.asked.length;
         this.asked.push(kind.n);
-        const v = i < this.prefix.length ? this.prefix[i]! : 0;
+        const v = this.answer ? this.answer(kind) : i < this.prefix.length ? this.prefix[i]! : 0;
         const a = v < kind.n ? v : 0;
         this.used.push(a);
         return a;
@@ -67,21 +71,76 @@ export class Sim {
 
   /** Back to the initial World (a fresh copy). */
   restart(): void {
-    this.tr.reset(copy_plain(this.initial), this.initial_shadow);
+    if (this.tracker) this.tracker.reset(copy_plain(this.initial), this.initial_shadow!);
+    else this.m.w = copy_plain(this.initial);
     this.m.schedule.picks.length = 0;
     this.m.schedule.choices.length = 0;
   }
 
+  /** The tracker (a Sim made with track: false has none). */
+  get tr(): Tracker {
+    if (!this.tracker) throw new Error('explorer: this Sim does not track the World');
+    return this.tracker;
+  }
+
+  get tracked(): boolean {
+    return this.tracker !== null;
+  }
+
+  /** The plain World (not the proxy). */
   get w(): World {
-    return this.tr.raw;
+    return this.tracker ? this.tracker.raw : this.m.w;
   }
 
+  /**
+   * Thread ids that can run now, ascending: Machine.runnable()'s rule
+   * (a thread not done whose wait holds; daemons only while a non-daemon
+   * thread is left), evaluated on the plain World so that it costs no
+   * proxy traps. Machine.step() checks forced picks against its own.
+   */
   runnable(): number[] {
-    return this.m.runnable();
+    const w = this.w;
+    const out: number[] = [];
+    let workers = false;
+    for (const t of w.threads) {
+      if (t.done) continue;
+      if (!t.daemon) workers = true;
+      if (wait_holds(w, t)) out.push(t.id);
+    }
+    return workers ? out : [];
   }
 
+  /** The state key (16 hex digits); see key53(). */
   key(): string {
-    return this.tr.key();
+    return this.tr.key() + ':' + this.w.step.toString(16) + ':' + this.w.seq.toString(16);
+  }
+
+  /**
+   * The state key as a number (53 bits), for compact visited sets: the
+   * tracker's key of the simulated state, with the step and event counters.
+   *
+   * Why the counters: the model stamps them into the World (a TLB entry's
+   * fill_step, a PTE's changed_step, RCU's section_start...) and compares
+   * some stamps with the current value later (kvm_preempt waits for w.step
+   * to reach `until`). Two Worlds equal but for the counters therefore have
+   * different futures, and a visited set that merged them would make what a
+   * search covers depend on the order it meets states in (and miss
+   * preemptions that end sooner). With the counters in the key, the states
+   * a search can reach are a property of the scenario and the bounds, and
+   * different orders of the same steps still meet (they take as many steps
+   * and emit as many events). The price: a spin loop never comes back to a
+   * visited state, so scenarios with spin loops need --depth for dfs.
+   */
+  key53(): number {
+    const k = this.tr.key53();
+    const w = this.w;
+    let a = Math.imul(Math.floor(k / 2097152) ^ w.step, 0x9e3779b1);
+    a = Math.imul(a ^ (a >>> 15) ^ w.seq, 0x85ebca6b);
+    a ^= a >>> 13;
+    let b = Math.imul((k % 2097152) ^ Math.imul(w.step, 0x85ebca6b), 0xc2b2ae35);
+    b = Math.imul(b ^ (b >>> 16) ^ Math.imul(w.seq, 0x27d4eb2d), 0x9e3779b1);
+    b ^= b >>> 15;
+    return (a >>> 0) * 2097152 + ((b >>> 0) & 0x1fffff);
   }
 
   /**
@@ -95,7 +154,8 @@ export class Sim {
     this.prefix = prefix as number[];
     this.asked = [];
     this.used = [];
-    const tr = this.tr;
+    const tr = this.tracker;
+    if (!tr) return { result: this.m.step(thread), answers: this.used, asked: this.asked, log: null, picks, choices };
     tr.begin(fp);
     if (fp) {
       tr.enab();
@@ -107,10 +167,11 @@ export class Sim {
     }
     tr.pre();
     let result: StepResult;
+    let log: StepLog;
     try {
       result = this.m.step(thread);
     } finally {
-      var log = tr.end();
+      log = tr.end();
     }
     return { result, answers: this.used, asked: this.asked, log: tr.logging ? log : null, picks, choices };
   }

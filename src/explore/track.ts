@@ -7,12 +7,17 @@
 // rehashing only the parts that changed.
 //
 // Locations. A location is a path from the World's root, cut at depth K
-// (DEFAULT_DEPTH): objects above the cut are proxied, so reads of their
-// primitive fields are reads and assignments are writes; an object at the
-// cut (or a typed array anywhere) is handed out raw and counts as read AND
-// written, because code may mutate it without any trap seeing it. Structure
-// counts too: enumerating keys reads `path/#keys`, adding or deleting a key
-// writes it, and any change of an array's length writes the whole array.
+// (DEFAULT_DEPTH, deeper for a thread's own record and a vCPU's struct):
+// objects above the cut are proxied, so reads of their primitive fields are
+// reads and assignments are writes; an object at the cut (or a typed array
+// anywhere) is handed out raw, because code may mutate it without any trap
+// seeing it: the step reads it, and it is copied first, so that at the end
+// of the step a change makes it a write (and an undo entry and a rehash)
+// and no change leaves it a read. Structure counts too: enumerating keys
+// reads `path/#keys`, adding or deleting a key writes it, and any change of
+// an array's length writes the whole array. What the Machine itself looks
+// at before the step (runnable(), wait predicates) is not the step's; the
+// explorer records the thread's own enabledness reads separately (sim.ts).
 //
 // Clocks. `w.step` changes at every step and `w.seq` at every event. emit()
 // reads `w.seq`, writes it back plus one, then reads `w.step`: that pattern
@@ -21,10 +26,13 @@
 // wait, an invariant comparing with the current step) marks the footprint
 // `clock`: such a step is dependent with every other step.
 //
-// Left out of footprints and of the state key: the Machine's bookkeeping
+// Left out of footprints and of this key: the Machine's bookkeeping
 // (`step`, `seq`, `events`, `metrics`, `sched`, `violations`), the same keys
-// Machine.state_hash() leaves out. The model must not branch on them (only
-// the clocks above are read, and those are handled).
+// Machine.state_hash() leaves out (a copy of its list: keep them in step),
+// and each thread's `steps` counter, which the model never reads. The model
+// must not branch on them (only the clocks above are read, and those are
+// handled). The explorer's visited-set key adds the step and seq counters
+// back (Sim.key53() says why).
 //
 // Assumptions (core's rules, DESIGN.md "The simulation core"): the World is
 // a tree of plain data with no aliasing, no module keeps a reference to a
@@ -216,20 +224,45 @@ interface SNode {
   kids: Map<string, SNode> | null;
 }
 
+/**
+ * Bookkeeping below the top level that is not state either: a thread's
+ * `steps` (labels it has run; the model never reads it). Leaving it out lets
+ * a spin loop that comes back to the same state be recognised as a cycle.
+ */
+export function is_bookkeeping(path: string): boolean {
+  return path.startsWith('threads' + SEP) && path.endsWith(SEP + 'steps') && depth_of(path) === 2;
+}
+
 function is_container(v: unknown, depth: number, K: number): v is Record<string, unknown> {
   return v !== null && typeof v === 'object' && depth < K && !ArrayBuffer.isView(v);
+}
+
+/** The mixer's lanes after (depth, path), by path: paths recur, and hashing them char by char is a fifth of the rehash. */
+const path_seeds = new Map<string, number[]>();
+
+function start(path: string, depth: number): void {
+  let seed = path_seeds.get(path);
+  if (seed === undefined) {
+    mix.reset(depth);
+    mix.str(path);
+    seed = [mix.a, mix.b];
+    if (path_seeds.size > 1 << 20) path_seeds.clear();
+    path_seeds.set(path, seed);
+  }
+  mix.a = seed[0]!;
+  mix.b = seed[1]!;
 }
 
 function build(path: string, v: unknown, depth: number, K: number): SNode {
   if (is_container(v, depth, K)) {
     const kids = new Map<string, SNode>();
-    mix.reset(depth);
-    mix.str(path);
+    start(path, depth);
     mix.word(Array.isArray(v) ? 21 : 22);
     mix.fin();
     let a = mix.a;
     let b = mix.b;
     for (const k of Object.keys(v)) {
+      if (depth === 2 && k === 'steps' && is_bookkeeping(path + SEP + k)) continue;
       const kid = build(path + SEP + k, v[k], depth + 1, K);
       kids.set(k, kid);
       a = (a + kid.a) >>> 0;
@@ -237,8 +270,7 @@ function build(path: string, v: unknown, depth: number, K: number): SNode {
     }
     return { a, b, kids };
   }
-  mix.reset(depth);
-  mix.str(path);
+  start(path, depth);
   mix.value(v);
   mix.fin();
   return { a: mix.a, b: mix.b, kids: null };
@@ -260,9 +292,49 @@ const enum Phase {
   Check,
 }
 
-type Undo =
-  | { k: 0; obj: Record<string, unknown>; key: string; had: boolean; old: unknown }
-  | { k: 1; arr: unknown[]; len: number };
+/**
+ * k 0: a property; k 1: an array's length. `d`: the depth of the property's
+ * value when it may be a proxied object (putting it back moves proxied
+ * objects: their cached proxies go), else -1.
+ */
+type Undo = { k: 0; obj: Record<string, unknown>; key: string; had: boolean; old: unknown; d: number; top?: string } | { k: 1; arr: unknown[]; len: number; d: number };
+
+/** A raw object handed out at the cut in this step, with its copy from before. */
+interface Leaf {
+  v: object;
+  old: unknown;
+  loc: string;
+  top: string;
+  /** Index of its undo entry. */
+  at: number;
+}
+
+/** Deep equality of plain data. */
+export function same_plain(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return typeof a === 'number' && typeof b === 'number' && Number.isNaN(a) && Number.isNaN(b);
+  if (ArrayBuffer.isView(a)) {
+    if (!ArrayBuffer.isView(b) || a.constructor !== b.constructor || a.byteLength !== b.byteLength) return false;
+    const x = new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
+    const y = new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
+    for (let i = 0; i < x.length; i++) if (x[i] !== y[i]) return false;
+    return true;
+  }
+  if (Array.isArray(a)) {
+    if (!Array.isArray(b) || a.length !== b.length) return false;
+    for (let i = 0; i < a.length; i++) if (!same_plain(a[i], b[i])) return false;
+    return true;
+  }
+  if (Array.isArray(b) || ArrayBuffer.isView(b)) return false;
+  const ka = Object.keys(a);
+  const kb = Object.keys(b);
+  if (ka.length !== kb.length) return false;
+  for (const k of ka) {
+    if (!Object.prototype.hasOwnProperty.call(b, k)) return false;
+    if (!same_plain((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k])) return false;
+  }
+  return true;
+}
 
 /** What one step changed: how to undo it, and which locations to rehash. */
 export interface StepLog {
@@ -319,7 +391,7 @@ export class Tracker {
   reset(w: World, shadow?: SNode): void {
     this.raw = w;
     this.shadow = shadow ? copy_shadow(shadow) : this.build_root();
-    this.cache = new WeakMap();
+    this.invalidate();
     this.undo_log = [];
     this.dirty.clear();
     this.saved.clear();
@@ -335,10 +407,30 @@ export class Tracker {
     return hex8(this.shadow.a) + hex8(this.shadow.b);
   }
 
+  /** 53 bits of the key, as a number (visited sets of numbers are compact). */
+  key53(): number {
+    return (this.shadow.a >>> 0) * 2097152 + (this.shadow.b >>> 11);
+  }
+
   /** The key computed from scratch (tests compare it with key()). */
   full_key(): string {
     const s = this.build_root();
     return hex8(s.a) + hex8(s.b);
+  }
+
+  /** Paths where the key tree and a fresh one differ (for tests and debugging). */
+  diff_key(): string[] {
+    const out: string[] = [];
+    const walk = (a: SNode | undefined, b: SNode | undefined, path: string) => {
+      if (a && b && a.a === b.a && a.b === b.b) return;
+      if (!a || !b || !a.kids || !b.kids) {
+        out.push(path.split(SEP).join('.') || '(root)');
+        return;
+      }
+      for (const k of new Set([...a.kids.keys(), ...b.kids.keys()])) walk(a.kids.get(k), b.kids.get(k), path ? path + SEP + k : k);
+    };
+    walk(this.shadow, this.build_root(), '');
+    return out;
   }
 
   private build_root(): SNode {
@@ -361,8 +453,22 @@ export class Tracker {
     this.undo_log = [];
     this.dirty = new Set();
     this.saved.clear();
-    this.cache = new WeakMap();
+    this.leaves.length = 0;
     this.seq_read = this.seq_written = false;
+  }
+
+  /** Proxies carry their path: when objects move, the cached ones go. */
+  private invalidate(): void {
+    this.cache = new WeakMap();
+  }
+
+  /** Forget the cached proxies of `v` (at `depth` under `top`) and of the proxied objects below it. */
+  private forget(v: unknown, depth: number, K: number): void {
+    if (v === null || typeof v !== 'object' || depth >= K || ArrayBuffer.isView(v)) return;
+    this.cache.delete(v);
+    if (depth + 1 >= K) return;
+    if (Array.isArray(v)) for (const x of v) this.forget(x, depth + 1, K);
+    else for (const k in v) this.forget((v as Record<string, unknown>)[k], depth + 1, K);
   }
 
   /** The explorer is about to evaluate enabledness (reads count), then calls Machine.step. */
@@ -380,6 +486,18 @@ export class Tracker {
   end(): StepLog {
     this.settle();
     this.phase = Phase.Idle;
+    // Leaves the step handed out but did not change were only read: nothing to rehash or undo.
+    if (this.leaves.length) {
+      let dead = 0;
+      for (const l of this.leaves) {
+        if (same_plain(l.old, l.v)) {
+          (this.undo_log[l.at] as { dead?: boolean }).dead = true;
+          dead++;
+        } else this.mark(l.loc, l.top);
+      }
+      if (dead) this.undo_log = this.undo_log.filter((e) => !(e as { dead?: boolean }).dead);
+      this.leaves.length = 0;
+    }
     this.fp = null;
     const dirty = [...this.dirty];
     this.rehash(dirty);
@@ -392,6 +510,11 @@ export class Tracker {
     for (let i = u.length - 1; i >= 0; i--) {
       const e = u[i]!;
       if (e.k === 0) {
+        if (e.d >= 0) {
+          const K = this.depth_of_top(e.top!);
+          this.forget(e.obj[e.key], e.d, K);
+          this.forget(e.old, e.d, K);
+        }
         if (e.had) e.obj[e.key] = e.old;
         else delete e.obj[e.key];
       } else e.arr.length = e.len;
@@ -406,7 +529,7 @@ export class Tracker {
     if (dirty.length > 1) dirty.sort((x, y) => depth_of(x) - depth_of(y));
     const done = new Set<string>();
     for (const p of dirty) {
-      if (prefixes(p, (q) => done.has(q))) continue;
+      if (prefixes(p, (q) => done.has(q)) || is_bookkeeping(p)) continue;
       done.add(p);
       this.rehash_path(p);
     }
@@ -467,13 +590,15 @@ export class Tracker {
     fp.r.add(loc);
   }
 
-  private write(loc: string, top: string): void {
+  /** A write of `loc`; `keys`: of the key set of the object at `loc` (footprint only, nothing to rehash). */
+  private write(loc: string, top: string, keys = false): void {
     if (this.phase === Phase.Idle) throw new Error(`explorer: the World was changed between steps (${loc.split(SEP).join('.')})`);
     if (this.seq_read || this.seq_written) this.settle();
-    if (NOT_STATE.has(top)) return;
-    this.dirty.add(loc);
+    if (NOT_STATE.has(top) || (top === 'threads' && loc.endsWith('steps') && is_bookkeeping(loc))) return;
+    if (keys) loc = loc === '' ? '#keys' : loc + SEP + '#keys';
+    else this.dirty.add(loc);
     const fp = this.fp;
-    if (fp && this.phase !== Phase.Pre && this.phase !== Phase.Idle) fp.w.add(loc);
+    if (fp && this.phase !== Phase.Pre) fp.w.add(loc);
   }
 
   /** A pending clock read that was not emit()'s numbering. */
@@ -513,21 +638,55 @@ export class Tracker {
   }
 
   /** A raw object handed out at the cut: copy it once per step so undo can put it back. */
+  /**
+   * A raw object handed out at the cut. Looking (between steps, the
+   * Machine's runnable(), the explorer's enabledness check) only reads it.
+   * A step may change it: with an undo log it is copied, and end() sees
+   * whether it changed (a write) or not (a read); without one it counts as
+   * changed.
+   */
   private leaf(parent: Record<string, unknown>, key: string, v: object, loc: string, top: string): void {
-    if (this.phase === Phase.Idle) return; // the explorer looking between steps
-    if (this.logging && !this.saved.has(v)) {
-      this.saved.add(v);
-      this.undo_log.push({ k: 0, obj: parent, key, had: true, old: copy_plain(v) });
-    }
+    const ph = this.phase;
+    if (ph === Phase.Idle || ph === Phase.Pre) return;
     this.read(loc, top);
-    this.write(loc, top);
+    if (ph === Phase.Enab) return;
+    if (!this.logging) {
+      this.write(loc, top);
+      return;
+    }
+    if (this.saved.has(v)) return;
+    this.saved.add(v);
+    const old = copy_plain(v);
+    this.leaves.push({ v, old, loc, top, at: this.undo_log.length });
+    this.undo_log.push({ k: 0, obj: parent, key, had: true, old, d: -1 });
   }
 
-  private log_set(obj: Record<string, unknown>, key: string): void {
+  private readonly leaves: Leaf[] = [];
+
+  /** A write found at the end of the step (a leaf that changed). */
+  private mark(loc: string, top: string): void {
+    if (NOT_STATE.has(top) || (top === 'threads' && loc.endsWith('steps') && is_bookkeeping(loc))) return;
+    this.dirty.add(loc);
+    if (this.fp) this.fp.w.add(loc);
+  }
+
+  /**
+   * Log how to undo obj[key] = value (value undefined for a delete); the
+   * property's value sits at depth `d` under `top`. Objects that come or go
+   * there lose their cached proxies (their paths change).
+   */
+  private log_set(obj: Record<string, unknown>, key: string, value: unknown, d: number, top: string): void {
+    const K = this.depth_of_top(top);
+    const old = obj[key];
+    const moves = d < K && (is_obj(value) || is_obj(old));
+    if (moves) {
+      this.forget(old, d, K);
+      this.forget(value, d, K);
+    }
     if (!this.logging) return;
-    if (Array.isArray(obj)) this.undo_log.push({ k: 1, arr: obj, len: obj.length });
+    if (Array.isArray(obj)) this.undo_log.push({ k: 1, arr: obj, len: obj.length, d: -1 });
     const had = Object.prototype.hasOwnProperty.call(obj, key);
-    this.undo_log.push({ k: 0, obj, key, had, old: had ? obj[key] : undefined });
+    this.undo_log.push(moves ? { k: 0, obj, key, had, old: had ? old : undefined, d, top } : { k: 0, obj, key, had, old: had ? old : undefined, d: -1 });
   }
 
   private make_root(): World {
@@ -587,9 +746,12 @@ export class Tracker {
           return true;
         }
         value = t.unwrap(value);
-        t.log_set(raw, key);
-        if (!Object.prototype.hasOwnProperty.call(raw, key)) t.write('#keys', key);
-        t.write(key, key);
+        t.log_set(raw, key, value, 1, key);
+        // Bookkeeping (the clocks among it) is not state: no footprint, nothing to rehash.
+        if (!NOT_STATE.has(key)) {
+          if (!Object.prototype.hasOwnProperty.call(raw, key)) t.write('', key, true);
+          t.write(key, key);
+        }
         raw[key] = value;
         return true;
       },
@@ -610,8 +772,8 @@ export class Tracker {
       deleteProperty(_target, key) {
         const raw = t.raw as unknown as Record<string, unknown>;
         if (typeof key === 'symbol') return Reflect.deleteProperty(raw, key);
-        t.log_set(raw, key);
-        t.write('#keys', key);
+        t.log_set(raw, key, undefined, 1, key);
+        t.write('', key, true);
         t.write(key, key);
         return delete raw[key];
       },
@@ -628,98 +790,42 @@ export class Tracker {
   private proxy(obj: Record<string, unknown>, path: string, depth: number, top: string): object {
     const hit = this.cache.get(obj);
     if (hit) return hit;
-    const p = new Proxy(obj, Array.isArray(obj) ? this.arr_handler : this.obj_handler);
+    const p = new Proxy(obj, new Handler(this, path, depth, top, Array.isArray(obj)));
     this.cache.set(obj, p);
-    this.meta.set(obj, { path, depth, top, arr: Array.isArray(obj) });
     this.unwrap_map.set(p, obj);
     return p;
   }
 
-  private meta = new WeakMap<object, Meta>();
-
-  private make_handler(): ProxyHandler<Record<string, unknown>> {
-    const t = this;
-    const m = (target: object) => t.meta.get(target)!;
-    const put = (target: Record<string, unknown>, key: string, value: unknown, define: PropertyDescriptor | null): boolean => {
-      const { path, top, arr } = m(target);
-      value = t.unwrap(value);
-      const had = Object.prototype.hasOwnProperty.call(target, key);
-      t.log_set(target, key);
-      if (arr && (key === 'length' || !had)) t.write(path, top);
-      else {
-        if (!had) t.write(path + SEP + '#keys', top);
-        t.write(path + SEP + key, top);
-      }
-      if (define) return Reflect.defineProperty(target, key, { ...define, value });
-      target[key] = value;
-      return true;
-    };
-    return {
-      get(target, key, receiver) {
-        if (typeof key === 'symbol') return Reflect.get(target, key, receiver);
-        if (!Object.prototype.hasOwnProperty.call(target, key)) {
-          const inherited = (target as Record<string, unknown>)[key];
-          if (inherited !== undefined) return inherited; // Array/Object prototype methods
-          const { path, top } = m(target);
-          t.read(path + SEP + key, top);
-          return undefined;
-        }
-        const v = target[key];
-        const { path, depth, top } = m(target);
-        const loc = path + SEP + key;
-        if (v === null || typeof v !== 'object') {
-          t.read(loc, top);
-          return v;
-        }
-        if (ArrayBuffer.isView(v) || depth + 1 >= t.depth_of_top(top)) {
-          t.leaf(target, key, v, loc, top);
-          return v;
-        }
-        return t.proxy(v as Record<string, unknown>, loc, depth + 1, top);
-      },
-      set(target, key, value) {
-        if (typeof key === 'symbol') return Reflect.set(target, key, value);
-        return put(target, key, value, null);
-      },
-      has(target, key) {
-        if (typeof key === 'string') {
-          const { path, top } = m(target);
-          t.read(path + SEP + key, top);
-        }
-        return Reflect.has(target, key);
-      },
-      ownKeys(target) {
-        const { path, top, arr } = m(target);
-        t.read(arr ? path + SEP + 'length' : path + SEP + '#keys', top);
-        return Reflect.ownKeys(target);
-      },
-      getOwnPropertyDescriptor(target, key) {
-        if (typeof key === 'string') {
-          const { path, top } = m(target);
-          t.read(path + SEP + key, top);
-        }
-        return Reflect.getOwnPropertyDescriptor(target, key);
-      },
-      deleteProperty(target, key) {
-        if (typeof key === 'symbol') return Reflect.deleteProperty(target, key);
-        const { path, top, arr } = m(target);
-        t.log_set(target, key);
-        if (arr) t.write(path, top);
-        else {
-          t.write(path + SEP + '#keys', top);
-          t.write(path + SEP + key, top);
-        }
-        return delete target[key];
-      },
-      defineProperty(target, key, desc) {
-        if (typeof key === 'symbol' || !('value' in desc)) return Reflect.defineProperty(target, key, desc);
-        return put(target, key, desc.value, desc);
-      },
-    };
+  /** Whether reads are recorded now (a footprint is being collected outside the Machine's own look). */
+  reading(): boolean {
+    return this.fp !== null && this.phase !== Phase.Pre && this.phase !== Phase.Idle;
   }
 
-  private readonly obj_handler = this.make_handler();
-  private readonly arr_handler = this.make_handler();
+  /** Internal to Handler. */
+  _read(loc: string, top: string): void {
+    this.read(loc, top);
+  }
+  _write(loc: string, top: string, keys = false): void {
+    this.write(loc, top, keys);
+  }
+  _leaf(parent: Record<string, unknown>, key: string, v: object, loc: string, top: string): void {
+    this.leaf(parent, key, v, loc, top);
+  }
+  _log_set(obj: Record<string, unknown>, key: string, value: unknown, d: number, top: string): void {
+    this.log_set(obj, key, value, d, top);
+  }
+  _unwrap(v: unknown): unknown {
+    return this.unwrap(v);
+  }
+  _proxy(obj: Record<string, unknown>, path: string, depth: number, top: string): object {
+    return this.proxy(obj, path, depth, top);
+  }
+  _pending(): boolean {
+    return this.seq_read || this.seq_written;
+  }
+  _settle(): void {
+    this.settle();
+  }
 
   /** Cut depth under top-level key `top`. */
   depth_of_top(top: string): number {
@@ -727,11 +833,108 @@ export class Tracker {
   }
 }
 
-interface Meta {
-  path: string;
-  depth: number;
-  top: string;
-  arr: boolean;
+/** The traps of one proxied object below the root: it knows its path, depth and top-level key. */
+class Handler implements ProxyHandler<Record<string, unknown>> {
+  /** Cut depth under `top`. */
+  private readonly K: number;
+
+  /** Location strings by key, made once: a string used again keeps its hash, so the footprint sets stay cheap. */
+  private readonly locs = new Map<string, string>();
+
+  private loc(key: string): string {
+    let l = this.locs.get(key);
+    if (l === undefined) this.locs.set(key, (l = this.path + SEP + key));
+    return l;
+  }
+
+  constructor(
+    private readonly t: Tracker,
+    private readonly path: string,
+    private readonly depth: number,
+    private readonly top: string,
+    private readonly arr: boolean,
+  ) {
+    this.K = t.depth_of_top(top);
+  }
+
+  get(target: Record<string, unknown>, key: string | symbol, receiver: unknown): unknown {
+    if (typeof key === 'symbol') return Reflect.get(target, key, receiver);
+    const t = this.t;
+    if (!Object.prototype.hasOwnProperty.call(target, key)) {
+      const inherited = target[key];
+      if (inherited !== undefined) return inherited; // Array/Object prototype methods
+      if (t.reading()) t._read(this.loc(key), this.top);
+      else if (t._pending()) t._settle();
+      return undefined;
+    }
+    const v = target[key];
+    if (v === null || typeof v !== 'object') {
+      if (t.reading()) t._read(this.loc(key), this.top);
+      else if (t._pending()) t._settle();
+      return v;
+    }
+    if (ArrayBuffer.isView(v) || this.depth + 1 >= this.K) {
+      t._leaf(target, key, v, this.loc(key), this.top);
+      return v;
+    }
+    return t._proxy(v as Record<string, unknown>, this.loc(key), this.depth + 1, this.top);
+  }
+
+  private put(target: Record<string, unknown>, key: string, value: unknown, define: PropertyDescriptor | null): boolean {
+    const t = this.t;
+    value = t._unwrap(value);
+    const had = Object.prototype.hasOwnProperty.call(target, key);
+    t._log_set(target, key, value, this.depth + 1, this.top);
+    if (this.arr && (key === 'length' || !had)) t._write(this.path, this.top);
+    else {
+      if (!had) t._write(this.path, this.top, true);
+      t._write(this.loc(key), this.top);
+    }
+    if (define) return Reflect.defineProperty(target, key, { ...define, value });
+    target[key] = value;
+    return true;
+  }
+
+  set(target: Record<string, unknown>, key: string | symbol, value: unknown): boolean {
+    if (typeof key === 'symbol') return Reflect.set(target, key, value);
+    return this.put(target, key, value, null);
+  }
+
+  has(target: Record<string, unknown>, key: string | symbol): boolean {
+    if (typeof key === 'string') this.t._read(this.loc(key), this.top);
+    return Reflect.has(target, key);
+  }
+
+  ownKeys(target: Record<string, unknown>): (string | symbol)[] {
+    this.t._read(this.arr ? this.loc('length') : this.loc('#keys'), this.top);
+    return Reflect.ownKeys(target);
+  }
+
+  getOwnPropertyDescriptor(target: Record<string, unknown>, key: string | symbol): PropertyDescriptor | undefined {
+    if (typeof key === 'string') this.t._read(this.loc(key), this.top);
+    return Reflect.getOwnPropertyDescriptor(target, key);
+  }
+
+  deleteProperty(target: Record<string, unknown>, key: string | symbol): boolean {
+    if (typeof key === 'symbol') return Reflect.deleteProperty(target, key);
+    const t = this.t;
+    t._log_set(target, key, undefined, this.depth + 1, this.top);
+    if (this.arr) t._write(this.path, this.top);
+    else {
+      t._write(this.path, this.top, true);
+      t._write(this.loc(key), this.top);
+    }
+    return delete target[key];
+  }
+
+  defineProperty(target: Record<string, unknown>, key: string | symbol, desc: PropertyDescriptor): boolean {
+    if (typeof key === 'symbol' || !('value' in desc)) return Reflect.defineProperty(target, key, desc);
+    return this.put(target, key, desc.value, desc);
+  }
+}
+
+function is_obj(v: unknown): boolean {
+  return v !== null && typeof v === 'object';
 }
 
 function depth_of(p: string): number {

@@ -1,0 +1,256 @@
+// `kvmdbg explore`: flags to options, progress on a terminal, Ctrl-C, the
+// report (text or one JSON object), the recording, shard files and --merge.
+// Exit 0 without a violation, 1 with one, 2 for bad input.
+import { basename } from 'node:path';
+import '../core/world_init.js';
+import { resolve_scenario_arg } from '../scenario/bundled.js';
+import { UserError } from '../scenario/errors.js';
+import { load_scenario, type LoadedScenario } from '../scenario/load.js';
+import { ANSI, format_fields, json_fields, paint, to_json } from '../repl/format.js';
+import { explore, type ExploreOptions, type ExploreResult, type Progress, type Strategy } from './explore.js';
+import { describe_schedule, merge_shards, name_steps, params_json, schedule_text, violation_json, write_recording, write_shard } from './report.js';
+
+export interface ExploreCommandOptions {
+  strategy?: Strategy;
+  budget?: number;
+  time?: number;
+  depth?: number;
+  workers?: number;
+  shard?: { k: number; n: number };
+  merge?: string[];
+  out?: string;
+  result?: string;
+  json?: boolean;
+  pctDepth?: number;
+  preemptions?: number;
+  faults?: number;
+  por?: boolean;
+  shrink?: boolean;
+  progress?: boolean;
+  states?: boolean;
+  variant?: string[];
+  seed?: number;
+  arch?: 'arm64' | 'x86';
+  color?: boolean;
+}
+
+const EXIT_OK = 0;
+const EXIT_VIOLATION = 1;
+
+function use_color(o: ExploreCommandOptions): boolean {
+  if (o.color === false || o.json) return false;
+  if (process.env.NO_COLOR !== undefined && process.env.NO_COLOR !== '') return false;
+  if (process.env.FORCE_COLOR !== undefined && process.env.FORCE_COLOR !== '0') return true;
+  return process.stdout.isTTY === true;
+}
+
+const num = (n: number) => n.toLocaleString('en-US');
+const secs = (ms: number) => (ms < 10_000 ? `${(ms / 1000).toFixed(2)} s` : `${(ms / 1000).toFixed(1)} s`);
+
+class ProgressLine {
+  private shown = false;
+  constructor(private readonly stream: NodeJS.WriteStream) {}
+  update(p: Progress): void {
+    const rate = p.elapsed_ms > 0 ? (p.transitions / p.elapsed_ms) * 1000 : 0;
+    let line = '';
+    if (p.fraction !== null) {
+      const w = 16;
+      const f = Math.max(0, Math.min(1, p.fraction));
+      const full = Math.round(f * w);
+      line += `[${'#'.repeat(full)}${'.'.repeat(w - full)}] ${String(Math.floor(f * 100)).padStart(3)}% `;
+    }
+    line += `${secs(p.elapsed_ms)}  ${num(Math.round(rate))} states/s  ${num(p.distinct)} distinct  ${num(p.schedules)} schedules  depth ${num(p.depth)}`;
+    if (p.current) line += ` (at ${num(p.current)})`;
+    const cols = this.stream.columns ?? 120;
+    this.stream.write(`\r\x1b[K${line.slice(0, cols - 1)}`);
+    this.shown = true;
+  }
+  clear(): void {
+    if (this.shown) this.stream.write('\r\x1b[K');
+    this.shown = false;
+  }
+}
+
+function default_out(name: string, shard: { k: number; n: number } | undefined, ext: string): string {
+  const base = basename(name).replace(/[^A-Za-z0-9._-]+/g, '_') || 'explore';
+  return shard && shard.n > 1 ? `${base}.shard-${shard.k}-of-${shard.n}${ext}` : `${base}${ext}`;
+}
+
+export async function explore_command(file: string | undefined, o: ExploreCommandOptions): Promise<number> {
+  if (o.merge) {
+    if (file !== undefined) throw new UserError(`--merge combines shard results; expected no scenario (got ${file})`);
+    const m = merge_shards(o.merge);
+    print(null, m.result, m.recording, o, []);
+    return m.result.violation ? EXIT_VIOLATION : EXIT_OK;
+  }
+  if (file === undefined) throw new UserError('expected a scenario (a file, or the name of a bundled one: `kvmdbg scenarios`), or --merge FILES');
+  const path = resolve_scenario_arg(file);
+  const overrides = { variants: o.variant ?? [], ...(o.seed !== undefined ? { seed: o.seed } : {}) };
+  const loaded = load_scenario(path, overrides);
+  if (o.arch && o.arch !== loaded.config.arch) {
+    throw new UserError(`${path}: the scenario is for ${loaded.config.arch}, not ${o.arch} (--arch); expected --arch ${loaded.config.arch} or no --arch`);
+  }
+  const strategy = o.strategy ?? 'random';
+  if (o.preemptions !== undefined && strategy !== 'dfs') throw new UserError('--preemptions bounds the dfs strategy; expected --strategy dfs');
+
+  // Ctrl-C stops the search cleanly and reports what was covered; a second one exits at once.
+  const ac = new AbortController();
+  const on_sigint = () => {
+    if (ac.signal.aborted) process.exit(130);
+    ac.abort();
+  };
+  process.on('SIGINT', on_sigint);
+  const tty = o.progress !== false && process.stderr.isTTY === true;
+  const bar = tty ? new ProgressLine(process.stderr) : null;
+  const opts: ExploreOptions = {
+    strategy,
+    ...(o.seed !== undefined ? { seed: o.seed } : {}),
+    ...(o.budget !== undefined ? { budget: o.budget } : {}),
+    ...(o.time !== undefined ? { time: o.time } : {}),
+    ...(o.depth !== undefined ? { depth: o.depth } : {}),
+    ...(o.workers !== undefined ? { workers: o.workers } : {}),
+    ...(o.shard ? { shard: o.shard } : {}),
+    ...(o.faults !== undefined ? { faults: o.faults } : {}),
+    ...(o.preemptions !== undefined ? { preemptions: o.preemptions } : {}),
+    ...(o.por === false ? { por: false } : {}),
+    ...(o.pctDepth !== undefined ? { pct_depth: o.pctDepth } : {}),
+    ...(o.shrink === false ? { shrink: false } : {}),
+    ...(o.states ? { states: true } : {}),
+    ...(bar ? { on_progress: (p: Progress) => bar.update(p) } : {}),
+    signal: ac.signal,
+  };
+  let r: ExploreResult;
+  try {
+    r = await explore(loaded, overrides, opts);
+  } finally {
+    bar?.clear();
+    process.removeListener('SIGINT', on_sigint);
+  }
+  let recording: string | null = null;
+  const notes: string[] = [];
+  if (r.violation) {
+    recording = o.out ?? default_out(loaded.meta.name, o.shard, '.rec');
+    const s = r.violation.shrunk?.schedule ?? r.violation.schedule;
+    write_recording(recording, loaded, s, r.violation.violation.invariant === 'deadlock' ? 'deadlock' : 'violation');
+  }
+  if (o.shard) {
+    const res = o.result ?? default_out(loaded.meta.name, o.shard, '.json');
+    write_shard(res, loaded, r, recording);
+    notes.push(`shard result: ${res} (combine the shards with \`kvmdbg explore --merge FILES...\`)`);
+  }
+  print(loaded, r, recording, o, notes);
+  return r.violation ? EXIT_VIOLATION : EXIT_OK;
+}
+
+function bounds_text(r: ExploreResult): string {
+  const p = r.params;
+  const b: string[] = [];
+  if (p.strategy === 'pct') b.push(`bug depth ${p.pct_depth}`);
+  if (Number.isFinite(p.budget)) b.push(`budget ${num(p.budget)} schedules`);
+  if (Number.isFinite(p.depth)) b.push(`depth ${num(p.depth)}${p.depth_auto ? ' (twice the longest of 4 random runs; --depth D sets it)' : ''}`);
+  if (Number.isFinite(p.faults)) b.push(p.faults === 0 ? 'no injected faults' : `at most ${p.faults} injected fault${p.faults === 1 ? '' : 's'} per schedule`);
+  if (p.preemptions !== null) b.push(`at most ${p.preemptions} preemption${p.preemptions === 1 ? '' : 's'}`);
+  if (p.strategy === 'dfs') b.push(p.por ? 'sleep sets' : 'no partial-order reduction');
+  return b.join(', ');
+}
+
+function print(loaded: LoadedScenario | null, r: ExploreResult, recording: string | null, o: ExploreCommandOptions, notes: string[]): void {
+  const v = r.violation;
+  const config = loaded?.config;
+  const shown = v ? (v.shrunk?.schedule ?? v.schedule) : null;
+  const named = shown && config ? name_steps(config, shown) : null;
+  const rate = r.time_ms > 0 ? (r.transitions / r.time_ms) * 1000 : 0;
+  if (o.json) {
+    const summary: Record<string, unknown> = {
+      scenario: r.scenario.name,
+      file: r.scenario.path,
+      arch: r.scenario.arch,
+      variants: r.variants,
+      strategy: r.params.strategy,
+      seed: r.params.seed,
+      bounds: params_json(r.params),
+      workers: r.workers,
+      shard: r.shard.k ? `${r.shard.k}/${r.shard.n}` : `merged ${r.shard.n}`,
+      status: r.status,
+      complete: r.complete,
+      states: r.transitions,
+      distinct: r.params.states || r.params.strategy === 'dfs' ? r.distinct : null,
+      depth: r.depth,
+      schedules: r.schedules,
+      time_ms: Math.round(r.time_ms),
+      shrink_ms: Math.round(r.shrink_ms),
+      states_per_s: Math.round(rate),
+      violation: v
+        ? {
+            ...violation_json(v.violation, json_fields),
+            found: { steps: v.steps, schedule: v.item },
+            shrunk: v.shrunk ? { steps: v.shrunk.steps, switches: v.shrunk.switches, faults: v.shrunk.faults, original: v.shrunk.original, replays: v.shrunk.replays } : null,
+            schedule: shown,
+            ...(named ? describe_schedule(named) : {}),
+            recording,
+          }
+        : null,
+    };
+    process.stdout.write(to_json({ explore: summary }) + '\n');
+    for (const n of notes) process.stderr.write(`kvmdbg: ${n}\n`);
+    return;
+  }
+  const color = use_color(o);
+  const lines: string[] = [];
+  const vs = r.variants.length ? r.variants.join(', ') : 'none';
+  const where = r.shard.k === 0 ? `, ${r.shard.n} shards merged` : r.shard.n > 1 ? `, shard ${r.shard.k}/${r.shard.n}` : '';
+  lines.push(
+    paint(color, ANSI.bold, `# explore ${r.scenario.name} (${r.scenario.arch}): variants ${vs}; strategy ${r.params.strategy}, seed ${r.params.seed}; ${r.workers} worker${r.workers === 1 ? '' : 's'}${where}`),
+  );
+  const b = bounds_text(r);
+  if (b) lines.push(paint(color, ANSI.dim, `# ${b}`));
+  const distinct = r.params.states || r.params.strategy === 'dfs' ? `${num(r.distinct)} distinct states` : 'distinct states not counted (--states counts them)';
+  const covered = `${num(r.schedules)} schedule${r.schedules === 1 ? '' : 's'}, ${num(r.transitions)} steps, ${distinct}, longest ${num(r.depth)} steps, ${secs(r.time_ms)} (${num(Math.round(rate))} states/s)`;
+  if (v) {
+    const x = v.shrunk?.violation ?? v.violation;
+    lines.push(paint(color, [ANSI.bold, ANSI.red], `VIOLATION ${x.invariant} at step ${x.step} (${x.thread}): ${x.message}`));
+    const vals = format_fields(x.values ?? {});
+    if (vals) lines.push(`  ${vals}`);
+    lines.push(`found in ${r.params.strategy === 'dfs' ? `split item ${v.item}` : `schedule ${v.item}`} after ${covered}`);
+    if (v.shrunk) {
+      const s = v.shrunk;
+      lines.push(
+        `shrunk: ${s.original.steps} -> ${s.steps} steps, ${s.original.switches} -> ${s.switches} context switches, ${s.original.faults} -> ${s.faults} injected faults (${s.replays} replays, ${secs(r.shrink_ms)})`,
+      );
+    }
+    if (named) lines.push(`schedule: ${schedule_text(named)}`);
+    if (recording) lines.push(`recording: ${recording} (opens at step ${shown!.picks.length}: kvmdbg tui ${recording})`);
+  } else {
+    const why =
+      r.status === 'complete'
+        ? null
+        : r.status === 'budget'
+          ? r.full
+            ? 'the visited set is full (16,000,000 states per worker)'
+            : 'the budget ran out'
+          : r.status === 'time'
+            ? 'the time ran out'
+            : r.status === 'interrupted'
+              ? 'interrupted'
+              : 'stopped';
+    if (r.status === 'complete') {
+      const bound = Number.isFinite(r.params.depth) && r.cut ? `within depth ${num(r.params.depth)}` : 'in the whole state space';
+      const extra = [
+        Number.isFinite(r.params.faults) ? (r.params.faults === 0 ? 'no injected faults' : `at most ${r.params.faults} injected fault${r.params.faults === 1 ? '' : 's'}`) : '',
+        r.params.preemptions !== null ? `at most ${r.params.preemptions} preemptions` : '',
+      ].filter(Boolean);
+      lines.push(
+        paint(color, ANSI.green, `no violation ${bound}${extra.length ? ` (${extra.join(', ')})` : ''}: ${num(r.distinct)} distinct states`) +
+          ` (${num(r.schedules)} schedules, ${num(r.transitions)} steps, longest ${num(r.depth)} steps, ${secs(r.time_ms)})`,
+      );
+    } else {
+      lines.push(paint(color, ANSI.green, `no violation in ${covered}`));
+      lines.push(`not exhaustive: ${why}${r.params.strategy === 'dfs' && r.cut ? '; the depth bound cut some paths' : ''}`);
+      if (r.params.strategy === 'dfs' && r.params.preemptions === null) {
+        lines.push(paint(color, ANSI.dim, 'hint: dfs goes deep first; --preemptions 2 bounds the context switches per schedule as CHESS does, which reaches most races sooner'));
+      }
+    }
+  }
+  lines.push(...notes);
+  process.stdout.write(lines.join('\n') + '\n');
+}

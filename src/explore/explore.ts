@@ -1,0 +1,371 @@
+// The explorer: search the schedules of a scenario for an invariant
+// violation (or a deadlock), shrink the one found, and report coverage.
+//
+// A search is cut into parts (part.ts): `workers` parts per machine times
+// `shard.n` shards. Part p explores the split items (dfs) or the schedule
+// indices (random, pct) i with i mod parts = p, and shard k runs the parts
+// p with p mod n = k-1. Parts keep their own visited sets; the union of
+// their key sets is the distinct-state count, the same for any number of
+// workers and shards when the search is exhaustive. When parts find
+// violations, the one of the lowest item wins and items after it are not
+// searched, so with --budget/--depth (and no --time) the result depends
+// only on the scenario, the options and the number of parts.
+import { availableParallelism } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import '../core/world_init.js';
+import type { Schedule } from '../core/machine/machine.js';
+import type { Violation } from '../core/machine/world.js';
+import { package_root } from '../scenario/bundled.js';
+import type { LoadedScenario, Overrides } from '../scenario/load.js';
+import { split_depth, type Finding } from './dfs.js';
+import { Part, type PartProgress, type PartResult, type PartSpec, type PartStatus, type SearchParams, type Strategy } from './part.js';
+import { shrink, type ShrinkResult } from './shrink.js';
+import { Sim } from './sim.js';
+import { estimate_k } from './walks.js';
+import type { ToWorker, WorkerData } from './worker.js';
+
+export type { Strategy };
+
+export const DEFAULT_WALK_BUDGET = 1000;
+export const DEFAULT_WALK_DEPTH = 100_000;
+export const DEFAULT_PCT_DEPTH = 3;
+/** dfs without --depth: this many times the longest of a few random runs. */
+export const DFS_DEPTH_FACTOR = 2;
+
+export interface ExploreOptions {
+  strategy: Strategy;
+  seed?: number;
+  /** Schedules (default: 1000 for random and pct, none for dfs). */
+  budget?: number;
+  /** Seconds of wall-clock time. */
+  time?: number;
+  /** Steps per path (default: 100000 for random and pct; dfs: twice the longest of 4 random runs). */
+  depth?: number;
+  /** Worker threads (default: one per core; 1 runs in this thread). */
+  workers?: number;
+  /** This machine's shard, k of n (1-based). */
+  shard?: { k: number; n: number };
+  /** Non-zero choice answers per path at most (default: no bound). */
+  faults?: number;
+  /** dfs: preemption bound (default: none, and sleep sets on). */
+  preemptions?: number | null;
+  /** dfs: sleep-set reduction (default on). */
+  por?: boolean;
+  /** pct: bug depth d. */
+  pct_depth?: number;
+  /** Random walks and PCT: hash every state to count distinct states (default off: walks run on the plain World, about 20x faster). */
+  states?: boolean;
+  /** Shrink the violating schedule (default on). */
+  shrink?: boolean;
+  shrink_replays?: number;
+  /** Progress callback, every progress_ms (default 250). */
+  on_progress?: (p: Progress) => void;
+  progress_ms?: number;
+  /** Aborting stops the search cleanly (Ctrl-C). */
+  signal?: AbortSignal;
+}
+
+export interface Progress {
+  elapsed_ms: number;
+  transitions: number;
+  schedules: number;
+  /** Sum over parts (parts may share states; the final count is exact). */
+  distinct: number;
+  depth: number;
+  current: number;
+  /** Fraction done when the search is bounded by a budget or a time, else null. */
+  fraction: number | null;
+}
+
+export type ExploreStatus = 'violation' | 'complete' | 'budget' | 'time' | 'interrupted' | 'done';
+
+export interface ViolationReport {
+  violation: Violation;
+  violations: Violation[];
+  /** The schedule the search found, to the violating step. */
+  schedule: Schedule;
+  steps: number;
+  item: number;
+  shrunk: ShrinkResult | null;
+}
+
+export interface ExploreResult {
+  scenario: { name: string; path: string; arch: string };
+  variants: string[];
+  params: SearchParams;
+  workers: number;
+  shard: { k: number; n: number };
+  parts: number;
+  status: ExploreStatus;
+  /** dfs explored every state within its bounds (no budget, time or stop cut it). */
+  complete: boolean;
+  /** The depth bound cut some path. */
+  cut: boolean;
+  /** A part's visited set filled up (MAX_STATES): the search stopped there. */
+  full: boolean;
+  transitions: number;
+  schedules: number;
+  distinct: number;
+  depth: number;
+  /** Wall-clock time of the search (without shrinking). */
+  time_ms: number;
+  /** Wall-clock time of the shrinking. */
+  shrink_ms: number;
+  /** Items met above the split (dfs) / schedule indices used (walks). */
+  items: number;
+  slept: number;
+  revisits: number;
+  violation: ViolationReport | null;
+  /** The union of the parts' visited state keys (shard files carry it). */
+  keys: Float64Array;
+}
+
+/** Resolve the options into the search's parameters (what every part and shard must agree on). */
+/** Split items per shard (dfs with more than one part). */
+export const SPLIT_ITEMS = 32;
+
+/**
+ * Resolve the options into the search's parameters (what every part and
+ * shard must agree on). `parts` > 1 splits a dfs; the split depth depends
+ * on `shards` only.
+ */
+export function search_params(loaded: LoadedScenario, o: ExploreOptions, parts: number, shards: number): SearchParams {
+  const walks = o.strategy !== 'dfs';
+  // dfs: paths that spin (a vCPU retrying a fault while the invalidation waits for the CPU) never
+  // come back to a visited state (the key holds the step counter), so dfs is bounded by default:
+  // twice the longest of a few random runs.
+  const depth =
+    o.depth ?? (walks ? DEFAULT_WALK_DEPTH : DFS_DEPTH_FACTOR * estimate_k(new Sim(loaded.config, { undo: false, track: false }), o.seed ?? loaded.config.sched.seed, DEFAULT_WALK_DEPTH));
+  const base: SearchParams = {
+    strategy: o.strategy,
+    seed: o.seed ?? loaded.config.sched.seed,
+    budget: o.budget ?? (walks ? DEFAULT_WALK_BUDGET : Infinity),
+    depth,
+    faults: o.faults ?? Infinity,
+    preemptions: o.strategy === 'dfs' ? (o.preemptions ?? null) : null,
+    por: o.strategy === 'dfs' ? (o.por ?? true) : false,
+    pct_depth: o.pct_depth ?? DEFAULT_PCT_DEPTH,
+    split: 0,
+    k: 1,
+    states: o.states ?? false,
+    depth_auto: o.depth === undefined && !walks,
+  };
+  if (o.strategy === 'dfs' && parts > 1) {
+    const b = { ...base, owns: () => false, first: true };
+    base.split = split_depth(() => new Sim(loaded.config, { undo: true }), b, SPLIT_ITEMS * shards);
+  }
+  if (o.strategy === 'pct') base.k = estimate_k(new Sim(loaded.config, { undo: false, track: false }), base.seed, depth);
+  return base;
+}
+
+const tick = () => new Promise<void>((r) => setImmediate(r));
+
+/** The worker script: beside this module when built, else the build in dist/ (tests run the sources). */
+function worker_url(): URL {
+  const here = import.meta.url;
+  if (here.endsWith('.js')) return new URL('./worker.js', here);
+  return pathToFileURL(join(package_root(), 'dist', 'src', 'explore', 'worker.js'));
+}
+
+export async function explore(loaded: LoadedScenario, overrides: Overrides, o: ExploreOptions): Promise<ExploreResult> {
+  const t0 = performance.now();
+  const shard = o.shard ?? { k: 1, n: 1 };
+  const workers = Math.max(1, o.workers ?? availableParallelism());
+  const parts = workers * shard.n;
+  const params = search_params(loaded, o, parts, shard.n);
+  const mine: PartSpec[] = Array.from({ length: workers }, (_, worker) => ({ k: shard.k, n: shard.n, worker, workers }));
+  const deadline = o.time !== undefined ? t0 + o.time * 1000 : Infinity;
+  const progress_ms = o.progress_ms ?? 250;
+
+  const fraction = (p: { schedules: number }) => {
+    const f: number[] = [];
+    if (Number.isFinite(params.budget)) f.push(p.schedules / (params.budget / shard.n));
+    if (o.time !== undefined) f.push((performance.now() - t0) / (o.time * 1000));
+    return f.length ? Math.min(1, Math.max(...f)) : null;
+  };
+  const report = (ps: PartProgress[]) => {
+    if (!o.on_progress) return;
+    const sum: Progress = { elapsed_ms: performance.now() - t0, transitions: 0, schedules: 0, distinct: 0, depth: 0, current: 0, fraction: null };
+    for (const p of ps) {
+      sum.transitions += p.transitions;
+      sum.schedules += p.schedules;
+      sum.distinct += p.distinct;
+      sum.depth = Math.max(sum.depth, p.depth);
+      sum.current = Math.max(sum.current, p.current);
+    }
+    sum.fraction = fraction(sum);
+    o.on_progress(sum);
+  };
+
+  let results: PartResult[];
+  if (workers === 1) {
+    const part = new Part(loaded.config, params, mine[0]!);
+    let last = performance.now();
+    while (part.slice(50)) {
+      if (o.signal?.aborted) part.stop('interrupted');
+      else if (performance.now() >= deadline) part.stop('time');
+      if (performance.now() - last >= progress_ms) {
+        last = performance.now();
+        report([part.progress()]);
+      }
+      await tick();
+    }
+    results = [part.result()];
+  } else {
+    results = await run_workers(loaded, overrides, params, mine, deadline, progress_ms, o.signal, report);
+  }
+
+  const search_ms = performance.now() - t0;
+  // Combine.
+  const keys = union(results.map((r) => r.keys));
+  const sum = (f: (r: PartResult) => number) => results.reduce((a, r) => a + f(r), 0);
+  const findings = results.filter((r) => r.finding).map((r) => r.finding!);
+  findings.sort((a, b) => a.item - b.item);
+  const deadlocks = results.filter((r) => r.deadlock).map((r) => r.deadlock!);
+  deadlocks.sort((a, b) => a.item - b.item);
+  // An invariant violation first; else a deadlock, if any schedule ended in one.
+  const first: Finding | undefined = findings[0] ?? deadlocks[0];
+  const statuses = new Set<PartStatus>(results.map((r) => r.status));
+  const complete = !first && params.strategy === 'dfs' && results.every((r) => r.complete);
+  const status: ExploreStatus = first
+    ? 'violation'
+    : statuses.has('interrupted')
+      ? 'interrupted'
+      : statuses.has('time')
+        ? 'time'
+        : statuses.has('budget')
+          ? 'budget'
+          : complete
+            ? 'complete'
+            : 'done';
+  let violation: ViolationReport | null = null;
+  if (first) {
+    let shrunk: ShrinkResult | null = null;
+    if (o.shrink !== false) {
+      shrunk = shrink(loaded.config, first.schedule, first.violation.invariant, {
+        max_replays: o.shrink_replays ?? 2000,
+        deadline: performance.now() + 30_000,
+      });
+    }
+    violation = { violation: first.violation, violations: first.violations, schedule: first.schedule, steps: first.steps, item: first.item, shrunk };
+  }
+  return {
+    scenario: { name: loaded.meta.name, path: loaded.meta.path, arch: loaded.config.arch },
+    variants: [...loaded.config.variants],
+    params,
+    workers,
+    shard,
+    parts,
+    status,
+    complete,
+    cut: results.some((r) => r.cut),
+    full: results.some((r) => r.full),
+    transitions: sum((r) => r.transitions),
+    schedules: sum((r) => r.schedules),
+    distinct: keys.length,
+    depth: Math.max(0, ...results.map((r) => r.depth)),
+    time_ms: search_ms,
+    shrink_ms: performance.now() - t0 - search_ms,
+    items: Math.max(0, ...results.map((r) => r.items)),
+    slept: sum((r) => r.slept),
+    revisits: sum((r) => r.revisits),
+    violation,
+    keys,
+  };
+}
+
+/** The sorted union of key sets. */
+export function union(sets: Float64Array[]): Float64Array {
+  if (sets.length === 1) return sets[0]!.slice().sort();
+  const s = new Set<number>();
+  for (const a of sets) for (const k of a) s.add(k);
+  return Float64Array.from(s).sort();
+}
+
+async function run_workers(
+  loaded: LoadedScenario,
+  overrides: Overrides,
+  params: SearchParams,
+  mine: PartSpec[],
+  deadline: number,
+  progress_ms: number,
+  signal: AbortSignal | undefined,
+  report: (ps: PartProgress[]) => void,
+): Promise<PartResult[]> {
+  const progress: PartProgress[] = mine.map(() => ({ transitions: 0, schedules: 0, distinct: 0, depth: 0, current: 0 }));
+  const results: (PartResult | null)[] = mine.map(() => null);
+  const ws: Worker[] = [];
+  let limit = Infinity;
+  let failure: string | null = null;
+  const send = (m: ToWorker) => {
+    for (let i = 0; i < ws.length; i++) if (!results[i]) ws[i]!.postMessage(m);
+  };
+  const found = (item: number) => {
+    if (item < limit) {
+      limit = item;
+      send({ limit: item });
+    }
+  };
+  let stopped = false;
+  const timer = setInterval(() => {
+    if (!stopped && signal?.aborted) {
+      stopped = true;
+      send({ stop: 'interrupted' });
+    } else if (!stopped && performance.now() >= deadline) {
+      stopped = true;
+      send({ stop: 'time' });
+    }
+    report(progress);
+  }, Math.min(progress_ms, 100));
+  try {
+    await new Promise<void>((resolve) => {
+      let left = mine.length;
+      const finish = () => {
+        if (--left === 0) resolve();
+      };
+      mine.forEach((spec, i) => {
+        const data: WorkerData = { text: loaded.meta.text, file: loaded.meta.path, overrides, params, spec, progress_ms };
+        const w = new Worker(worker_url(), { workerData: data });
+        ws.push(w);
+        let over = false;
+        const end = () => {
+          if (over) return;
+          over = true;
+          finish();
+        };
+        w.on('message', (m: { progress?: PartProgress; found?: number; result?: PartResult; error?: string }) => {
+          if (m.progress) progress[i] = m.progress;
+          if (m.found !== undefined) found(m.found);
+          if (m.result) {
+            results[i] = m.result;
+            progress[i] = m.result;
+            if (m.result.finding) found(m.result.finding.item);
+            end();
+          }
+          if (m.error) {
+            failure ??= m.error;
+            end();
+          }
+        });
+        w.on('error', (e) => {
+          failure ??= e.stack ?? e.message;
+          end();
+        });
+        w.on('exit', () => {
+          if (!results[i]) failure ??= `worker ${spec.worker} exited without a result`;
+          end();
+        });
+      });
+    });
+  } finally {
+    clearInterval(timer);
+  }
+  for (const w of ws) void w.terminate();
+  if (failure) throw new Error(`explorer worker failed: ${failure}`);
+  return results.map((r) => {
+    if (r) r.keys = new Float64Array(r.keys);
+    return r!;
+  });
+}

@@ -1,0 +1,185 @@
+// One part of a search: the searcher for the strategy on its own Sim, run
+// in time slices so that a caller (the main thread or a worker) can report
+// progress, take stop requests and honour deadlines between slices.
+import '../core/world_init.js';
+import type { WorldConfig } from '../core/world_init.js';
+import { Dfs, type Finding } from './dfs.js';
+import { Sim } from './sim.js';
+import { Walks } from './walks.js';
+
+export type Strategy = 'random' | 'pct' | 'dfs';
+
+/** The search's parameters, the same for every part. */
+export interface SearchParams {
+  strategy: Strategy;
+  seed: number;
+  /** Schedules in all (Infinity: no budget). */
+  budget: number;
+  /** Steps per path at most (Infinity: none). */
+  depth: number;
+  faults: number;
+  preemptions: number | null;
+  por: boolean;
+  pct_depth: number;
+  /** Split depth (dfs) and PCT's k: computed once by the caller. */
+  split: number;
+  k: number;
+  /** Keep visited keys in random walks. */
+  states: boolean;
+  /** dfs: the depth bound was chosen by the explorer (no --depth). */
+  depth_auto: boolean;
+}
+
+/**
+ * Which items (dfs: nodes at the split depth; walks: schedule indices) a
+ * part owns: item i goes to shard i mod n, and inside the shard to worker
+ * floor(i / n) mod workers. The split depth depends on the number of shards
+ * only, so shards run on machines with different numbers of cores agree.
+ */
+export interface PartSpec {
+  /** 1-based shard and the number of shards. */
+  k: number;
+  n: number;
+  worker: number;
+  workers: number;
+}
+
+export function owner(spec: PartSpec): (i: number) => boolean {
+  const { k, n, worker, workers } = spec;
+  return (i) => i % n === k - 1 && Math.floor(i / n) % workers === worker;
+}
+
+/** A number for the part, 0 .. n*workers-1 (part 0 counts what is above the split). */
+export function part_index(spec: PartSpec): number {
+  return (spec.k - 1) * spec.workers + spec.worker;
+}
+
+export interface PartProgress {
+  transitions: number;
+  schedules: number;
+  distinct: number;
+  depth: number;
+  /** Depth of the path being explored (dfs). */
+  current: number;
+}
+
+export type PartStatus = 'done' | 'violation' | 'budget' | 'time' | 'interrupted';
+
+export interface PartResult extends PartProgress {
+  part: number;
+  status: PartStatus;
+  /** The bounded space of this part was exhausted (dfs, no budget or time cut). */
+  complete: boolean;
+  /** The depth bound cut some path (dfs) or some schedule (walks). */
+  cut: boolean;
+  /** DFS: items met above the split; walks: next schedule index. */
+  items: number;
+  finding: Finding | null;
+  deadlock: Finding | null;
+  /** The visited state keys (53-bit numbers). */
+  keys: Float64Array;
+  slept: number;
+  revisits: number;
+  /** The visited set filled up (dfs). */
+  full: boolean;
+}
+
+/** The share of `budget` schedules that part `p` of `parts` runs. */
+export function part_budget(budget: number, p: number, parts: number): number {
+  if (!Number.isFinite(budget)) return Infinity;
+  return Math.floor(budget / parts) + (p < budget % parts ? 1 : 0);
+}
+
+export class Part {
+  readonly searcher: Dfs | Walks;
+  private stopped: PartStatus | null = null;
+
+  constructor(
+    config: WorldConfig,
+    readonly params: SearchParams,
+    readonly spec: PartSpec,
+  ) {
+    const p = params;
+    if (p.strategy === 'dfs') {
+      const sim = new Sim(config, { undo: true });
+      this.searcher = new Dfs(sim, {
+        depth: p.depth,
+        preemptions: p.preemptions,
+        faults: p.faults,
+        por: p.por,
+        budget: part_budget(p.budget, part_index(spec), spec.n * spec.workers),
+        split: p.split,
+        owns: owner(spec),
+        first: part_index(spec) === 0,
+      });
+    } else {
+      const sim = new Sim(config, { undo: false, track: p.states });
+      this.searcher = new Walks(sim, {
+        strategy: p.strategy,
+        seed: p.seed,
+        pct_depth: p.pct_depth,
+        depth: p.depth,
+        faults: p.faults,
+        budget: p.budget,
+        owns: owner(spec),
+        k: p.k,
+        states: p.states,
+      });
+    }
+  }
+
+  /** Items (dfs: split items; walks: schedule indices) at or above `i` are not explored. */
+  limit(i: number): void {
+    const s = this.searcher;
+    const cur = s.o.item_limit;
+    s.o.item_limit = cur === undefined ? i : Math.min(cur, i);
+  }
+
+  /** Stop at the next slice: the time budget ran out, or the user interrupted. */
+  stop(why: 'time' | 'interrupted'): void {
+    this.stopped ??= why;
+  }
+
+  get finished(): boolean {
+    return this.stopped !== null || this.searcher.status !== 'running';
+  }
+
+  /** Run for about `slice_ms`; false when finished. */
+  slice(slice_ms = 50): boolean {
+    if (this.finished) return false;
+    this.searcher.run(performance.now() + slice_ms);
+    return !this.finished;
+  }
+
+  progress(): PartProgress {
+    const s = this.searcher;
+    return {
+      transitions: s.stats.transitions,
+      schedules: s.stats.schedules,
+      distinct: s.states.size,
+      depth: s.stats.max_depth,
+      current: s instanceof Dfs ? s.depth : 0,
+    };
+  }
+
+  result(): PartResult {
+    const s = this.searcher;
+    const st = s.status;
+    const status: PartStatus = st === 'violation' ? 'violation' : st === 'budget' ? 'budget' : st === 'done' ? 'done' : (this.stopped ?? 'interrupted');
+    const dfs = s instanceof Dfs ? s : null;
+    return {
+      ...this.progress(),
+      part: part_index(this.spec),
+      status,
+      complete: dfs !== null && status === 'done' && s.o.item_limit === undefined,
+      cut: dfs ? dfs.stats.cut : (s as Walks).stats.cut > 0,
+      items: dfs ? dfs.items : (s as Walks).next,
+      finding: s.finding,
+      deadlock: s.deadlock,
+      keys: Float64Array.from(s.states),
+      full: dfs ? dfs.full : false,
+      slept: dfs ? dfs.stats.slept : 0,
+      revisits: dfs ? dfs.stats.revisits : 0,
+    };
+  }
+}

@@ -1,0 +1,86 @@
+// `kvmdbg explore` end to end (the built CLI): exit codes, the JSON
+// summary, the recording that replays to the violation, shards and --merge.
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { kvmdbg } from '../cli/helpers.js';
+import { FIXTURES } from './helpers.js';
+
+const tmp = mkdtempSync(join(tmpdir(), 'kvmdbg-explore-cli-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+function json(stdout: string): Record<string, any> {
+  const lines = stdout.trim().split('\n');
+  expect(lines).toHaveLength(1);
+  return JSON.parse(lines[0]!).explore;
+}
+
+describe('kvmdbg explore', () => {
+  it('finds the violation, shrinks it, writes a recording that replays to it; exit 1', () => {
+    const rec = join(tmp, 'fvi.rec');
+    const r = kvmdbg(['explore', 'fault-vs-invalidate', '--variant', 'mmu.no_retry_check', '--workers', '1', '--budget', '50', '--states', '--out', rec, '--json']);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(1);
+    const s = json(r.stdout);
+    expect(s.status).toBe('violation');
+    expect(s.violation.invariant).toBe('mmu.stale_mapping');
+    expect(s.violation.shrunk.steps).toBeLessThanOrEqual(s.violation.found.steps);
+    expect(s.violation.schedule.picks).toHaveLength(s.violation.shrunk.steps);
+    expect(s.violation.recording).toBe(rec);
+    for (const k of ['states', 'distinct', 'depth', 'schedules', 'time_ms']) expect(typeof s[k], k).toBe('number');
+    expect(existsSync(rec)).toBe(true);
+    const header = JSON.parse(readFileSync(rec, 'utf8').split('\n')[0]!);
+    expect(header).toMatchObject({ format: 'kvmdbg-recording', version: 1, variants: ['mmu.no_retry_check'], drive: 'schedule' });
+    const replay = kvmdbg(['replay', rec, '--verify']);
+    expect(replay.code).toBe(1); // the violation again, and no divergence
+    expect(replay.stdout).toContain('VIOLATION mmu.stale_mapping');
+    expect(replay.stdout).not.toMatch(/diverge/i);
+  });
+
+  it('says what it covered when nothing breaks; exhaustive dfs says so; exit 0', () => {
+    const w = kvmdbg(['explore', 'fault-vs-invalidate', '--workers', '1', '--budget', '5', '--no-progress']);
+    expect(w.code).toBe(0);
+    expect(w.stdout).toMatch(/no violation in 5 schedules, [\d,]+ steps, distinct states not counted/);
+    expect(w.stdout).toContain('not exhaustive: the budget ran out');
+    const d = kvmdbg(['explore', join(FIXTURES, 'kick2.yaml'), '--strategy', 'dfs', '--workers', '1']);
+    expect(d.code).toBe(0);
+    expect(d.stdout).toMatch(/no violation in the whole state space: [\d,]+ distinct states/);
+    const b = kvmdbg(['explore', join(FIXTURES, 'kick2.yaml'), '--strategy', 'dfs', '--workers', '1', '--depth', '20']);
+    expect(b.stdout).toMatch(/no violation within depth 20: [\d,]+ distinct states/);
+  });
+
+  it('shards write results that --merge combines into the single run', () => {
+    const kick2 = join(FIXTURES, 'kick2.yaml');
+    const one = json(kvmdbg(['explore', kick2, '--strategy', 'dfs', '--workers', '1', '--json']).stdout);
+    const files = [1, 2].map((k) => join(tmp, `kick2-${k}.json`));
+    for (const k of [1, 2]) {
+      const r = kvmdbg(['explore', kick2, '--strategy', 'dfs', '--workers', '1', '--shard', `${k}/2`, '--result', files[k - 1]!, '--json']);
+      expect(r.code).toBe(0);
+      expect(r.stderr).toContain('shard result');
+    }
+    const m = kvmdbg(['explore', '--merge', ...files, '--json']);
+    expect(m.code).toBe(0);
+    const s = json(m.stdout);
+    expect(s.status).toBe('complete');
+    expect(s.distinct).toBe(one.distinct);
+    const missing = kvmdbg(['explore', '--merge', files[1]!]);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toMatch(/missing shard 1\/2/);
+  });
+
+  it('bad input: exit 2 with one line', () => {
+    for (const args of [
+      ['explore', 'fault-vs-invalidate', '--shard', '3/2'],
+      ['explore', 'fault-vs-invalidate', '--strategy', 'bfs'],
+      ['explore', 'no-such-scenario.yaml'],
+      ['explore', 'fault-vs-invalidate', '--variant', 'no.such'],
+      ['explore', 'fault-vs-invalidate', '--preemptions', '2'],
+      ['explore'],
+    ]) {
+      const r = kvmdbg(args);
+      expect(r.code, args.join(' ')).toBe(2);
+      expect(r.stderr.trim().split('\n'), args.join(' ')).toHaveLength(1);
+    }
+  });
+});

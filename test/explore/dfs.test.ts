@@ -1,0 +1,130 @@
+// Bounded exhaustive search on small scenarios: it completes without a
+// violation, and its distinct-state count is a property of the scenario
+// and the bounds, not of the run: the same across runs, with and without
+// sleep sets, over one or two workers, and over shards merged.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { union } from '../../src/explore/explore.js';
+import { merge_shards, write_shard } from '../../src/explore/report.js';
+import { replay_violations } from '../../src/explore/shrink.js';
+import { fixture, run } from './helpers.js';
+
+const tmp = mkdtempSync(join(tmpdir(), 'kvmdbg-explore-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+/** Small fixtures, with the bounds that keep them small ('fault' without injected faults: a 512-step preemption multiplies it). */
+const SMALL: [string, { faults?: number }][] = [
+  ['kick', {}],
+  ['kick2', {}],
+  ['inval', {}],
+  ['fault', { faults: 0 }],
+];
+
+describe('exhaustive dfs', () => {
+  for (const [name, bounds] of SMALL) {
+    it(`${name}: completes without a violation; the count does not depend on the run`, async () => {
+      const l = fixture(name);
+      const a = await run(l, { strategy: 'dfs', ...bounds });
+      expect(a.status).toBe('complete');
+      expect(a.complete).toBe(true);
+      expect(a.violation).toBeNull();
+      expect(a.distinct).toBeGreaterThan(100);
+      const b = await run(l, { strategy: 'dfs', ...bounds });
+      expect(b.distinct).toBe(a.distinct);
+      expect(b.transitions).toBe(a.transitions);
+      // Sleep sets prune moves, not states: the very same states without them.
+      const c = await run(l, { strategy: 'dfs', por: false, ...bounds });
+      expect(c.status).toBe('complete');
+      expect([...c.keys]).toEqual([...a.keys]);
+      expect(c.transitions).toBeGreaterThanOrEqual(a.transitions);
+    });
+  }
+
+  it('bounds: depth, faults and preemptions shrink the space; each bounded run is complete and repeatable', async () => {
+    const l = fixture('fault');
+    const base = { depth: 40 };
+    const full = await run(l, { strategy: 'dfs', ...base });
+    expect(full.status).toBe('complete');
+    expect(full.cut).toBe(true);
+    for (const o of [{ depth: 30 }, { ...base, faults: 0 }, { ...base, preemptions: 1 }]) {
+      const a = await run(l, { strategy: 'dfs', ...o });
+      const b = await run(l, { strategy: 'dfs', ...o });
+      expect(a.status, JSON.stringify(o)).toBe('complete');
+      expect(a.distinct, JSON.stringify(o)).toBeLessThan(full.distinct);
+      expect(b.distinct, JSON.stringify(o)).toBe(a.distinct);
+      // Every state a more bounded search sees, the less bounded one sees too.
+      const all = new Set(full.keys);
+      expect([...a.keys].every((k) => all.has(k)), JSON.stringify(o)).toBe(true);
+    }
+  });
+
+  it('two workers, and three shards merged, count the same states as one run', async () => {
+    const l = fixture('kick2');
+    const one = await run(l, { strategy: 'dfs' });
+    const two = await run(l, { strategy: 'dfs', workers: 2 });
+    expect(two.status).toBe('complete');
+    expect(two.params.split).toBeGreaterThan(0);
+    expect(two.distinct).toBe(one.distinct);
+    const files: string[] = [];
+    const shards = [];
+    for (let k = 1; k <= 3; k++) {
+      // Shards may run with different numbers of workers.
+      const r = await run(l, { strategy: 'dfs', shard: { k, n: 3 }, workers: k === 2 ? 2 : 1 });
+      expect(r.status).toBe('complete');
+      expect(r.distinct).toBeLessThanOrEqual(one.distinct);
+      shards.push(r);
+      const f = join(tmp, `kick2.shard-${k}-of-3.json`);
+      write_shard(f, l, r, null);
+      files.push(f);
+    }
+    expect(union(shards.map((r) => r.keys)).length).toBe(one.distinct);
+    const m = merge_shards(files);
+    expect(m.result.status).toBe('complete');
+    expect(m.result.distinct).toBe(one.distinct);
+    expect(m.result.schedules).toBe(one.schedules);
+    // A missing shard is an error, not a smaller count.
+    expect(() => merge_shards(files.slice(1))).toThrow(/missing shard 1\/3/);
+  });
+
+  it('finds a violation, with sleep sets and with a preemption bound, and the schedule replays to it', async () => {
+    const l = fixture('tiny-fault', ['mmu.no_retry_check']);
+    // Without sleep sets, with a CHESS preemption bound instead (which turns them off).
+    for (const bounds of [{ depth: 120, faults: 0 }, { preemptions: 2, faults: 0 }]) {
+      const r = await run(l, { strategy: 'dfs', ...bounds });
+      expect(r.violation?.violation.invariant).toBe('mmu.stale_mapping');
+      expect(replay_violations(l.config, r.violation!.shrunk!.schedule).map((v) => v.invariant)).toContain('mmu.stale_mapping');
+    }
+  });
+});
+
+describe('random walks and pct', () => {
+  it('are deterministic, and split over workers and shards by schedule', async () => {
+    const l = fixture('fault');
+    for (const strategy of ['random', 'pct'] as const) {
+      const a = await run(l, { strategy, budget: 24, seed: 5, states: true });
+      const b = await run(l, { strategy, budget: 24, seed: 5, states: true });
+      expect(a.status).toBe('budget');
+      expect(a.schedules).toBe(24);
+      expect(b.distinct).toBe(a.distinct);
+      expect(b.transitions).toBe(a.transitions);
+      const s1 = await run(l, { strategy, budget: 24, seed: 5, states: true, shard: { k: 1, n: 2 } });
+      const s2 = await run(l, { strategy, budget: 24, seed: 5, states: true, shard: { k: 2, n: 2 } });
+      expect(s1.schedules + s2.schedules).toBe(24);
+      expect(union([s1.keys, s2.keys]).length).toBe(a.distinct);
+      const other = await run(l, { strategy, budget: 24, seed: 6, states: true });
+      expect(other.keys).not.toEqual(a.keys);
+    }
+  });
+
+  it('run the same schedules on the plain World (no --states) as on the tracked one', async () => {
+    const l = fixture('tiny-fault', ['mmu.no_retry_check']);
+    const a = await run(l, { strategy: 'random', budget: 40, states: true, shrink: false });
+    const b = await run(l, { strategy: 'random', budget: 40, shrink: false });
+    expect(b.params.states).toBe(false);
+    expect(b.transitions).toBe(a.transitions);
+    expect(b.schedules).toBe(a.schedules);
+    expect(b.violation?.schedule).toEqual(a.violation?.schedule);
+  });
+});
