@@ -27,15 +27,15 @@ export interface WorldConfig {
 /** Where guest memory sits in the VMM's address space unless a memslot says. */
 export const DEFAULT_HVA_BASE = 0x7f00_0000_0000;
 
-export function create_world(cfg: WorldConfig): World {
-  for (const v of cfg.variants) if (!variant_named(v)) throw new Error(`unknown variant ${v}`);
-  const w: World = {
-    arch: cfg.arch,
+/** The generic machine and KVM parts of a World: no threads, memslots or arch state yet. */
+export function world_base(arch: World['arch'], sched: World['sched'], cpus: number): World {
+  return {
+    arch,
     step: 0,
     seq: 0,
     threads: [],
-    sched: sched_init(cfg.sched.policy, cfg.sched.seed, cfg.sched.script ?? []),
-    variants: Object.fromEntries([...cfg.variants].sort().map((v) => [v, true as const])),
+    sched,
+    variants: {},
     events: [],
     metrics: {},
     violations: [],
@@ -49,10 +49,16 @@ export function create_world(cfg: WorldConfig): World {
       mn_active_invalidate_count: 0,
       vm_dead: false,
     },
-    cpus: [],
+    cpus: Array.from({ length: cpus }, (_, id) => ({ id, ipi_pending: false })),
     locks: { mmu_lock: rwlock_init('mmu_lock') },
     mm: { ptes: {}, next_pfn: 0x10000 },
   };
+}
+
+export function create_world(cfg: WorldConfig): World {
+  for (const v of cfg.variants) if (!variant_named(v)) throw new Error(`unknown variant ${v}`);
+  const w = world_base(cfg.arch, sched_init(cfg.sched.policy, cfg.sched.seed, cfg.sched.script ?? []), 0);
+  w.variants = Object.fromEntries([...cfg.variants].sort().map((v) => [v, true as const]));
   let hva = DEFAULT_HVA_BASE;
   cfg.memslots.forEach((m, id) => {
     const userspace_addr = m.hva ?? hva;

@@ -11,35 +11,11 @@ import { define_poke } from '../../src/debugger/pokes.js';
 import '../../src/core/machine/sched_invariants.js';
 import { cond_resched_rwlock_write, lock_read, lock_write, read_unlock, write_unlock } from '../../src/core/kvm/rwlock.js';
 import { sched_init } from '../../src/core/machine/scheduler.js';
-import { INVALID_GPA } from '../../src/core/kvm/kvm_host.js';
-import { rwlock_init } from '../../src/core/kvm/rwlock.js';
+import { world_base } from '../../src/core/world_init.js';
 
 /** The generic machine and KVM parts of a World, nothing arch-specific. */
 export function base_world(opts: { cpus: number; policy: 'rr' | 'random'; seed: number }): World {
-  return {
-    arch: 'arm64',
-    step: 0,
-    seq: 0,
-    threads: [],
-    sched: sched_init(opts.policy, opts.seed),
-    variants: {},
-    events: [],
-    metrics: {},
-    violations: [],
-    kvm: {
-      vcpus: [],
-      memslots: [],
-      mmu_invalidate_seq: 0,
-      mmu_invalidate_in_progress: 0,
-      mmu_invalidate_range_start: INVALID_GPA,
-      mmu_invalidate_range_end: INVALID_GPA,
-      mn_active_invalidate_count: 0,
-      vm_dead: false,
-    },
-    cpus: Array.from({ length: opts.cpus }, (_, id) => ({ id, ipi_pending: false })),
-    locks: { mmu_lock: rwlock_init('mmu_lock') },
-    mm: { ptes: {}, next_pfn: 0x10000 },
-  } as World;
+  return world_base('arm64', sched_init(opts.policy, opts.seed), opts.cpus);
 }
 
 interface L {
