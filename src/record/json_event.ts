@@ -1,8 +1,7 @@
 // Event fields as JSON-safe values for the exporters: bigints, addresses
 // and u64s as "0x..." strings (as CONTRACT.md's JSON mode prints them).
-import { EVENT_CATALOGUE, is_event_kind, type Event, type FieldTag } from '../core/machine/events.js';
+import { EVENT_CATALOGUE, event_own_fields, is_event_kind, type Event, type FieldTag } from '../core/machine/events.js';
 
-const HEADER = new Set(['seq', 'step', 'thread', 'cpu', 'vcpu', 'kind']);
 
 export function hex(n: number | bigint): string {
   if (typeof n === 'bigint') return n < 0n ? `-0x${(-n).toString(16)}` : `0x${n.toString(16)}`;
@@ -22,18 +21,4 @@ export function json_safe(v: unknown, tag?: FieldTag): unknown {
   return v;
 }
 
-/** The event's own fields (not the header), in catalogue order, then any others. */
-export function own_fields(e: Event): [string, unknown][] {
-  const out: [string, unknown][] = [];
-  const seen = new Set<string>();
-  if (is_event_kind(e.kind)) {
-    for (const k of Object.keys(EVENT_CATALOGUE[e.kind])) {
-      if (k in e && !HEADER.has(k)) {
-        out.push([k, e[k]]);
-        seen.add(k);
-      }
-    }
-  }
-  for (const k of Object.keys(e)) if (!HEADER.has(k) && !seen.has(k)) out.push([k, e[k]]);
-  return out;
-}
+export { event_own_fields as own_fields };

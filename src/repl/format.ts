@@ -2,11 +2,9 @@
 // aligned line per event for people, one JSON object per event for scripts.
 // Addresses and u64 values print in hex; in JSON they are "0x..." strings
 // (CONTRACT.md, "JSON mode") because they may exceed 2^53.
-import { EVENT_CATALOGUE, EVENT_KINDS, is_event_kind, type Event, type FieldTag } from '../core/machine/events.js';
+import { EVENT_CATALOGUE, EVENT_KINDS, event_own_fields, is_event_kind, type Event, type FieldTag } from '../core/machine/events.js';
 
 /** Keys every event has; the rest are the kind's fields. */
-export const EVENT_HEADER = ['seq', 'step', 'thread', 'cpu', 'vcpu', 'kind'] as const;
-const HEADER = new Set<string>(EVENT_HEADER);
 
 export function hex(n: number | bigint): string {
   if (typeof n === 'bigint') return n < 0n ? `-0x${(-n).toString(16)}` : `0x${n.toString(16)}`;
@@ -20,25 +18,8 @@ export function tag_of(kind: string, field: string): FieldTag | undefined {
   return (EVENT_CATALOGUE[kind] as Record<string, FieldTag>)[field];
 }
 
-/**
- * The event's own fields, in catalogue order, then any others. A field
- * named like a header key (seq, cpu, kind, ...) is the header's value, so
- * it is left out here.
- */
-export function event_fields(e: Event): [string, unknown][] {
-  const out: [string, unknown][] = [];
-  const seen = new Set<string>();
-  if (is_event_kind(e.kind)) {
-    for (const k of Object.keys(EVENT_CATALOGUE[e.kind])) {
-      if (k in e && !HEADER.has(k)) {
-        out.push([k, e[k]]);
-        seen.add(k);
-      }
-    }
-  }
-  for (const k of Object.keys(e)) if (!HEADER.has(k) && !seen.has(k)) out.push([k, e[k]]);
-  return out;
-}
+/** The event's own fields (a field named like a header key is the header's value, and left out). */
+export const event_fields = event_own_fields;
 
 function needs_quotes(s: string): boolean {
   return s === '' || /[\s="'{}[\],]/.test(s);

@@ -178,3 +178,21 @@ export function emit<K extends EventKind>(w: World, t: Thread | null, kind: K, f
   w.events.push(e);
   return e;
 }
+
+const HEADER_SET = new Set<string>(HEADER_FIELDS);
+
+/** An event's own fields (not the header), in catalogue order, then any others. */
+export function event_own_fields(e: Event): [string, unknown][] {
+  const out: [string, unknown][] = [];
+  const seen = new Set<string>();
+  if (is_event_kind(e.kind)) {
+    for (const k of Object.keys(EVENT_CATALOGUE[e.kind])) {
+      if (k in e && !HEADER_SET.has(k)) {
+        out.push([k, e[k]]);
+        seen.add(k);
+      }
+    }
+  }
+  for (const k of Object.keys(e)) if (!HEADER_SET.has(k) && !seen.has(k)) out.push([k, e[k]]);
+  return out;
+}
