@@ -39,6 +39,7 @@
 // World object from one step to the next, and a step's behaviour is a
 // function of what it reads. Tests compare the incremental key with a
 // fresh computation and the undone World with the original.
+import { Mixer } from '../core/machine/hash.js';
 import type { World } from '../core/machine/world.js';
 
 /** Cut depth of locations: objects at this depth are leaves (copied for undo, hashed whole). */
@@ -117,100 +118,7 @@ export function copy_plain<T>(v: T): T {
   return out as T;
 }
 
-const f64 = new Float64Array(1);
-const u32 = new Uint32Array(f64.buffer);
-
-/** Two 32-bit lanes; the same mixing idea as core's hash.ts. */
-class Mix {
-  a = 0;
-  b = 0;
-  reset(seed: number): this {
-    this.a = (0x811c9dc5 ^ seed) | 0;
-    this.b = (0x01000193 + seed) | 0;
-    return this;
-  }
-  word(x: number): void {
-    this.a = Math.imul(this.a ^ x, 0x01000193);
-    this.b = Math.imul(this.b ^ x, 0x5bd1e995);
-    this.b ^= this.b >>> 15;
-  }
-  str(s: string): void {
-    this.word(3);
-    this.word(s.length);
-    for (let i = 0; i < s.length; i++) this.word(s.charCodeAt(i));
-  }
-  value(v: unknown): void {
-    switch (typeof v) {
-      case 'number':
-        if (Number.isInteger(v) && Math.abs(v) <= 0x7fffffff) {
-          this.word(1);
-          this.word(v | 0);
-        } else {
-          f64[0] = v;
-          this.word(2);
-          this.word(u32[0]!);
-          this.word(u32[1]!);
-        }
-        return;
-      case 'string':
-        this.str(v);
-        return;
-      case 'boolean':
-        this.word(v ? 5 : 4);
-        return;
-      case 'bigint':
-        this.str(v.toString(16));
-        this.word(6);
-        return;
-      case 'undefined':
-        this.word(7);
-        return;
-      case 'object':
-        break;
-      default:
-        throw new Error(`cannot hash a ${typeof v}: the World must be plain data`);
-    }
-    if (v === null) {
-      this.word(8);
-      return;
-    }
-    if (Array.isArray(v)) {
-      this.word(9);
-      this.word(v.length);
-      for (const x of v) this.value(x);
-      return;
-    }
-    if (ArrayBuffer.isView(v)) {
-      this.word(10);
-      const bytes = new Uint8Array(v.buffer, v.byteOffset, v.byteLength);
-      this.word(bytes.length);
-      const n4 = (v.byteOffset & 3) === 0 ? bytes.length >>> 2 : 0;
-      if (n4) {
-        const words = new Uint32Array(v.buffer, v.byteOffset, n4);
-        for (let i = 0; i < n4; i++) this.word(words[i]!);
-      }
-      for (let i = n4 * 4; i < bytes.length; i++) this.word(bytes[i]!);
-      return;
-    }
-    const keys = Object.keys(v).sort();
-    this.word(11);
-    this.word(keys.length);
-    for (const k of keys) {
-      this.str(k);
-      this.value((v as Record<string, unknown>)[k]);
-    }
-  }
-  fin(): void {
-    let a = this.a ^ (this.b >>> 16);
-    let b = this.b ^ Math.imul(this.a, 0x85ebca6b);
-    a = Math.imul(a ^ (a >>> 13), 0xc2b2ae35);
-    b = Math.imul(b ^ (b >>> 16), 0x27d4eb2d);
-    this.a = (a ^ (a >>> 16)) >>> 0;
-    this.b = (b ^ (b >>> 13)) >>> 0;
-  }
-}
-
-const mix = new Mix();
+const mix = new Mixer();
 
 /**
  * The state key is a sum (two 32-bit lanes) over the nodes of the World's

@@ -7,7 +7,7 @@ import { Machine } from '../core/machine/machine.js';
 import type { Violation } from '../core/machine/world.js';
 import { create_world } from '../core/world_init.js';
 import type { LoadedScenario } from '../scenario/load.js';
-import { DEFAULT_STEP_LIMIT, ModelError, invariants_for, type RunOptions, type RunResult, type RunStatus } from '../scenario/run.js';
+import { DEFAULT_STEP_LIMIT, invariants_for, run_step, type RunOptions, type RunResult, type RunStatus } from '../scenario/run.js';
 import { Recorder } from './recorder.js';
 
 export interface RecordRunOptions extends RunOptions {
@@ -62,26 +62,16 @@ export async function record_run(loaded: LoadedScenario, opts: RecordRunOptions)
         await tick();
         if (interrupted) break;
       }
-      let r: ReturnType<Machine['step']>;
-      try {
-        r = m.step();
-      } catch (e) {
-        const picked = m.schedule.picks[m.schedule.picks.length - 1];
-        throw new ModelError(m.w.step, picked === undefined ? null : (m.w.threads[picked]?.name ?? null), e);
-      }
-      if (r.status === 'end') {
-        status = 'end';
-        break;
-      }
-      if (r.status === 'deadlock') {
-        status = 'deadlock';
+      const { r, stop } = run_step(m);
+      if (stop === 'end' || stop === 'deadlock') {
+        status = stop;
         blocked = r.blocked ?? [];
         break;
       }
       steps++;
       rec.after_step(r);
-      if (r.violations.length) {
-        status = 'violation';
+      if (stop === 'violation') {
+        status = stop;
         violations = [...r.violations];
         break;
       }

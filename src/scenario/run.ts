@@ -1,7 +1,7 @@
 // Running a loaded scenario to its end: the runner behind `kvmdbg run`,
 // reused by tests, the debugger and the explorer.
 import { create_world } from '../core/world_init.js';
-import { Machine, type Schedule } from '../core/machine/machine.js';
+import { Machine, type Schedule, type StepResult } from '../core/machine/machine.js';
 import { all_invariants } from '../core/machine/invariants.js';
 import type { Event } from '../core/machine/events.js';
 import type { Violation } from '../core/machine/world.js';
@@ -60,6 +60,23 @@ export function invariants_for(arch: string): number {
   return all_invariants().filter((i) => !i.arch || i.arch === arch).length;
 }
 
+/**
+ * One step of a run: the machine's result, and the status the run stops
+ * with after it (end, deadlock, violation), or null to go on. A model that
+ * throws becomes a ModelError naming the step and the thread.
+ */
+export function run_step(m: Machine): { r: StepResult; stop: RunStatus | null } {
+  let r: StepResult;
+  try {
+    r = m.step();
+  } catch (e) {
+    const picked = m.schedule.picks[m.schedule.picks.length - 1];
+    throw new ModelError(m.w.step, picked === undefined ? null : (m.w.threads[picked]?.name ?? null), e);
+  }
+  const stop = r.status === 'end' ? 'end' : r.status === 'deadlock' ? 'deadlock' : r.violations.length ? 'violation' : null;
+  return { r, stop };
+}
+
 export function run_scenario(loaded: LoadedScenario, opts: RunOptions = {}): RunResult {
   const limit = opts.steps ?? DEFAULT_STEP_LIMIT;
   const keep = opts.keep_events ?? true;
@@ -75,33 +92,17 @@ export function run_scenario(loaded: LoadedScenario, opts: RunOptions = {}): Run
   else if (on_event) m.subscribe(on_event);
 
   let status: RunStatus = 'limit';
-  let violations: Violation[] = [];
-  let blocked: string[] = [];
-  let steps = 0;
-  while (steps < limit) {
-    let r: ReturnType<Machine['step']>;
-    try {
-      r = m.step();
-    } catch (e) {
-      const picked = m.schedule.picks[m.schedule.picks.length - 1];
-      throw new ModelError(m.w.step, picked === undefined ? null : (m.w.threads[picked]?.name ?? null), e);
-    }
-    if (r.status === 'end') {
-      status = 'end';
-      break;
-    }
-    if (r.status === 'deadlock') {
-      status = 'deadlock';
-      blocked = r.blocked ?? [];
-      break;
-    }
-    steps++;
-    if (r.violations.length) {
-      status = 'violation';
-      violations = [...r.violations];
+  let r: StepResult | null = null;
+  for (let steps = 0; steps < limit; steps++) {
+    const s = run_step(m);
+    r = s.r;
+    if (s.stop) {
+      status = s.stop;
       break;
     }
   }
+  const violations = status === 'violation' ? [...r!.violations] : [];
+  const blocked = status === 'deadlock' ? (r!.blocked ?? []) : [];
   return {
     status,
     steps: m.w.step,
