@@ -30,7 +30,7 @@ const CASES: [string, string][] = [
   ['nv.unmap_on_recycle', 'nv-s2-recycle'],
   ['pgtable.free_unlinked_sync', 'parallel-walk-rcu'],
   ['pgtable.no_bbm', 'parallel-walk-rcu'],
-  ['revmap.overwrite', 'nv-revmap'],
+  ['nv.revmap_overwrite', 'nv-revmap'],
 ];
 
 interface Strat {

@@ -43,7 +43,7 @@ export function tree_named(w: World, name: string): MapleTree {
     const mmu = w.arm64?.nested_mmus[Number(m[1])];
     if (!mmu) throw new DebugError('ENOENT', `no nested_mmus[${m[1]}] in this World`);
     const t = mmu.revmap?.mt;
-    if (!is_tree(t)) throw new DebugError('ENOENT', `nested[${m[1]}] has no reverse map yet (none is kept with revmap.off; otherwise one starts at the first shadow mapping)`);
+    if (!is_tree(t)) throw new DebugError('ENOENT', `nested[${m[1]}] has no reverse map yet (one is kept only with the nv.revmap variant, from the first shadow mapping on)`);
     return t;
   }
   const t = w.trees?.[name];

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { LEAVE_SCREEN } from '../../src/tui/terminal.js';
 import { ROOT } from '../cli/helpers.js';
-import { wait_for } from './helpers.js';
+import { unmap_step, wait_for } from './helpers.js';
 import { VirtualTerminal } from './vterm.js';
 
 const BIN = join(ROOT, 'bin', 'kvmdbg.js');
@@ -149,11 +149,12 @@ describe.runIf(DRIVERS.length > 0)('kvmdbg tui on a recording', () => {
   it('opens at --goto and steps back through the recorded history', async () => {
     const rec = join(mkdtempSync(join(tmpdir(), 'kvmdbg-e2e-')), 'nv.rec');
     expect(spawnSync(process.execPath, [BIN, 'run', 'scenarios/nv-s2-recycle.yaml', '--record', rec], { cwd: ROOT }).status).toBe(0);
-    const t = await start(DRIVERS[0]!, ['tui', rec, '--goto', '246']);
-    const f = await wait_for(() => first_line(t.screen()), /nv-s2-recycle \| step 246 of (\d+)/, 30_000);
+    const at = await unmap_step();
+    const t = await start(DRIVERS[0]!, ['tui', rec, '--goto', String(at)]);
+    const f = await wait_for(() => first_line(t.screen()), new RegExp(`nv-s2-recycle \\| step ${at} of (\\d+)`), 30_000);
     const end = /of (\d+)/.exec(f)![1];
     t.type('r');
-    await wait_for(() => first_line(t.screen()), `step 245 of ${end}`);
+    await wait_for(() => first_line(t.screen()), `step ${at - 1} of ${end}`);
     t.type('q');
     expect((await t.exited).code).toBe(0);
   }, 90_000);

@@ -39,3 +39,31 @@ export function plain(s: string | undefined): string {
   // eslint-disable-next-line no-control-regex
   return (s ?? '').replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '');
 }
+
+/**
+ * The step at which nv-s2-recycle (its own seed) first makes
+ * NESTED_S2_UNMAP, found by running a Session there: model changes move it,
+ * and the TUI tests check what is drawn at it, not where it is.
+ */
+let unmap_step_memo: Promise<number> | null = null;
+export function unmap_step(): Promise<number> {
+  return (unmap_step_memo ??= (async () => {
+    const ctl = controller();
+    await ctl.submit('break request.make req=NESTED_S2_UNMAP');
+    await ctl.submit('continue');
+    if (ctl.view().status.stop !== 'breakpoint 1') throw new Error(`nv-s2-recycle never makes NESTED_S2_UNMAP (stopped: ${ctl.view().status.stop})`);
+    return ctl.session.step_no;
+  })());
+}
+
+/** `where THREAD` split into its state (first line) and frames ("fn:label  locals"). */
+export function where(ctl: Controller, thread: string): { state: string; frames: string[] } {
+  const text = ctl.interp.exec(`where ${thread}`)!.text;
+  const lines = text.split('\n');
+  const state = /: (.*)$/.exec(lines[0]!)![1]!;
+  const frames = lines.filter((l) => /^#\d+ {2}/.test(l)).map((l) => l.replace(/^#\d+ {2}/, ''));
+  return { state, frames };
+}
+
+/** A RegExp that matches `s` literally. */
+export const lit = (s: string | number) => String(s).replace(/[.*+?^${}()|[\]\\]/g, '\\$&');

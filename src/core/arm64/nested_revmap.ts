@@ -23,18 +23,21 @@ import { arm64, kvm_s2_mmu_valid, mmu_by_id, type kvm_s2_mmu } from './kvm_host.
 import { count_shadow_leaves, entries_read, nested_unmap_done } from './nested.js';
 import { kvm_pgtable_get_leaf } from './pgtable.js';
 
-export const REVMAP_OFF = define_variant({
-  name: 'revmap.off',
-  description: 'no reverse map (upstream today): every canonical invalidation unmaps every shadow stage-2 in full',
-  source: 'arch/arm64/kvm/mmu.c kvm_unmap_gfn_range() -> kvm_nested_s2_unmap()',
-  breaks: 'nothing; costs: nested_unmap_walk_steps and shadow unmaps per canonical invalidation go up (the soft lockups Ampere reported)',
+export const NV_REVMAP = define_variant({
+  name: 'nv.revmap',
+  description:
+    'a per-shadow reverse map (maple tree) from canonical IPA ranges to nested IPAs: a canonical invalidation unmaps only the shadow ranges it names, and falls back to a full unmap when the map is polluted or broken (upstream unmaps every shadow in full)',
+  source: 'posting: Wei-Lin Chang, "KVM: arm64: nv: Avoid full shadow s2 unmap", kvmarm, Apr 2026 (not merged)',
+  breaks: 'nothing by itself; cuts nested_unmap_walk_steps per canonical invalidation (the soft lockups Ampere reported)',
   arch: 'arm64',
 });
 
-export const REVMAP_OVERWRITE = define_variant({
-  name: 'revmap.overwrite',
-  description: 'a canonical range backing several nested IPAs keeps only the last record: the range store overwrites the earlier one and its unmap is missed',
-  source: 'Ganapatrao Kulkarni, "[PATCH v2] KVM: arm64: nv: Optimize unmapping of shadow S2-MMU tables" (Oct 2025); Marc Zyngier\'s review, 23 Oct 2025',
+export const NV_REVMAP_OVERWRITE = define_variant({
+  name: 'nv.revmap_overwrite',
+  description:
+    'on top of nv.revmap: a canonical range backing several nested IPAs keeps only the last record (the range store overwrites the earlier one), so the invalidation misses the other alias',
+  source:
+    'posting: Ganapatrao Kulkarni, "[PATCH v2] KVM: arm64: nv: Optimize unmapping of shadow S2-MMU tables", kvmarm, 13 Oct 2025 (not merged; Marc Zyngier\'s review, 23 Oct 2025)',
   breaks: 'mmu.stale_mapping',
   arch: 'arm64',
 });
@@ -58,7 +61,7 @@ declare module './kvm_host.js' {
 }
 
 export function revmap_enabled(w: World): boolean {
-  return !variant_on(w, REVMAP_OFF.name) && arm64(w).nested_mmus_size > 0;
+  return (variant_on(w, NV_REVMAP.name) || variant_on(w, NV_REVMAP_OVERWRITE.name)) && arm64(w).nested_mmus_size > 0;
 }
 
 function revmap_of(mmu: kvm_s2_mmu): Revmap {
@@ -86,7 +89,7 @@ export function revmap_add(w: World, t: Thread, mmu: kvm_s2_mmu, ipa: number, ne
   let lo = first;
   let hi = last;
   let entry = value;
-  if (!variant_on(w, REVMAP_OVERWRITE.name)) {
+  if (!variant_on(w, NV_REVMAP_OVERWRITE.name)) {
     const hits = sim_mt_ranges(rm.mt, first, last);
     if (hits.length === 1 && hits[0]!.entry === value && hits[0]!.first <= first && hits[0]!.last >= last) return;
     if (hits.length) {
