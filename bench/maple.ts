@@ -216,7 +216,7 @@ function maple_tree(ranges: Array<[number, number]>, flags = M.MT_FLAGS_ALLOC_RA
 }
 function peer_tree(p: Peer, ranges: Array<[number, number]>): unknown {
   const t = p.make();
-  for (const [a, b] of ranges) p.store(t, a, b, M.xa_mk_value(a));
+  for (const [a, b] of ranges) p.store(t, a, b, M.xa_mk_value(a) as number);
   return t;
 }
 function ranges_of(step: number, width: number, end: number): Array<[number, number]> {
@@ -252,7 +252,7 @@ export async function bench_maple(only: string[] = []): Promise<void> {
     const r = ranges_of(10, 5, 2500);
     const mt = maple_tree(r);
     const ours = ns_per_op(() => {
-      for (let i = 0; i < REPS; i++) sink += M.mtree_load(mt, 1470);
+      for (let i = 0; i < REPS; i++) sink += M.mtree_load(mt, 1470) as number;
     }, REPS);
     const peers = PEERS.map((p): [string, number] => {
       const t = peer_tree(p, r);
@@ -271,7 +271,7 @@ export async function bench_maple(only: string[] = []): Promise<void> {
     const mas = M.MA_STATE(mt, 1470, 1470);
     const ours = ns_per_op(() => {
       for (let i = 0; i < REPS; i++) {
-        sink += M.mas_walk(mas) + mas.index + mas.last;
+        sink += (M.mas_walk(mas) as number) + (mas.index as number) + (mas.last as number);
         M.mas_reset(mas);
       }
     }, REPS);
@@ -302,7 +302,7 @@ export async function bench_maple(only: string[] = []): Promise<void> {
       let po = 76;
       const x = ns_per_op(() => {
         for (let i = 0; i < REPS; i++) {
-          p.store(t, po, po + 15, M.xa_mk_value(po));
+          p.store(t, po, po + 15, M.xa_mk_value(po) as number);
           po += 5;
           if (po >= 135) po = 76;
         }
@@ -311,7 +311,7 @@ export async function bench_maple(only: string[] = []): Promise<void> {
       const t2 = peer_tree(p, r);
       const m2 = maple_tree(r);
       for (let i = 0, q = 76; i < 37; i++, q = q + 5 >= 135 ? 76 : q + 5) {
-        p.store(t2, q, q + 15, M.xa_mk_value(q));
+        p.store(t2, q, q + 15, M.xa_mk_value(q) as number);
         M.mtree_store_range(m2, q, q + 15, M.xa_mk_value(q));
       }
       for (let i = 0; i < 240; i++) check(p.load(t2, i) === M.mtree_load(m2, i), `${p.name} store_range at ${i}`);
@@ -341,7 +341,7 @@ export async function bench_maple(only: string[] = []): Promise<void> {
     const ours = ns_per_op(() => {
       count = 0;
       M.mt_for_each(mt, 0, 2500, (e) => {
-        sink += e;
+        sink += e as number;
         count++;
       });
     }, r.length);
@@ -365,7 +365,7 @@ export async function bench_maple(only: string[] = []): Promise<void> {
     const ours = ns_per_op(() => {
       for (let i = 0; i < REPS; i++) {
         M.mas_empty_area_rev(mas, 0, 2000, 10);
-        sink += mas.index;
+        sink += mas.index as number;
         M.mas_reset(mas);
       }
     }, REPS);

@@ -66,16 +66,16 @@ schedule: {policy: script, script: ['mt_alloc_fail=0', 'mt_alloc_fail=1']}
     const t = w.threads[0]!;
     const mmu = w.arm64!.nested_mmus[0]!;
     revmap_add(w, t, mmu, 0x4000_0000, 0x1000, 4096);
-    expect(mmu.revmap!.broken).toBe(false);
+    expect(mmu.revmap!.nested_revmap_broken).toBe(false);
     // Each further record is stored with the allocation answered "fail"; the first
     // store that needs a node fails, and must leave the tree exactly as it was.
     let before = '';
-    for (let i = 0; i < 40 && !mmu.revmap!.broken; i++) {
+    for (let i = 0; i < 40 && !mmu.revmap!.nested_revmap_broken; i++) {
       before = hash_value(mmu.revmap!.mt);
       w.sched.script.push('mt_alloc_fail=1');
       revmap_add(w, t, mmu, 0x4000_0000 + (i + 1) * 0x2000, 0x10_0000 + i * 0x1000, 4096);
     }
-    expect(mmu.revmap!.broken).toBe(true);
+    expect(mmu.revmap!.nested_revmap_broken).toBe(true);
     expect(hash_value(mmu.revmap!.mt)).toBe(before);
     const ev = w.events.find((e) => e.kind === 'revmap.invalid');
     expect(ev?.['reason']).toMatch(/^ENOMEM/);

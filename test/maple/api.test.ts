@@ -1,4 +1,4 @@
-// API edges: errno returns, the 2^53 / ULONG_MAX number model, entry
+// API edges: errno returns, unsigned longs over the full 64 bits, entry
 // encodings, mt_dump's exact text, allocation-failure injection, the trace
 // hook, and the tree being plain data.
 import { afterEach, describe, expect, test } from 'vitest';
@@ -7,8 +7,8 @@ import * as M from '../../src/core/maple/index.js';
 const v = M.xa_mk_value;
 const INF = M.ULONG_MAX;
 
-function ranges(mt: M.MapleTree): Array<[number, number, number]> {
-  const out: Array<[number, number, number]> = [];
+function ranges(mt: M.MapleTree): Array<[M.ulong, M.ulong, M.ulong]> {
+  const out: Array<[M.ulong, M.ulong, M.ulong]> = [];
   const mas = M.MA_STATE(mt, 0, 0);
   for (let e = M.mas_find(mas, INF); e; e = M.mas_find(mas, INF)) out.push([mas.index, mas.last, e]);
   return out;
@@ -101,76 +101,127 @@ describe('stores', () => {
     expect(M.mt_is_reserved(4094)).toBe(true);
     expect(M.mt_is_reserved(4098)).toBe(false);
     expect(M.mt_is_reserved(4096)).toBe(false);
-    expect(() => v(2 ** 52)).toThrow(RangeError);
-    expect(v(2 ** 52 - 1)).toBe(M.MAPLE_MAX_EXACT);
+    // Past 2^52 the value entry is a bigint; bit 63 of the value is shifted out (the kernel WARNs).
+    expect(v(2 ** 52 - 1)).toBe(Number.MAX_SAFE_INTEGER);
+    expect(v(2 ** 52)).toBe(2n ** 53n + 1n);
+    expect(v(0x8000000040001000n)).toBe(0x80002001);
+    expect(M.xa_mk_value_loses(0x8000000040001000n)).toBe(1n << 63n);
+    expect(M.xa_mk_value_loses(0x7fffffffffffffffn)).toBe(0n);
+    expect(v(0x7fffffffffffffffn)).toBe(INF);
+    expect(M.xa_to_value(INF)).toBe(0x7fffffffffffffffn);
+    expect(M.xa_is_value(INF)).toBe(true);
+    expect(M.xa_is_internal(0x8000000000000002n)).toBe(true);
+    expect(M.mt_is_reserved(0x8000000000000002n)).toBe(false);
   });
 });
 
-describe('the number model: 2^53 and ULONG_MAX', () => {
-  test('ULONG_MAX as a range end', () => {
-    const mt = M.mt_init_flags(M.MT_FLAGS_ALLOC_RANGE);
-    expect(M.mtree_store_range(mt, 1000, INF, v(7))).toBe(0);
-    expect(M.mtree_load(mt, M.MAPLE_MAX_EXACT)).toBe(v(7));
-    expect(M.mtree_load(mt, INF)).toBe(v(7));
-    expect(M.mtree_load(mt, 999)).toBe(0);
-    const mas = M.MA_STATE(mt, INF, INF);
-    expect([M.mas_walk(mas), mas.index, mas.last]).toEqual([v(7), 1000, INF]);
-    const ir = { value: 5 };
-    expect(M.mt_find(mt, ir, INF)).toBe(v(7));
-    expect(ir.value).toBe(0); // last + 1 wrapped
-    expect(M.mt_find_after(mt, ir, INF)).toBe(0);
-    expect(M.mtree_store_range(mt, 2000, INF, 0)).toBe(0);
-    expect(ranges(mt)).toEqual([[1000, 1999, v(7)]]);
-    expect(M.mtree_insert_range(mt, M.MAPLE_MAX_EXACT, INF, v(8))).toBe(0);
-    expect(M.mtree_load(mt, INF)).toBe(v(8));
-    expect(M.mt_validate(mt)).toEqual([]);
-    expect(M.mt_dump(mt)).toContain(`${M.MAPLE_MAX_EXACT}-18446744073709551615: value 8 (0x8)`);
+describe('unsigned long indices and entries: 0..2^64-1, exactly', () => {
+  const top = (1n << 64n) - 1n;
+
+  test('one representation per value: number below 2^53, bigint above, ULONG_MAX as Infinity', () => {
+    expect(M.ul(5)).toBe(5);
+    expect(M.ul(5n)).toBe(5);
+    expect(M.ul(2n ** 53n - 1n)).toBe(Number.MAX_SAFE_INTEGER);
+    expect(M.ul(2n ** 53n)).toBe(2n ** 53n);
+    expect(M.ul(2 ** 60)).toBe(2n ** 60n); // an integral double names one integer
+    expect(M.ul(top)).toBe(INF);
+    expect(M.ul(INF)).toBe(INF);
+    for (const bad of [-1, 1.5, NaN, 2 ** 64, -1n, 1n << 64n, '5', null]) expect(M.ul(bad)).toBeNull();
+    expect(M.ul_inc(Number.MAX_SAFE_INTEGER)).toBe(2n ** 53n);
+    expect(M.ul_dec(2n ** 53n)).toBe(Number.MAX_SAFE_INTEGER);
+    expect(M.ul_inc(top - 1n)).toBe(INF);
+    expect(M.ul_inc(INF)).toBe(0); // C's wrap
+    expect(M.ul_dec(0)).toBe(INF);
+    expect(M.ul_sub(INF, 0x55)).toBe(top - 0x55n);
+    expect(M.ul_add(INF, 2)).toBe(1);
+    expect(M.ul_hex(INF)).toBe('0xffffffffffffffff');
   });
 
-  test('indices between 2^53 and ULONG_MAX are refused', () => {
+  test('a store of 0x8000000040001000 round-trips, as index and as entry', () => {
     const mt = M.mt_init_flags(0);
-    expect(M.mtree_store_range(mt, 2 ** 60, 2 ** 60 + 4096, v(1))).toBe(-M.ERANGE);
-    expect(M.mtree_store_range(mt, 5, 2 ** 53, v(1))).toBe(-M.ERANGE);
-    expect(M.mtree_insert(mt, 2 ** 53 + 2, v(1))).toBe(-M.ERANGE);
-    // A range cannot start at ULONG_MAX: the pivot before it is 2^64-2.
-    expect(M.mtree_store(mt, INF, v(1))).toBe(-M.ERANGE);
-    expect(M.mtree_store(mt, 1, 2 ** 53)).toBe(-M.ERANGE); // entries too
+    const x = 0x8000000040001000n;
+    expect(M.mtree_store_range(mt, x, x + 0xfffn, x)).toBe(0);
+    expect(M.mtree_load(mt, x)).toBe(x);
+    expect(M.mtree_load(mt, x + 0xfffn)).toBe(x);
+    expect(M.mtree_load(mt, x - 1n)).toBe(0);
+    expect(M.mtree_load(mt, x + 0x1000n)).toBe(0);
+    // Neighbours that round to the same double stay apart.
+    expect(Number(x + 1n)).toBe(Number(x));
+    expect(M.mtree_store(mt, x - 1n, 7)).toBe(0);
+    expect(M.mtree_load(mt, x - 1n)).toBe(7);
+    expect(M.mtree_load(mt, x)).toBe(x);
+    const mas = M.MA_STATE(mt, x + 5n, x + 5n);
+    expect([M.mas_walk(mas), mas.index, mas.last]).toEqual([x, x, x + 0xfffn]);
+    const ref = { value: 0 as M.ulong };
+    expect(M.mt_find(mt, ref, INF)).toBe(7);
+    expect(ref.value).toBe(x);
+    expect(M.mt_find(mt, ref, INF)).toBe(x);
+    expect(ref.value).toBe(x + 0x1000n);
+    expect(M.mtree_erase(mt, x + 0x800n)).toBe(x);
+    expect(M.mtree_load(mt, x)).toBe(0);
+    expect(M.mt_validate(mt)).toEqual([]);
+  });
+
+  test('a single index at ULONG_MAX, ULONG_MAX - 1 and 2^53 (which the model refused before)', () => {
+    const mt = M.mt_init_flags(M.MT_FLAGS_ALLOC_RANGE);
+    expect(M.mtree_insert(mt, INF, v(1))).toBe(0);
+    expect(M.mtree_insert(mt, top - 1n, v(2))).toBe(0);
+    expect(M.mtree_insert(mt, 2n ** 53n, v(3))).toBe(0);
+    expect(M.mtree_insert(mt, Number.MAX_SAFE_INTEGER, v(4))).toBe(0);
+    expect(M.mtree_insert(mt, INF, v(5))).toBe(-M.EEXIST);
+    expect(M.mtree_load(mt, INF)).toBe(v(1));
+    expect(M.mtree_load(mt, top)).toBe(v(1));
+    expect(M.mtree_load(mt, top - 1n)).toBe(v(2));
+    expect(M.mtree_load(mt, top - 2n)).toBe(0);
+    expect(M.mtree_load(mt, 2n ** 53n)).toBe(v(3));
+    expect(M.mtree_load(mt, 2n ** 53n + 1n)).toBe(0);
+    expect(M.mtree_load(mt, Number.MAX_SAFE_INTEGER)).toBe(v(4));
+    // mt_for_each visits them in order and the index wraps after ULONG_MAX.
+    const seen: Array<[M.ulong, M.ulong]> = [];
+    expect(M.mt_for_each(mt, 0, INF, (e, f) => void seen.push([f, e]))).toBe(0);
+    expect(seen).toEqual([[Number.MAX_SAFE_INTEGER, v(4)], [2n ** 53n, v(3)], [top - 1n, v(2)], [INF, v(1)]]);
+    expect(M.mt_validate(mt)).toEqual([]);
+    expect(M.mt_dump(mt)).toContain('18446744073709551614: value 2 (0x2)');
+    // Entries up to ULONG_MAX: 0xffffffffffffffff is a value entry, stored like any other.
+    expect(M.mtree_store(mt, 5, top)).toBe(0);
+    expect(M.mtree_load(mt, 5)).toBe(INF);
+  });
+
+  test('entries are refused only when advanced; arguments that are not unsigned longs are -EINVAL', () => {
+    const mt = M.mt_init_flags(0);
     expect(M.mtree_store(mt, 1, -3)).toBe(-M.EINVAL);
     expect(M.mtree_store(mt, 1.5, v(1))).toBe(-M.EINVAL);
+    expect(M.mtree_store(mt, 1n << 64n, v(1))).toBe(-M.EINVAL);
+    expect(M.mtree_store_range(mt, top, top - 1n, v(1))).toBe(-M.EINVAL);
     expect(M.mtree_empty(mt)).toBe(true);
-    expect(M.mt_index_check(2 ** 60)).toBe('index 0x1000000000000000 is above 2^53 and not ULONG_MAX: not representable');
-    expect(M.mt_index_check(M.MAPLE_MAX_EXACT)).toBeNull();
-    expect(M.mt_index_check(INF)).toBeNull();
-    expect(M.mt_index_check(-1)).toMatch(/negative/);
-    expect(M.parse_index((1n << 64n) - 1n)).toBe(INF);
-    expect(M.parse_index(12345n)).toBe(12345);
-    expect(M.parse_index(2n ** 53n - 1n)).toBe(M.MAPLE_MAX_EXACT);
-    expect(() => M.parse_index(2n ** 53n)).toThrow('index 0x20000000000000 is above 2^53 and not ULONG_MAX: not representable');
-    expect(() => M.parse_index(2n ** 64n)).toThrow(/64 bits/);
-    expect(() => M.parse_index(-1n)).toThrow(/negative/);
-    expect(M.parse_entry(0xfffn)).toBe(0xfff);
-    expect(() => M.parse_entry(2n ** 63n)).toThrow(/not representable/);
-    expect(M.index_to_bigint(INF)).toBe((1n << 64n) - 1n);
+    expect(M.mtree_store(mt, 1, M.XA_ZERO_ENTRY)).toBe(0);
+    expect(M.mtree_load(mt, 1)).toBe(0);
+    expect(M.mtree_store(mt, 2, 0x8000000000000001n)).toBe(0);
+    expect(M.mtree_load(mt, 2)).toBe(0x8000000000000001n);
   });
 
-  test('areas that would need an unrepresentable index: -ERANGE', () => {
+  test('areas anywhere in 0..ULONG_MAX', () => {
     const mt = M.mt_init_flags(M.MT_FLAGS_ALLOC_RANGE);
     M.mtree_store_range(mt, 0, 1000, v(1));
     const mas = M.MA_STATE(mt, 0, 0);
-    // The highest free area below ULONG_MAX starts at 2^64-size.
-    expect(M.mas_empty_area_rev(mas, 0, INF, 16)).toBe(-M.ERANGE);
-    expect(M.mas_empty_area_rev(mas, 0, 2 ** 52, 16)).toBe(0);
-    expect([mas.index, mas.last]).toEqual([2 ** 52 - 15, 2 ** 52]);
-    expect(M.mas_empty_area(mas, 2 ** 53 - 8, INF, 16)).toBe(-M.ERANGE);
-    expect(M.mas_empty_area(mas, 0, INF, 16)).toBe(0);
-    expect([mas.index, mas.last]).toEqual([1001, 1016]);
-    // The only free place starts at 2^53: not representable, even for size 1
-    // (a naive 2^53 + 1 - 1 rounds to 2^53 - 1).
+    expect(M.mas_empty_area_rev(mas, 0, INF, 16)).toBe(0);
+    expect([mas.index, mas.last]).toEqual([top - 15n, INF]);
+    expect(M.mas_empty_area(mas, 2n ** 53n - 8n, INF, 16)).toBe(0);
+    expect([mas.index, mas.last]).toEqual([2 ** 53 - 8, 2n ** 53n + 7n]);
+    expect(M.mas_empty_area(mas, 0, INF, INF)).toBe(-M.EBUSY);
+    expect(M.mas_empty_area(mas, 1, INF, INF)).toBe(-M.EBUSY); // 2^64-1 indices: fits the window, not the tree
+    expect(M.mas_empty_area(mas, 2, INF, INF)).toBe(-M.EINVAL); // the window is one short
+    expect(M.mas_empty_area(mas, 0, INF, top - 1000n)).toBe(0);
+    expect([mas.index, mas.last]).toEqual([1001, INF]);
+    // The only free place starts at 2^53.
     const t2 = M.mt_init_flags(M.MT_FLAGS_ALLOC_RANGE);
-    M.mtree_store_range(t2, 0, M.MAPLE_MAX_EXACT, v(1));
-    const m2 = M.MA_STATE(t2, 0, 0);
-    expect(M.mas_empty_area(m2, 0, INF, 1)).toBe(-M.ERANGE);
-    expect(M.mtree_alloc_range(t2, { value: 0 }, v(2), 1, 0, INF)).toBe(-M.ERANGE);
+    M.mtree_store_range(t2, 0, Number.MAX_SAFE_INTEGER, v(1));
+    const r = { value: 0 as M.ulong };
+    expect(M.mtree_alloc_range(t2, r, v(2), 1, 0, INF)).toBe(0);
+    expect(r.value).toBe(2n ** 53n);
+    expect(M.mtree_alloc_rrange(t2, r, v(3), 2, 0, INF)).toBe(0);
+    expect(r.value).toBe(top - 1n);
+    expect(M.mtree_load(t2, INF)).toBe(v(3));
     expect(M.mt_validate(t2)).toEqual([]);
   });
 });

@@ -1,14 +1,39 @@
 // The nested stage-2 reverse map proposed by Wei-Lin Chang (Arm), "KVM:
-// arm64: nv: Implement nested stage-2 reverse map" (v1 Mar 2026 .. v6 Sep
-// 2026): per shadow MMU, a maple tree from canonical IPA range to the
+// arm64: nv: Avoid full shadow s2 unmap" (patch 3 of "KVM: arm64: nv:
+// Implement nested stage-2 reverse map", v2, kvmarm, 11 Apr 2026; not
+// merged): per shadow MMU, a maple tree from canonical IPA range to the
 // nested IPA that maps it, so that a canonical invalidation unmaps only the
-// shadow ranges it names instead of every shadow in full. The patch bodies
-// were not readable (shared/docs/kernel-model.md section 3): this follows
-// the idea as described - a store that meets a different record marks the
-// whole span polluted (UNKNOWN_IPA), an allocation failure (GFP_NOWAIT,
-// under mmu_lock) marks the map broken, and both fall back to the full
-// unmap. Records are not dropped when a guest TLBI removes shadow entries;
-// the `revmap_stale_records` metric counts what that leaves behind.
+// shadow ranges it names instead of every shadow in full.
+//
+// The payload is stored as posted (the raw value, not xa_mk_value()):
+//   VALID_ENTRY  bit 63       set in every record
+//   nested IPA   bits 55:12   the nested page that maps the canonical range
+//   UNKNOWN_IPA  bit 0        several nested IPAs back the range: unknown
+// A range that meets a different record is rewritten as one ambiguous
+// record (VALID_ENTRY | UNKNOWN_IPA) over the union; an allocation failure
+// (GFP_NOWAIT, under mmu_lock) sets the MMU's nested_revmap_broken. Either
+// makes the next canonical invalidation of that MMU a full unmap.
+//
+// Reserved values: with VALID_ENTRY set a payload is never NULL and never
+// below 4096 (so never mt_is_reserved()), and bit 1 is always clear, so its
+// low bits are 00 or 01, never an internal entry (10): mtree_store_range()
+// takes it. Marc Zyngier's review asked exactly this: whether the payload
+// can collide with the tree's reserved values, and pointed out that
+// encoding it with xa_mk_value() would shift bit 63 out (the kernel WARNs
+// on (long)v < 0); he also suggested a pointer to the tree, freed under
+// RCU, instead of a tree embedded in struct kvm_s2_mmu. `mt store` and
+// `mt xa-mk-value` show both points in the REPL (README).
+// Verified: the v3 cover letter (10 May 2026, lkml.iu.edu) lists the v2
+// link (11 Apr 2026) and, as changes from v2, "Removed polluted
+// terminology", xa_{mk,to}_value() for storing and retrieving values,
+// "Avoid using the 63rd bit ... so that xa_{mk,to}_value() does not lose us
+// a bit", and reverse-map removal on TLBI. UNVERIFIED (the v2 patch body
+// and the review were not in the search corpora; taken from
+// shared/docs/kernel-model.md): the bit positions 55:12 and 0, the name
+// nested_revmap_broken, and the RCU-pointer suggestion.
+// Left out: records are not dropped when a guest TLBI removes shadow
+// entries (v2 did not; v3 does): the `revmap_stale_records` metric counts
+// what that leaves behind.
 import { emit } from '../machine/events.js';
 import { RETURN, call, model_fn } from '../machine/model.js';
 import { define_variant } from '../machine/variants.js';
@@ -16,6 +41,7 @@ import { metric_add, variant_on, type Thread, type World } from '../machine/worl
 import { GFP_NOWAIT } from '../maple/constants.js';
 import { mt_init_flags, mtree_destroy, type MapleTree } from '../maple/tree.js';
 import { mt_entries } from '../maple/api.js';
+import { type ulong, ul_big, ul_of_big } from '../maple/ulong.js';
 import { sim_mt_ranges, sim_mtree_erase, sim_mtree_store_range } from '../maple/sim.js';
 import { lockdep_assert_held_write } from '../kvm/rwlock.js';
 import { PAGE_SIZE } from '../kvm/kvm_host.js';
@@ -26,8 +52,8 @@ import { kvm_pgtable_get_leaf } from './pgtable.js';
 export const NV_REVMAP = define_variant({
   name: 'nv.revmap',
   description:
-    'a per-shadow reverse map (maple tree) from canonical IPA ranges to nested IPAs: a canonical invalidation unmaps only the shadow ranges it names, and falls back to a full unmap when the map is polluted or broken (upstream unmaps every shadow in full)',
-  source: 'posting: Wei-Lin Chang, "KVM: arm64: nv: Avoid full shadow s2 unmap", kvmarm, Apr 2026 (not merged)',
+    'a per-shadow reverse map (maple tree) from canonical IPA ranges to nested IPAs, the payload stored as posted (VALID_ENTRY bit 63 | nested IPA bits 55:12, UNKNOWN_IPA bit 0): a canonical invalidation unmaps only the shadow ranges it names, and falls back to a full unmap on an UNKNOWN_IPA record or nested_revmap_broken (upstream unmaps every shadow in full)',
+  source: 'posting: Wei-Lin Chang, "KVM: arm64: nv: Avoid full shadow s2 unmap" (v2 3/3 of "KVM: arm64: nv: Implement nested stage-2 reverse map"), kvmarm, 11 Apr 2026 (not merged)',
   breaks: 'nothing by itself; cuts nested_unmap_walk_steps per canonical invalidation (the soft lockups Ampere reported)',
   arch: 'arm64',
 });
@@ -42,16 +68,32 @@ export const NV_REVMAP_OVERWRITE = define_variant({
   arch: 'arm64',
 });
 
-/** The value for "several nested IPAs, unknown": xa_mk_value(all ones), never a real nested gfn. */
-export const UNKNOWN_IPA = 2 ** 52 - 1;
-const xa_mk_value = (v: number) => v * 2 + 1;
-const hexrange = (first: number, last: number) => `0x${first.toString(16)}-0x${last.toString(16)}`;
-const xa_to_value = (e: number) => (e - 1) / 2;
+export const VALID_ENTRY = 1n << 63n;
+export const UNKNOWN_IPA = 1n;
+/** GENMASK(55, 12): the nested IPA in a payload. */
+export const NESTED_IPA_MASK = ((1n << 56n) - 1n) & ~((1n << 12n) - 1n);
+
+/** The record for "nested IPA `nested_ipa` maps this canonical range". */
+export function revmap_payload(nested_ipa: number): ulong {
+  return ul_of_big(VALID_ENTRY | (BigInt(nested_ipa) & NESTED_IPA_MASK));
+}
+/** The ambiguous record: several nested IPAs back the range. */
+export const REVMAP_UNKNOWN: ulong = ul_of_big(VALID_ENTRY | UNKNOWN_IPA);
+
+export function payload_is_unknown(e: ulong): boolean {
+  return (ul_big(e) & UNKNOWN_IPA) !== 0n;
+}
+export function payload_nested_ipa(e: ulong): number {
+  return Number(ul_big(e) & NESTED_IPA_MASK);
+}
+
+const hex = (x: number | bigint) => `0x${x.toString(16)}`;
+const hexrange = (first: number, last: number) => `${hex(first)}-${hex(last)}`;
 
 export interface Revmap {
   mt: MapleTree;
   /** An allocation failed: the map may be missing records; full unmaps until the MMU is recycled. */
-  broken: boolean;
+  nested_revmap_broken: boolean;
 }
 
 declare module './kvm_host.js' {
@@ -65,14 +107,14 @@ export function revmap_enabled(w: World): boolean {
 }
 
 function revmap_of(mmu: kvm_s2_mmu): Revmap {
-  return (mmu.revmap ??= { mt: mt_init_flags(0), broken: false });
+  return (mmu.revmap ??= { mt: mt_init_flags(0), nested_revmap_broken: false });
 }
 
 /** After a full unmap the map restarts empty (mtree_destroy + init). */
 export function revmap_reset(mmu: kvm_s2_mmu): void {
   if (!mmu.revmap) return;
   mtree_destroy(mmu.revmap.mt);
-  mmu.revmap.broken = false;
+  mmu.revmap.nested_revmap_broken = false;
 }
 
 /**
@@ -82,10 +124,10 @@ export function revmap_reset(mmu: kvm_s2_mmu): void {
  */
 export function revmap_add(w: World, t: Thread, mmu: kvm_s2_mmu, ipa: number, nested_ipa: number, size: number): void {
   const rm = revmap_of(mmu);
-  if (rm.broken) return;
+  if (rm.nested_revmap_broken) return;
   const first = Math.floor(ipa / size) * size;
   const last = first + size - 1;
-  const value = xa_mk_value(Math.floor(nested_ipa / PAGE_SIZE));
+  const value = revmap_payload(nested_ipa);
   let lo = first;
   let hi = last;
   let entry = value;
@@ -93,20 +135,20 @@ export function revmap_add(w: World, t: Thread, mmu: kvm_s2_mmu, ipa: number, ne
     const hits = sim_mt_ranges(rm.mt, first, last);
     if (hits.length === 1 && hits[0]!.entry === value && hits[0]!.first <= first && hits[0]!.last >= last) return;
     if (hits.length) {
-      // Another nested IPA (or a polluted span) already backs part of this range: pollute the union.
-      lo = Math.min(lo, ...hits.map((h) => h.first));
-      hi = Math.max(hi, ...hits.map((h) => h.last));
-      entry = xa_mk_value(UNKNOWN_IPA);
+      // Another nested IPA (or an ambiguous span) already backs part of this range: one ambiguous record over the union.
+      lo = Math.min(lo, ...hits.map((h) => Number(h.first)));
+      hi = Math.max(hi, ...hits.map((h) => Number(h.last)));
+      entry = REVMAP_UNKNOWN;
     }
   }
   const r = sim_mtree_store_range(w, t, rm.mt, lo, hi, entry, GFP_NOWAIT);
   if (r !== 0) {
-    rm.broken = true;
+    rm.nested_revmap_broken = true;
     metric_add(w, 'revmap_broken');
-    emit(w, t, 'revmap.invalid', { mmu: mmu.index, reason: r === -12 ? 'ENOMEM (GFP_NOWAIT under mmu_lock)' : `store failed: ${r}` });
+    emit(w, t, 'revmap.invalid', { mmu: mmu.index, reason: r === -12 ? 'ENOMEM (GFP_NOWAIT under mmu_lock): nested_revmap_broken' : `store failed: ${r}` });
     return;
   }
-  if (entry !== value) emit(w, t, 'revmap.invalid', { mmu: mmu.index, reason: `polluted [0x${lo.toString(16)}, 0x${hi.toString(16)}]` });
+  if (entry !== value) emit(w, t, 'revmap.invalid', { mmu: mmu.index, reason: `UNKNOWN_IPA [${hex(lo)}, ${hex(hi)}]` });
   emit(w, t, 'revmap.add', { mmu: mmu.index, canon_range: hexrange(first, last), nested_ipa: Math.floor(nested_ipa / PAGE_SIZE) * PAGE_SIZE });
 }
 
@@ -134,13 +176,13 @@ export const kvm_nested_s2_unmap_range = model_fn<{ start: number; end: number; 
       const rm = revmap_of(mmu);
       const first = l.start * PAGE_SIZE;
       const last = l.end * PAGE_SIZE - 1;
-      const hits = rm.broken ? [] : sim_mt_ranges(rm.mt, first, last);
+      const hits = rm.nested_revmap_broken ? [] : sim_mt_ranges(rm.mt, first, last).map((h) => ({ first: Number(h.first), last: Number(h.last), entry: h.entry }));
       emit(w, t, 'revmap.lookup', {
         mmu: mmu.index,
         range: hexrange(first, last),
-        hits: hits.map((h) => `${hexrange(h.first, h.last)}=>${xa_to_value(h.entry) === UNKNOWN_IPA ? 'UNKNOWN_IPA' : `0x${(xa_to_value(h.entry) * PAGE_SIZE).toString(16)}`}`),
+        hits: hits.map((h) => `${hexrange(h.first, h.last)}=>${payload_is_unknown(h.entry) ? 'UNKNOWN_IPA' : hex(payload_nested_ipa(h.entry))}`),
       });
-      if (rm.broken || hits.some((h) => xa_to_value(h.entry) === UNKNOWN_IPA)) {
+      if (rm.nested_revmap_broken || hits.some((h) => payload_is_unknown(h.entry))) {
         metric_add(w, 'revmap_full_unmaps');
         emit(w, t, 'nested.unmap', { index: mmu.index, start: 0, size: 2 ** a.ipa_bits, may_block: l.may_block });
         l.todo = [];
@@ -152,7 +194,7 @@ export const kvm_nested_s2_unmap_range = model_fn<{ start: number; end: number; 
         const lo = Math.max(h.first, first);
         const hi = Math.min(h.last, last);
         sim_mtree_erase(w, t, rm.mt, h.first, [h.first, h.last]);
-        return [xa_to_value(h.entry) * PAGE_SIZE + (lo - h.first), hi - lo + 1];
+        return [payload_nested_ipa(h.entry) + (lo - h.first), hi - lo + 1];
       });
       return 'range';
     },
@@ -177,9 +219,8 @@ export function revmap_stale_records(w: World, mmu: kvm_s2_mmu): number {
   if (!mmu.revmap) return 0;
   let n = 0;
   for (const { entry } of mt_entries(mmu.revmap.mt)) {
-    const v = xa_to_value(entry);
-    if (v === UNKNOWN_IPA) continue;
-    if (!(kvm_pgtable_get_leaf(w, mmu.index, v * PAGE_SIZE).pte & 1n)) n++;
+    if (payload_is_unknown(entry)) continue;
+    if (!(kvm_pgtable_get_leaf(w, mmu.index, payload_nested_ipa(entry)).pte & 1n)) n++;
   }
   return n;
 }

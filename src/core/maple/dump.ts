@@ -7,7 +7,8 @@
 // or the root holds node | type << 3 | 4 (| 2 for the root), a node's
 // parent is parent | slot << 3 | 6, or tree | 1 for the root. As in the
 // kernel, slot 15 of a range node that is not full shows its metadata (the
-// data end), and gaps are exact even where the model keeps Infinity.
+// data end), and gaps are the kernel's even where the model saturates a gap
+// that runs to ULONG_MAX (bignode.ts).
 // Left out: maple_dense nodes and the "last > max" error lines (mt_validate
 // reports those).
 
@@ -22,11 +23,13 @@ import {
 } from './constants.js';
 import {
   type MapleTree,
+  aget,
   nend,
   ngapoff,
   ntype,
   slot_base,
 } from './tree.js';
+import { type ulong, ul_big, ul_inc } from './ulong.js';
 
 // Local copies of shared constants: V8 does not constant-fold imported
 // bindings, and these sit in hot loops.
@@ -56,34 +59,31 @@ function enode(mt: MapleTree, n: number): bigint {
 function p(x: bigint): string {
   return x === 0n ? '(nil)' : '0x' + x.toString(16);
 }
-function big(x: number): bigint {
-  return x === ULONG_MAX ? U64_MAX : BigInt(x);
+function lu(x: ulong): string {
+  return ul_big(x).toString();
 }
-function lu(x: number): string {
-  return x === ULONG_MAX ? U64_MAX.toString() : String(x);
-}
-function lx(x: number): string {
-  return x === ULONG_MAX ? 'ffffffffffffffff' : x.toString(16);
+function lx(x: ulong): string {
+  return ul_big(x).toString(16);
 }
 
-function range(min: number, max: number, depth: number, fmt: MtDumpFormat): string {
+function range(min: ulong, max: ulong, depth: number, fmt: MtDumpFormat): string {
   const pad = ' '.repeat(Math.min(depth, 16) * 2);
   const f = fmt === 'hex' ? lx : lu;
   return min === max ? `${pad}${f(min)}: ` : `${pad}${f(min)}-${f(max)}: `;
 }
 
-function entry_text(entry: number): string {
+function entry_text(entry: ulong): string {
   if (xa_is_value(entry)) {
-    const v = xa_to_value(entry);
-    return `value ${v} (0x${v.toString(16)}) [${p(BigInt(entry))}]`;
+    const v = ul_big(xa_to_value(entry));
+    return `value ${v} (0x${v.toString(16)}) [${p(ul_big(entry))}]`;
   }
-  if (xa_is_zero(entry)) return `zero (${xa_to_internal(entry)})`;
-  if (mt_is_reserved(entry)) return `UNKNOWN ENTRY (${p(BigInt(entry))})`;
-  return p(BigInt(entry));
+  if (xa_is_zero(entry)) return `zero (${ul_big(xa_to_internal(entry))})`;
+  if (mt_is_reserved(entry)) return `UNKNOWN ENTRY (${p(ul_big(entry))})`;
+  return p(ul_big(entry));
 }
 
-/** The exact largest gap below node n (ULONG_MAX - pivot where the model has Infinity). */
-function exact_gap(mt: MapleTree, n: number, min: number, max: number): bigint {
+/** The kernel's largest gap below node n (ULONG_MAX - pivot where the model saturates). */
+function exact_gap(mt: MapleTree, n: number, min: ulong, max: ulong): bigint {
   const a = mt.arena;
   const t = ntype(a, n);
   const base = n * NODE_WORDS;
@@ -91,16 +91,16 @@ function exact_gap(mt: MapleTree, n: number, min: number, max: number): bigint {
   let g = 0n;
   let lo = min;
   for (let i = 0; i <= end; i++) {
-    const hi = i < end ? a[base + PIV + i]! : max;
+    const hi = i < end ? aget(mt, base + PIV + i) : max;
     let v: bigint;
     if (t === maple_leaf_64) {
-      v = a[base + 16 + i] === 0 ? big(hi) - big(lo) + 1n : 0n;
+      v = a[base + 16 + i] === 0 ? ul_big(hi) - ul_big(lo) + 1n : 0n;
     } else {
-      const gi = a[base + GAP_A + i]!;
-      v = gi === ULONG_MAX ? exact_gap(mt, a[base + slot_base(t) + i]!, lo, hi) : BigInt(gi);
+      const gi = aget(mt, base + GAP_A + i);
+      v = gi === ULONG_MAX ? exact_gap(mt, a[base + slot_base(t) + i]!, lo, hi) : ul_big(gi);
     }
     if (v > g) g = v;
-    lo = hi + 1;
+    lo = ul_inc(hi);
   }
   return g;
 }
@@ -109,8 +109,8 @@ function dump_node(
   mt: MapleTree,
   out: string[],
   n: number,
-  min: number,
-  max: number,
+  min: ulong,
+  max: ulong,
   depth: number,
   parent: bigint,
   fmt: MtDumpFormat,
@@ -124,18 +124,18 @@ function dump_node(
   const addr = mt_node_addr(mt, n);
   let line = range(min, max, depth, fmt) + `node ${p(addr)} depth ${depth} type ${t} parent ${p(parent)} contents: `;
   const slot_text = (i: number): string => {
-    const s = a[sb + i]!;
+    const s = aget(mt, sb + i);
     if (s === 0) return '(nil)';
-    return leaf ? p(BigInt(s)) : p(enode(mt, s));
+    return leaf ? p(ul_big(s)) : p(enode(mt, a[sb + i]!));
   };
   const piv_text = (i: number): string => {
-    const v = a[base + PIV + i]!;
+    const v = aget(mt, base + PIV + i);
     return fmt === 'hex' ? lx(v).toUpperCase() : lu(v);
   };
   if (t === maple_arange_64) {
     for (let i = 0; i < MAPLE_ARANGE64_SLOTS; i++) {
-      const g = a[base + GAP_A + i]!;
-      const gv = g === ULONG_MAX ? exact_gap(mt, a[sb + i]!, i > 0 ? a[base + PIV + i - 1]! + 1 : min, i < end ? a[base + PIV + i]! : max) : BigInt(g);
+      const g = aget(mt, base + GAP_A + i);
+      const gv = g === ULONG_MAX ? exact_gap(mt, a[sb + i]!, i > 0 ? ul_inc(aget(mt, base + PIV + i - 1)) : min, i < end ? aget(mt, base + PIV + i) : max) : ul_big(g);
       line += (fmt === 'hex' ? gv.toString(16) : gv.toString()) + ' ';
     }
     const hex2 = (x: number) => x.toString(16).toUpperCase().padStart(2, '0');
@@ -152,27 +152,27 @@ function dump_node(
   let first = min;
   for (let i = 0; i < nslot; i++) {
     let last = max;
-    if (i < nslot - 1) last = a[base + PIV + i]!;
+    if (i < nslot - 1) last = aget(mt, base + PIV + i);
     else if (a[sb + i] === 0 && (t === maple_arange_64 || max !== ULONG_MAX)) break;
     if (last === 0 && i > 0) break;
-    const s = i <= end ? a[sb + i]! : 0;
+    const s = i <= end ? aget(mt, sb + i) : 0;
     if (leaf) {
       out.push(range(first, last, depth + 1, fmt) + entry_text(s));
     } else if (s !== 0) {
-      dump_node(mt, out, s, first, last, depth + 1, addr | (BigInt(i) << 3n) | 6n, fmt);
+      dump_node(mt, out, a[sb + i]!, first, last, depth + 1, addr | (BigInt(i) << 3n) | 6n, fmt);
     }
     if (last === max) break;
-    first = last + 1;
+    first = ul_inc(last);
   }
 }
 
 /** mt_dump(): the kernel's dump, one string with one line per row. */
 export function mt_dump(mt: MapleTree, format: MtDumpFormat = 'dec'): string {
   const out: string[] = [];
-  const root = mt.root_is_node ? enode(mt, mt.ma_root) | 2n : BigInt(mt.ma_root);
+  const root = mt.root_is_node ? enode(mt, mt.ma_root as number) | 2n : ul_big(mt.ma_root);
   out.push(`maple_tree(${p(mt_tree_addr(mt))}) flags ${mt.ma_flags.toString(16).toUpperCase()}, height ${mt.height} root ${p(root)}`);
   if (mt.root_is_node) {
-    dump_node(mt, out, mt.ma_root, 0, ULONG_MAX, 0, mt_tree_addr(mt) | 1n, format);
+    dump_node(mt, out, mt.ma_root as number, 0, ULONG_MAX, 0, mt_tree_addr(mt) | 1n, format);
   } else if (mt.ma_root !== 0) {
     out.push(range(0, 0, 0, format) + entry_text(mt.ma_root));
   } else {

@@ -6,115 +6,109 @@
 // leaf to the window; the answer is the lowest (highest) fitting area, as
 // the kernel's. For trees without MT_FLAGS_ALLOC_RANGE there are no gaps to
 // prune with and the model simply scans (the kernel's walk only works on
-// such trees while they are a single leaf).
+// such trees while they are a single leaf). All arithmetic is exact over
+// 0..ULONG_MAX and never overflows: sizes are compared as `e - s >= size - 1`.
 // Left out: restarting a search from where a previous one stopped (every
-// call starts at the root). Areas that would start or end strictly between
-// 2^53 and ULONG_MAX cannot be represented: -ERANGE (notably a reverse
-// search whose window ends at ULONG_MAX above a free top of the tree).
+// call starts at the root).
 
-import {
-  EBUSY,
-  EINVAL,
-  ERANGE,
-  index_errno,
-} from './constants.js';
-import {
-  type MapleTree,
-  slot_base,
-} from './tree.js';
+import { EBUSY, EINVAL } from './constants.js';
+import { type MapleTree, rd, slot_base } from './tree.js';
+import { type ulong, ul, ul_add, ul_dec, ul_inc, ul_sub } from './ulong.js';
 import type { MaState } from './state.js';
 
 // Local copies of shared constants: V8 does not constant-fold imported
 // bindings, and these sit in hot loops.
 const GAP_A = 20;
-const MAPLE_MAX_EXACT = Number.MAX_SAFE_INTEGER;
 const NODE_WORDS = 32;
 const PIV = 1;
 const ULONG_MAX = Infinity;
+const MAX_SAFE = 9007199254740991;
 const maple_arange_64 = 3;
 const maple_leaf_64 = 1;
 
 /** Result of the last successful search. */
-export const AREA = { index: 0, last: 0 };
+export const AREA = { index: 0 as ulong, last: 0 as ulong };
 
-let W_MIN = 0;
-let W_MAX = 0;
-let SIZE = 0;
+let W_MIN: ulong = 0;
+let W_MAX: ulong = 0;
+let SIZE: ulong = 0;
+/** SIZE - 1. */
+let SIZE1: ulong = 0;
 
-/** Fit a SIZE area into the free [s, e]: 1 found, 0 no, -ERANGE unrepresentable. */
-function try_fit(s: number, e: number, rev: boolean): number {
-  if (SIZE === ULONG_MAX) {
-    if (e !== ULONG_MAX || s > 1) return 0;
-    if (rev || s === 1) {
-      AREA.index = 1;
-      AREA.last = ULONG_MAX;
-      return 1;
-    }
-    return -ERANGE; // [0, ULONG_MAX-1]
-  }
-  if (e !== ULONG_MAX && e - s + 1 < SIZE) return 0;
+/** Does a SIZE area fit in the free [s, e]? Then AREA is set. */
+function try_fit(s: ulong, e: ulong, rev: boolean): boolean {
+  if (ul_sub(e, s) < SIZE1) return false;
   if (rev) {
-    if (e === ULONG_MAX) return -ERANGE; // would start at ULONG_MAX-SIZE+1
     AREA.last = e;
-    AREA.index = e - (SIZE - 1);
-    return 1;
+    AREA.index = ul_sub(e, SIZE1);
+  } else {
+    AREA.index = s;
+    AREA.last = ul_add(s, SIZE1);
   }
-  // s may be 2^53 (just past the last exact pivot): s + SIZE - 1 would
-  // round 2^53 + 1 down and come out 2^53 - 1. This order cannot.
-  const last = s + (SIZE - 1);
-  if (last > MAPLE_MAX_EXACT) return -ERANGE;
-  AREA.index = s;
-  AREA.last = last;
-  return 1;
+  return true;
 }
 
+const FOUND = 1;
 const STOP = 2;
 
-/** Forward DFS: 1 found, 0 keep looking, STOP past the window, -ERANGE. */
-function fwd(a: Float64Array, n: number, nmin: number, nmax: number): number {
+/** Forward DFS: FOUND, 0 keep looking, STOP past the window. */
+function fwd(mt: MapleTree, n: number, nmin: ulong, nmax: ulong): number {
+  const a = mt.arena;
+  const w = mt.wide;
   const base = n * NODE_WORDS;
   const t = a[base]! & 3;
   const end = (a[base]! >> 2) & 15;
   const sb = base + slot_base(t);
   let lo = nmin;
+  // rd() and ul_inc() inline (walk.ts).
   for (let i = 0; i <= end; i++) {
-    const hi = i < end ? a[base + PIV + i]! : nmax;
+    let hi: ulong = nmax;
+    if (i < end) {
+      const v = a[base + PIV + i]!;
+      hi = v > MAX_SAFE && v !== Infinity ? w![base + PIV + i]! : v;
+    }
     if (hi >= W_MIN) {
       if (lo > W_MAX) return STOP;
       if (t === maple_leaf_64) {
-        if (a[sb + i] === 0) {
-          const r = try_fit(lo > W_MIN ? lo : W_MIN, hi < W_MAX ? hi : W_MAX, false);
-          if (r !== 0) return r;
-        }
-      } else if (t !== maple_arange_64 || a[base + GAP_A + i]! >= SIZE) {
-        const r = fwd(a, a[sb + i]!, lo, hi);
+        if (a[sb + i] === 0 && try_fit(lo > W_MIN ? lo : W_MIN, hi < W_MAX ? hi : W_MAX, false)) return FOUND;
+      } else if (t !== maple_arange_64 || a[base + GAP_A + i]! >= SIZE || (typeof SIZE !== 'number' && rd(a, w, base + GAP_A + i) >= SIZE)) {
+        const r = fwd(mt, a[sb + i]!, lo, hi);
         if (r !== 0) return r;
       }
       if (hi >= W_MAX) return STOP;
     }
-    lo = hi + 1;
+    lo = typeof hi === 'number' && hi < MAX_SAFE ? hi + 1 : ul_inc(hi);
   }
   return 0;
 }
 
-/** Reverse DFS: 1 found, 0 keep looking, STOP below the window, -ERANGE. */
-function rev(a: Float64Array, n: number, nmin: number, nmax: number): number {
+/** Reverse DFS: FOUND, 0 keep looking, STOP below the window. */
+function rev(mt: MapleTree, n: number, nmin: ulong, nmax: ulong): number {
+  const a = mt.arena;
+  const w = mt.wide;
   const base = n * NODE_WORDS;
   const t = a[base]! & 3;
   const end = (a[base]! >> 2) & 15;
   const sb = base + slot_base(t);
+  // rd() and ul_inc() inline (walk.ts).
   for (let i = end; i >= 0; i--) {
-    const lo = i > 0 ? a[base + PIV + i - 1]! + 1 : nmin;
+    let lo: ulong = nmin;
+    if (i > 0) {
+      const v = a[base + PIV + i - 1]!;
+      const x = v > MAX_SAFE && v !== Infinity ? w![base + PIV + i - 1]! : v;
+      lo = typeof x === 'number' && x < MAX_SAFE ? x + 1 : ul_inc(x);
+    }
     if (lo > W_MAX) continue;
-    const hi = i < end ? a[base + PIV + i]! : nmax;
+    let hi: ulong = nmax;
+    if (i < end) {
+      const v = a[base + PIV + i]!;
+      hi = v > MAX_SAFE && v !== Infinity ? w![base + PIV + i]! : v;
+    }
     if (hi < W_MIN) return STOP;
     if (t === maple_leaf_64) {
-      if (a[sb + i] === 0) {
-        const r = try_fit(lo > W_MIN ? lo : W_MIN, hi < W_MAX ? hi : W_MAX, true);
-        if (r !== 0) return r;
-      }
-    } else if (t !== maple_arange_64 || a[base + GAP_A + i]! >= SIZE) {
-      const r = rev(a, a[sb + i]!, lo, hi);
+      if (a[sb + i] === 0 && try_fit(lo > W_MIN ? lo : W_MIN, hi < W_MAX ? hi : W_MAX, true)) return FOUND;
+    } else if (t !== maple_arange_64 || a[base + GAP_A + i]! >= SIZE || (typeof SIZE !== 'number' && rd(a, w, base + GAP_A + i) >= SIZE)) {
+      const r = rev(mt, a[sb + i]!, lo, hi);
       if (r !== 0) return r;
     }
     if (lo <= W_MIN) return STOP;
@@ -124,46 +118,48 @@ function rev(a: Float64Array, n: number, nmin: number, nmax: number): number {
 
 /**
  * The lowest (or, with `reverse`, highest) free [index, index+size-1] inside
- * [min, max]. 0 and AREA set, or -EINVAL / -EBUSY / -ERANGE.
+ * [min, max]. 0 and AREA set, or -EINVAL / -EBUSY.
  */
-export function empty_area(mt: MapleTree, min: number, max: number, size: number, reverse: boolean): number {
-  if (index_errno(min) || index_errno(max)) return index_errno(min) || index_errno(max);
-  if (min > max) return -EINVAL;
-  if (!(size > 0) || (size !== ULONG_MAX && !Number.isInteger(size))) return -EINVAL;
-  if (size === ULONG_MAX) {
-    if (!(max === ULONG_MAX && min <= 1)) return -EINVAL;
-  } else if (size > MAPLE_MAX_EXACT) {
-    return -ERANGE;
-  } else if (max !== ULONG_MAX && max - min < size - 1) {
-    return -EINVAL;
-  }
-  W_MIN = min;
-  W_MAX = max;
-  SIZE = size;
+export function empty_area(mt: MapleTree, min: ulong, max: ulong, size: ulong, reverse: boolean): number {
+  const lo = ul(min);
+  const hi = ul(max);
+  const sz = ul(size);
+  if (lo === null || hi === null || sz === null) return -EINVAL;
+  // mas_empty_area(): min > max, size 0, or a window smaller than size.
+  if (lo > hi) return -EINVAL;
+  if (sz === 0 || ul_sub(hi, lo) < ul_dec(sz)) return -EINVAL;
+  W_MIN = lo;
+  W_MAX = hi;
+  SIZE = sz;
+  SIZE1 = ul_dec(sz);
   if (!mt.root_is_node) {
     // mas_sparse_area(): all free, except index 0 when the root holds it.
-    let lo = min;
-    if (mt.ma_root !== 0 && lo === 0) {
-      lo = 1;
-      if (lo > max) return -EBUSY;
+    let s = lo;
+    if (mt.ma_root !== 0 && s === 0) {
+      s = 1;
+      if (s > hi || ul_sub(hi, s) < SIZE1) return -EBUSY;
     }
-    const r = try_fit(lo, max, reverse);
-    return r === 1 ? 0 : r === 0 ? -EBUSY : r;
+    if (reverse) {
+      AREA.last = hi;
+      AREA.index = ul_sub(hi, SIZE1);
+    } else {
+      AREA.index = s;
+      AREA.last = ul_add(s, SIZE1);
+    }
+    return 0;
   }
-  const r = reverse ? rev(mt.arena, mt.ma_root, 0, ULONG_MAX) : fwd(mt.arena, mt.ma_root, 0, ULONG_MAX);
-  if (r === 1) return 0;
-  if (r < 0) return r;
-  return -EBUSY;
+  const r = reverse ? rev(mt, mt.ma_root as number, 0, ULONG_MAX) : fwd(mt, mt.ma_root as number, 0, ULONG_MAX);
+  return r === FOUND ? 0 : -EBUSY;
 }
 
 /** mas_empty_area(): lowest gap; mas.index/last become the area. */
-export function mas_empty_area(mas: MaState, min: number, max: number, size: number): number {
+export function mas_empty_area(mas: MaState, min: ulong, max: ulong, size: ulong): number {
   const r = empty_area(mas.tree, min, max, size, false);
   return finish(mas, r);
 }
 
 /** mas_empty_area_rev(): highest gap; mas.index/last become the area. */
-export function mas_empty_area_rev(mas: MaState, min: number, max: number, size: number): number {
+export function mas_empty_area_rev(mas: MaState, min: ulong, max: ulong, size: ulong): number {
   const r = empty_area(mas.tree, min, max, size, true);
   return finish(mas, r);
 }

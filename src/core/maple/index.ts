@@ -4,6 +4,18 @@
 
 export * from './constants.js';
 export {
+  ul,
+  ul_of_big,
+  ul_or_throw,
+  ul_big,
+  ul_inc,
+  ul_dec,
+  ul_add,
+  ul_sub,
+  ul_hex,
+  ul_arg,
+} from './ulong.js';
+export {
   type MapleTree,
   mt_init_flags,
   mt_init,
@@ -32,6 +44,10 @@ export {
   mt_find_after,
   mt_for_each,
   mt_entries,
+  mt_next,
+  mt_prev,
+  MT_NEAR,
+  __mt_dup,
   mtree_dup,
 } from './api.js';
 export {

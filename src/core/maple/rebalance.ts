@@ -23,9 +23,11 @@ import {
   nend,
   node_free,
   ntype,
+  rd,
   set_height,
   slot_base,
 } from './tree.js';
+import { type ulong, ul_dec, ul_inc } from './ulong.js';
 import { LP, RP, path_copy, path_walk } from './walk.js';
 
 // Local copies of shared constants: V8 does not constant-fold imported
@@ -65,8 +67,8 @@ function drop(n: number): void {
 
 /** New nodes of the level being built. */
 const NEWN = new Int32Array(3);
-const NEWMIN = new Float64Array(3);
-const NEWMAX = new Float64Array(3);
+const NEWMIN: ulong[] = [0, 0, 0];
+const NEWMAX: ulong[] = [0, 0, 0];
 
 /** Meta bit marking a consumed node while the old nodes are disposed of. */
 const DEAD = 1 << 10;
@@ -101,7 +103,7 @@ export function dispose(mt: MapleTree, old_root: number): void {
 }
 
 function finish_root(mt: MapleTree, root: number, height: number): void {
-  const old = mt.ma_root;
+  const old = mt.ma_root as number;
   dispose(mt, old);
   mt.ma_root = root;
   mt.root_is_node = true;
@@ -116,7 +118,7 @@ function pull(mt: MapleTree, lvl: number): boolean {
   const a = mt.arena;
   for (let u = lvl - 1; u >= 0; u--) {
     if (RP.off[u]! < nend(a, RP.node[u]!)) {
-      path_walk(mt, RP.max[lvl]! + 1, RP, lvl);
+      path_walk(mt, ul_inc(RP.max[lvl]!), RP, lvl);
       const n = RP.node[lvl]!;
       trace_queue('rebalance', MAPLE_TYPE_NAMES[ntype(a, n)], bn.n);
       bn_copy(mt, n, RP.max[lvl]!, 0, nend(a, n));
@@ -125,7 +127,7 @@ function pull(mt: MapleTree, lvl: number): boolean {
       return true;
     }
     if (LP.off[u]! !== 0) {
-      path_walk(mt, LP.min[lvl]! - 1, LP, lvl);
+      path_walk(mt, ul_dec(LP.min[lvl]!), LP, lvl);
       const n = LP.node[lvl]!;
       trace_queue('rebalance', MAPLE_TYPE_NAMES[ntype(a, n)], bn.n);
       bn_prepend_node(mt, n, LP.max[lvl]!);
@@ -150,7 +152,7 @@ function build_parent(mt: MapleTree, lvl: number, k: number): void {
   if (loff > 0) bn_copy(mt, lp, LP.max[pl]!, 0, loff - 1);
   const gaps = ptype === maple_arange_64;
   for (let j = 0; j < k; j++) {
-    bn_push(NEWMAX[j]!, NEWN[j]!, gaps ? node_max_gap(a, NEWN[j]!, NEWMIN[j]!, NEWMAX[j]!) : 0);
+    bn_push(NEWMAX[j]!, NEWN[j]!, gaps ? node_max_gap(mt, NEWN[j]!, NEWMIN[j]!, NEWMAX[j]!) : 0);
   }
   const rend = nend(a, rp);
   if (roff < rend) bn_copy(mt, rp, RP.max[pl]!, roff + 1, rend);
@@ -172,7 +174,7 @@ function build_parent(mt: MapleTree, lvl: number, k: number): void {
 }
 
 /** mas_mab_to_node() + mast_cp_to_nodes(): cut the big node into 1..3 nodes. */
-function bn_to_nodes(mt: MapleTree, type: number, lo: number, hi: number): number {
+function bn_to_nodes(mt: MapleTree, type: number, lo: ulong, hi: ulong): number {
   const b_end = bn.n - 1;
   if (b_end < MT_SLOTS[type]!) {
     NEWN[0] = node_from_bn(mt, type, 0, b_end, hi);
@@ -189,15 +191,15 @@ function bn_to_nodes(mt: MapleTree, type: number, lo: number, hi: number): numbe
   NEWMAX[0] = bn.piv[split]!;
   if (mid) {
     NEWN[1] = node_from_bn(mt, type, split + 1, mid, bn.piv[mid]!);
-    NEWMIN[1] = bn.piv[split]! + 1;
+    NEWMIN[1] = ul_inc(bn.piv[split]!);
     NEWMAX[1] = bn.piv[mid]!;
     NEWN[2] = node_from_bn(mt, type, mid + 1, b_end, hi);
-    NEWMIN[2] = bn.piv[mid]! + 1;
+    NEWMIN[2] = ul_inc(bn.piv[mid]!);
     NEWMAX[2] = hi;
     return 3;
   }
   NEWN[1] = node_from_bn(mt, type, split + 1, b_end, hi);
-  NEWMIN[1] = bn.piv[split]! + 1;
+  NEWMIN[1] = ul_inc(bn.piv[split]!);
   NEWMAX[1] = hi;
   return 2;
 }
@@ -236,7 +238,7 @@ export function rebuild(mt: MapleTree, lvl: number, ln: number, rn: number): voi
       const a = mt.arena;
       bn_reset(it);
       for (let j = 0; j < k; j++) {
-        bn_push(NEWMAX[j]!, NEWN[j]!, gaps ? node_max_gap(a, NEWN[j]!, NEWMIN[j]!, NEWMAX[j]!) : 0);
+        bn_push(NEWMAX[j]!, NEWN[j]!, gaps ? node_max_gap(mt, NEWN[j]!, NEWMIN[j]!, NEWMAX[j]!) : 0);
       }
       finish_root(mt, node_from_bn(mt, it, 0, k - 1, ULONG_MAX), H + 1);
       return;
@@ -270,17 +272,17 @@ export function do_rebalance(mt: MapleTree, D: number): void {
   trace_queue('rebalance', MAPLE_TYPE_NAMES[maple_leaf_64], bn.n);
   if (off < pend) {
     const sib = a[sb + off + 1]!;
-    const smax = off + 1 < pend ? a[P * NODE_WORDS + PIV + off + 1]! : LP.max[D - 1]!;
+    const smax = off + 1 < pend ? rd(a, mt.wide, P * NODE_WORDS + PIV + off + 1) : LP.max[D - 1]!;
     bn_copy(mt, sib, smax, 0, nend(a, sib));
     RP.node[D] = sib;
     RP.off[D - 1] = off + 1;
-    RP.min[D] = LP.max[D]! + 1;
+    RP.min[D] = ul_inc(LP.max[D]!);
     RP.max[D] = smax;
     rebuild(mt, D, leaf, sib);
   } else {
     const sib = a[sb + off - 1]!;
-    const smin = off - 1 > 0 ? a[P * NODE_WORDS + PIV + off - 2]! + 1 : LP.min[D - 1]!;
-    const smax = LP.min[D]! - 1;
+    const smin = off - 1 > 0 ? ul_inc(rd(a, mt.wide, P * NODE_WORDS + PIV + off - 2)) : LP.min[D - 1]!;
+    const smax = ul_dec(LP.min[D]!);
     bn_prepend_node(mt, sib, smax);
     LP.node[D] = sib;
     LP.off[D - 1] = off - 1;

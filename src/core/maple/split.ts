@@ -29,9 +29,11 @@ import {
   internal_type,
   nend,
   ntype,
+  rd,
   set_height,
   slot_base,
 } from './tree.js';
+import { type ulong, ul_dec, ul_inc } from './ulong.js';
 import { LP } from './walk.js';
 
 // Local copies of shared constants: V8 does not constant-fold imported
@@ -57,8 +59,8 @@ function final_replace(mt: MapleTree, lvl: number, n: number): void {
   update_gap(mt, LP.node, LP.off, LP.min, LP.max, lvl);
 }
 
-function gap_of(mt: MapleTree, n: number, lo: number, hi: number, type: number): number {
-  return type === maple_arange_64 ? node_max_gap(mt.arena, n, lo, hi) : 0;
+function gap_of(mt: MapleTree, n: number, lo: ulong, hi: ulong, type: number): ulong {
+  return type === maple_arange_64 ? node_max_gap(mt, n, lo, hi) : 0;
 }
 
 /** mas_push_data(): move bn's overflow into the left or right sibling. */
@@ -71,18 +73,18 @@ function try_push(mt: MapleTree, lvl: number, left: boolean): boolean {
   const ptype = ntype(a, P);
   const psb = P * NODE_WORDS + slot_base(ptype);
   let sib: number;
-  let smin: number;
-  let smax: number;
+  let smin: ulong;
+  let smax: ulong;
   if (left) {
     if (off === 0) return false;
     sib = a[psb + off - 1]!;
-    smax = LP.min[lvl]! - 1;
-    smin = off - 1 > 0 ? a[P * NODE_WORDS + PIV + off - 2]! + 1 : LP.min[pl]!;
+    smax = ul_dec(LP.min[lvl]!);
+    smin = off - 1 > 0 ? ul_inc(rd(a, mt.wide, P * NODE_WORDS + PIV + off - 2)) : LP.min[pl]!;
   } else {
     if (off >= pend) return false;
     sib = a[psb + off + 1]!;
-    smin = LP.max[lvl]! + 1;
-    smax = off + 1 < pend ? a[P * NODE_WORDS + PIV + off + 1]! : LP.max[pl]!;
+    smin = ul_inc(LP.max[lvl]!);
+    smax = off + 1 < pend ? rd(a, mt.wide, P * NODE_WORDS + PIV + off + 1) : LP.max[pl]!;
   }
   const type = bn.type;
   const sib_end = nend(a, sib);
@@ -112,7 +114,7 @@ function try_push(mt: MapleTree, lvl: number, left: boolean): boolean {
   bn_reset(ptype);
   if (lpos > 0) bn_copy(mt, P, LP.max[pl]!, 0, lpos - 1);
   bn_push(lmax, l, gap_of(mt, l, lo, lmax, ptype));
-  bn_push(hi, r, gap_of(mt, r, lmax + 1, hi, ptype));
+  bn_push(hi, r, gap_of(mt, r, ul_inc(lmax), hi, ptype));
   if (lpos + 1 < pend) bn_copy(mt, P, LP.max[pl]!, lpos + 2, pend);
   consume(P);
   final_replace(mt, pl, node_from_bn(mt, ptype, 0, bn.n - 1, LP.max[pl]!));
@@ -124,7 +126,7 @@ export function do_split(mt: MapleTree, D: number): void {
   consumed_reset();
   consume(LP.node[D]!);
   let lvl = D;
-  let prev_min = 0; // the kernel's prev_l_mas starts as MA_STATE(): min 0
+  let prev_min: ulong = 0; // the kernel's prev_l_mas starts as MA_STATE(): min 0
   for (;;) {
     const type = bn.type;
     if (lvl > 0 && (try_push(mt, lvl, true) || try_push(mt, lvl, false))) return;
@@ -141,7 +143,7 @@ export function do_split(mt: MapleTree, D: number): void {
       const it = internal_type(mt);
       bn_reset(it);
       bn_push(lmax, l, gap_of(mt, l, lo, lmax, it));
-      bn_push(hi, r, gap_of(mt, r, lmax + 1, hi, it));
+      bn_push(hi, r, gap_of(mt, r, ul_inc(lmax), hi, it));
       const root = node_from_bn(mt, it, 0, 1, ULONG_MAX);
       dispose(mt, 0);
       mt.ma_root = root;
@@ -157,7 +159,7 @@ export function do_split(mt: MapleTree, D: number): void {
     bn_reset(ptype);
     if (off > 0) bn_copy(mt, P, LP.max[pl]!, 0, off - 1);
     bn_push(lmax, l, gap_of(mt, l, lo, lmax, ptype));
-    bn_push(hi, r, gap_of(mt, r, lmax + 1, hi, ptype));
+    bn_push(hi, r, gap_of(mt, r, ul_inc(lmax), hi, ptype));
     if (off < pend) bn_copy(mt, P, LP.max[pl]!, off + 1, pend);
     consume(P);
     prev_min = lo;

@@ -17,51 +17,53 @@ import {
   EINVAL,
   GFP_KERNEL,
   GFP_NOWAIT,
-  entry_errno,
-  index_errno,
 } from './constants.js';
 import { mas_store_core, WR } from './store.js';
 import {
   type MapleTree,
+  rd,
 } from './tree.js';
-import { RW, range_walk, rw_next_in_leaf, rw_prev_in_leaf } from './walk.js';
+import { type ulong, ul, ul_dec, ul_inc } from './ulong.js';
+import { RW, key_offset, range_walk, rw_next_in_leaf, rw_prev_in_leaf } from './walk.js';
 
 // Local copies of shared constants: V8 does not constant-fold imported
 // bindings, and these sit in hot loops.
 const NODE_WORDS = 32;
 const ULONG_MAX = Infinity;
+const MAX_SAFE = 9007199254740991;
 
 export type MaStatus = 'start' | 'active' | 'none' | 'root' | 'pause' | 'overflow' | 'underflow' | 'error';
 
 export interface MaState {
   tree: MapleTree;
-  index: number;
-  last: number;
+  index: ulong;
+  last: ulong;
   status: MaStatus;
   /** Negative errno when status is 'error'. */
   error: number;
   /** Leaf the state last looked at, its range, offset and end (informational). */
   node: number;
-  min: number;
-  max: number;
+  min: ulong;
+  max: ulong;
   offset: number;
   end: number;
 }
 
-export function MA_STATE(mt: MapleTree, first: number, last: number): MaState {
-  return { tree: mt, index: first, last, status: 'start', error: 0, node: 0, min: 0, max: ULONG_MAX, offset: 0, end: 0 };
+/** MA_STATE(); first and last may be any integer 0..2^64-1 (a bigint or an exact number). */
+export function MA_STATE(mt: MapleTree, first: ulong, last: ulong): MaState {
+  return { tree: mt, index: ul(first) ?? first, last: ul(last) ?? last, status: 'start', error: 0, node: 0, min: 0, max: ULONG_MAX, offset: 0, end: 0 };
 }
 
 export function mas_reset(mas: MaState): void {
   mas.status = 'start';
   mas.node = 0;
 }
-export function mas_set_range(mas: MaState, first: number, last: number): void {
-  mas.index = first;
-  mas.last = last;
+export function mas_set_range(mas: MaState, first: ulong, last: ulong): void {
+  mas.index = ul(first) ?? first;
+  mas.last = ul(last) ?? last;
   mas_reset(mas);
 }
-export function mas_set(mas: MaState, index: number): void {
+export function mas_set(mas: MaState, index: ulong): void {
   mas_set_range(mas, index, index);
 }
 export function mas_is_err(mas: MaState): boolean {
@@ -72,7 +74,7 @@ export function mas_pause(mas: MaState): void {
   mas.node = 0;
 }
 
-function from_rw(mas: MaState): number {
+function from_rw(mas: MaState): ulong {
   mas.index = RW.first;
   mas.last = RW.last;
   mas.node = RW.node;
@@ -84,7 +86,7 @@ function from_rw(mas: MaState): number {
 }
 
 /** mas_walk(): entry at mas.index; index/last become its range (NULL ranges too). */
-export function mas_walk(mas: MaState): number {
+export function mas_walk(mas: MaState): ulong {
   const mt = mas.tree;
   mas.status = 'start';
   if (!mt.root_is_node) {
@@ -107,21 +109,35 @@ export function mas_walk(mas: MaState): number {
   mas.status = 'active';
   // mtree_range_walk() straight into the state.
   const a = mt.arena;
+  const w = mt.wide;
   const index = mas.index;
-  let n = mt.ma_root;
-  let min = 0;
-  let max = ULONG_MAX;
+  let n = mt.ma_root as number;
+  let min: ulong = 0;
+  let max: ulong = ULONG_MAX;
   for (;;) {
     const base = n * NODE_WORDS;
     const meta = a[base]!;
     const t = meta & 3;
     const end = (meta >> 2) & 15;
     let o = 0;
-    while (o < end && a[base + 1 + o]! < index) o++;
-    const lo = o > 0 ? a[base + o]! + 1 : min;
-    const hi = o < end ? a[base + 1 + o]! : max;
-    const s = a[base + (t === 3 ? 10 : 16) + o]!;
+    if (typeof index === 'number') while (o < end && a[base + 1 + o]! < index) o++;
+    else o = key_offset(a, w, base + 1, end, index);
+    // rd() and ul_inc() inline (walk.ts).
+    let lo: ulong = min;
+    if (o > 0) {
+      const v = a[base + o]!;
+      const x = v > MAX_SAFE && v !== Infinity ? w![base + o]! : v;
+      lo = typeof x === 'number' && x < MAX_SAFE ? x + 1 : ul_inc(x);
+    }
+    let hi: ulong = max;
+    if (o < end) {
+      const v = a[base + 1 + o]!;
+      hi = v > MAX_SAFE && v !== Infinity ? w![base + 1 + o]! : v;
+    }
+    const sw = base + (t === 3 ? 10 : 16) + o;
     if (t === 1) {
+      const v = a[sw]!;
+      const s = v > MAX_SAFE && v !== Infinity ? w![sw]! : v;
       mas.index = lo;
       mas.last = hi;
       mas.node = n;
@@ -131,20 +147,20 @@ export function mas_walk(mas: MaState): number {
       mas.end = end;
       return s;
     }
-    n = s;
+    n = a[sw]!;
     min = lo;
     max = hi;
   }
 }
 
 /** mas_next_slot(): the slot after [index, last], skipping NULLs unless `empty`. */
-function next_slot(mas: MaState, max: number, empty: boolean): number {
+function next_slot(mas: MaState, max: ulong, empty: boolean): ulong {
   const mt = mas.tree;
   if (mas.last >= max) {
     mas.status = 'overflow';
     return 0;
   }
-  range_walk(mt, mas.last + 1);
+  range_walk(mt, ul_inc(mas.last));
   for (;;) {
     const e = from_rw(mas);
     if (e !== 0 || empty) return e;
@@ -152,18 +168,18 @@ function next_slot(mas: MaState, max: number, empty: boolean): number {
       mas.status = 'overflow';
       return 0;
     }
-    if (!rw_next_in_leaf(mt)) range_walk(mt, mas.last + 1);
+    if (!rw_next_in_leaf(mt)) range_walk(mt, ul_inc(mas.last));
   }
 }
 
 /** mas_prev_slot(): the slot before [index, last], skipping NULLs unless `empty`. */
-function prev_slot(mas: MaState, min: number, empty: boolean): number {
+function prev_slot(mas: MaState, min: ulong, empty: boolean): ulong {
   const mt = mas.tree;
   if (mas.index <= min) {
     mas.status = 'underflow';
     return 0;
   }
-  range_walk(mt, mas.index - 1);
+  range_walk(mt, ul_dec(mas.index));
   for (;;) {
     const e = from_rw(mas);
     if (e !== 0 || empty) return e;
@@ -171,11 +187,11 @@ function prev_slot(mas: MaState, min: number, empty: boolean): number {
       mas.status = 'underflow';
       return 0;
     }
-    if (!rw_prev_in_leaf(mt)) range_walk(mt, mas.index - 1);
+    if (!rw_prev_in_leaf(mt)) range_walk(mt, ul_dec(mas.index));
   }
 }
 
-const OUT = { entry: 0 };
+const OUT = { entry: 0 as ulong };
 
 /** Read the status afresh (calls such as mas_walk change it behind TS's back). */
 function st(mas: MaState): MaStatus {
@@ -183,7 +199,7 @@ function st(mas: MaState): MaStatus {
 }
 
 /** mas_find_setup(): true when OUT.entry is already the answer. */
-function find_setup(mas: MaState, max: number): boolean {
+function find_setup(mas: MaState, max: ulong): boolean {
   OUT.entry = 0;
   switch (mas.status) {
     case 'active':
@@ -192,7 +208,7 @@ function find_setup(mas: MaState, max: number): boolean {
       break;
     case 'pause':
       if (mas.last >= max) return true;
-      mas.index = ++mas.last;
+      mas.index = mas.last = ul_inc(mas.last);
       mas.status = 'start';
       break;
     case 'none':
@@ -237,7 +253,7 @@ function find_setup(mas: MaState, max: number): boolean {
 }
 
 /** mas_find(): first entry at or after index (first call), then the next one. */
-export function mas_find(mas: MaState, max: number): number {
+export function mas_find(mas: MaState, max: ulong): ulong {
   if (find_setup(mas, max)) return OUT.entry;
   const e = next_slot(mas, max, false);
   mas.status = 'active'; // the kernel ignores the overflow here
@@ -245,13 +261,13 @@ export function mas_find(mas: MaState, max: number): number {
 }
 
 /** mas_find_range(): like mas_find but also stops on NULL ranges. */
-export function mas_find_range(mas: MaState, max: number): number {
+export function mas_find_range(mas: MaState, max: ulong): ulong {
   if (find_setup(mas, max)) return OUT.entry;
   return next_slot(mas, max, true);
 }
 
 /** mas_next_setup(). */
-function next_setup(mas: MaState, max: number): boolean {
+function next_setup(mas: MaState, max: ulong): boolean {
   OUT.entry = 0;
   const was_none = mas.status === 'none';
   if (mas.last >= max) {
@@ -296,19 +312,19 @@ function next_setup(mas: MaState, max: number): boolean {
 }
 
 /** mas_next(): next entry after the current one (after index from start). */
-export function mas_next(mas: MaState, max: number): number {
+export function mas_next(mas: MaState, max: ulong): ulong {
   if (next_setup(mas, max)) return OUT.entry;
   return next_slot(mas, max, false);
 }
 
 /** mas_next_range(): the next range, NULL or not. */
-export function mas_next_range(mas: MaState, max: number): number {
+export function mas_next_range(mas: MaState, max: ulong): ulong {
   if (next_setup(mas, max)) return OUT.entry;
   return next_slot(mas, max, true);
 }
 
 /** mas_prev_setup(). */
-function prev_setup(mas: MaState, min: number): boolean {
+function prev_setup(mas: MaState, min: ulong): boolean {
   OUT.entry = 0;
   if (mas.index <= min) {
     mas.status = 'underflow';
@@ -360,19 +376,19 @@ function prev_setup(mas: MaState, min: number): boolean {
 }
 
 /** mas_prev(): previous entry. */
-export function mas_prev(mas: MaState, min: number): number {
+export function mas_prev(mas: MaState, min: ulong): ulong {
   if (prev_setup(mas, min)) return OUT.entry;
   return prev_slot(mas, min, false);
 }
 
 /** mas_prev_range(): the previous range, NULL or not. */
-export function mas_prev_range(mas: MaState, min: number): number {
+export function mas_prev_range(mas: MaState, min: ulong): ulong {
   if (prev_setup(mas, min)) return OUT.entry;
   return prev_slot(mas, min, true);
 }
 
 /** mas_find_rev_setup(). */
-function find_rev_setup(mas: MaState, min: number): boolean {
+function find_rev_setup(mas: MaState, min: ulong): boolean {
   OUT.entry = 0;
   const mt = mas.tree;
   switch (mas.status) {
@@ -385,7 +401,7 @@ function find_rev_setup(mas: MaState, min: number): boolean {
         mas.status = 'underflow';
         return true;
       }
-      mas.last = --mas.index;
+      mas.last = mas.index = ul_dec(mas.index);
       mas.status = 'start';
       break;
     case 'none':
@@ -431,22 +447,33 @@ function find_rev_setup(mas: MaState, min: number): boolean {
 }
 
 /** mas_find_rev(): first entry at or below index (first call), then the previous one. */
-export function mas_find_rev(mas: MaState, min: number): number {
+export function mas_find_rev(mas: MaState, min: ulong): ulong {
   if (find_rev_setup(mas, min)) return OUT.entry;
   return prev_slot(mas, min, false);
 }
 
 /** mas_find_range_rev(): like mas_find_rev, also stopping on NULL ranges. */
-export function mas_find_range_rev(mas: MaState, min: number): number {
+export function mas_find_range_rev(mas: MaState, min: ulong): ulong {
   if (find_rev_setup(mas, min)) return OUT.entry;
   return prev_slot(mas, min, true);
 }
 
-function check_write(mas: MaState, entry: number): number {
-  let err = index_errno(mas.index) || index_errno(mas.last) || entry_errno(entry);
-  if (!err && mas.index === ULONG_MAX) err = -34; // -ERANGE: the pivot before ULONG_MAX is not representable
-  if (!err && mas.index > mas.last) err = -EINVAL;
-  return err;
+/** The canonical entry check_write() accepted. */
+const CW = { entry: 0 as ulong };
+
+/**
+ * Arguments the model cannot take (not unsigned longs) or a range with
+ * index > last: -EINVAL. Like the kernel's mas_store(), no entry check.
+ */
+function check_write(mas: MaState, entry: ulong): number {
+  const i = ul(mas.index);
+  const l = ul(mas.last);
+  const e = ul(entry);
+  if (i === null || l === null || e === null) return -EINVAL;
+  mas.index = i;
+  mas.last = l;
+  CW.entry = e;
+  return i > l ? -EINVAL : 0;
 }
 
 function after_write(mas: MaState): void {
@@ -461,14 +488,14 @@ function after_write(mas: MaState): void {
  * index (NULL when none). Allocation uses GFP_NOWAIT; on failure the state
  * is in error (-ENOMEM) and the tree unchanged.
  */
-export function mas_store(mas: MaState, entry: number): number {
+export function mas_store(mas: MaState, entry: ulong): ulong {
   const err = check_write(mas, entry);
   if (err) {
     mas.status = 'error';
     mas.error = err;
     return 0;
   }
-  const ret = mas_store_core(mas.tree, mas.index, mas.last, entry, GFP_NOWAIT, false);
+  const ret = mas_store_core(mas.tree, mas.index, mas.last, CW.entry, GFP_NOWAIT, false);
   if (ret) {
     mas.status = 'error';
     mas.error = ret;
@@ -479,11 +506,11 @@ export function mas_store(mas: MaState, entry: number): number {
   return content;
 }
 
-/** mas_store_gfp(): 0, -EINVAL, -ERANGE or -ENOMEM. */
-export function mas_store_gfp(mas: MaState, entry: number, gfp: number = GFP_KERNEL): number {
+/** mas_store_gfp(): 0, -EINVAL or -ENOMEM. */
+export function mas_store_gfp(mas: MaState, entry: ulong, gfp: number = GFP_KERNEL): number {
   const err = check_write(mas, entry);
   if (err) return err;
-  const ret = mas_store_core(mas.tree, mas.index, mas.last, entry, gfp, false);
+  const ret = mas_store_core(mas.tree, mas.index, mas.last, CW.entry, gfp, false);
   if (ret) {
     mas.status = 'error';
     mas.error = ret;
@@ -494,10 +521,10 @@ export function mas_store_gfp(mas: MaState, entry: number, gfp: number = GFP_KER
 }
 
 /** mas_insert() + mas_nomem(): store only if [index, last] is empty. */
-export function mas_insert(mas: MaState, entry: number, gfp: number = GFP_KERNEL): number {
+export function mas_insert(mas: MaState, entry: ulong, gfp: number = GFP_KERNEL): number {
   const err = check_write(mas, entry);
   if (err) return err;
-  const ret = mas_store_core(mas.tree, mas.index, mas.last, entry, gfp, true);
+  const ret = mas_store_core(mas.tree, mas.index, mas.last, CW.entry, gfp, true);
   if (ret) {
     mas.status = 'error';
     mas.error = ret;
@@ -513,9 +540,10 @@ export function mas_insert(mas: MaState, entry: number, gfp: number = GFP_KERNEL
  * fails the entry is still returned but the tree is unchanged, as in the
  * kernel (the state is left in error).
  */
-export function mas_erase(mas: MaState): number {
-  // Only a lookup key: 2^53 (where mt_find leaves off after 2^53-1) is fine.
-  if (index_errno(mas.index) && mas.index !== 2 ** 53) return 0;
+export function mas_erase(mas: MaState): ulong {
+  const i = ul(mas.index);
+  if (i === null) return 0;
+  mas.index = i;
   const entry = mas_walk(mas);
   if (!entry) return 0;
   const ret = mas_store_core(mas.tree, mas.index, mas.last, 0, GFP_KERNEL, false);

@@ -19,20 +19,24 @@ import { do_split } from './split.js';
 import {
   type MapleTree,
   arena_reserve,
+  aset,
   mt_in_rcu,
   node_alloc,
+  rd,
   set_height,
   set_meta,
   subtree_free,
   node_free,
 } from './tree.js';
-import { LP, RP, path_walk, range_walk } from './walk.js';
+import { type ulong, ul_dec, ul_inc, ul_low2 } from './ulong.js';
+import { LP, RP, key_offset, path_walk, range_walk } from './walk.js';
 
 // Local copies of shared constants: V8 does not constant-fold imported
 // bindings, and these sit in hot loops.
 const NODE_WORDS = 32;
 const PIV = 1;
 const ULONG_MAX = Infinity;
+const MAX_SAFE = 9007199254740991;
 const maple_leaf_64 = 1;
 
 export const enum StoreType {
@@ -53,25 +57,25 @@ const WS = {
   type: StoreType.invalid as StoreType,
   /** Depth of the leaf (or of the node where a spanning write was found). */
   d: 0,
-  index: 0,
-  last: 0,
+  index: 0 as ulong,
+  last: 0 as ulong,
   off: 0,
   end: 0,
-  r_min: 0,
-  r_max: 0,
+  r_min: 0 as ulong,
+  r_max: 0 as ulong,
   offset_end: 0,
-  end_piv: 0,
-  content: 0,
+  end_piv: 0 as ulong,
+  content: 0 as ulong,
 };
 
 /** What the last store saw and did: the overwritten entry and the final range. */
-export const WR = { content: 0, index: 0, last: 0 };
+export const WR = { content: 0 as ulong, index: 0 as ulong, last: 0 as ulong };
 
 /**
  * mas_wr_walk() + mas_wr_store_type(): find where [index, last] goes and
  * which kind of write it is. Fills LP from the root.
  */
-function wr_prepare(mt: MapleTree, index: number, last: number, entry: number): void {
+function wr_prepare(mt: MapleTree, index: ulong, last: ulong, entry: ulong): void {
   WS.index = index;
   WS.last = last;
   if (!mt.root_is_node) {
@@ -80,17 +84,29 @@ function wr_prepare(mt: MapleTree, index: number, last: number, entry: number): 
     return;
   }
   const a = mt.arena;
-  let n = mt.ma_root;
-  let min = 0;
-  let max = ULONG_MAX;
+  const w = mt.wide;
+  let n = mt.ma_root as number;
+  let min: ulong = 0;
+  let max: ulong = ULONG_MAX;
   for (let d = 0; ; d++) {
     const base = n * NODE_WORDS;
     const t = a[base]! & 3;
     const end = (a[base]! >> 2) & 15;
     let o = 0;
-    while (o < end && a[base + PIV + o]! < index) o++;
-    const r_min = o > 0 ? a[base + PIV + o - 1]! + 1 : min;
-    const r_max = o < end ? a[base + PIV + o]! : max;
+    if (typeof index === 'number') while (o < end && a[base + PIV + o]! < index) o++;
+    else o = key_offset(a, w, base + PIV, end, index);
+    // rd() and ul_inc() inline (walk.ts).
+    let r_min: ulong = min;
+    if (o > 0) {
+      const v = a[base + PIV + o - 1]!;
+      const x = v > MAX_SAFE && v !== Infinity ? w![base + PIV + o - 1]! : v;
+      r_min = typeof x === 'number' && x < MAX_SAFE ? x + 1 : ul_inc(x);
+    }
+    let r_max: ulong = max;
+    if (o < end) {
+      const v = a[base + PIV + o]!;
+      r_max = v > MAX_SAFE && v !== Infinity ? w![base + PIV + o]! : v;
+    }
     LP.node[d] = n;
     LP.off[d] = o;
     LP.min[d] = min;
@@ -109,26 +125,28 @@ function wr_prepare(mt: MapleTree, index: number, last: number, entry: number): 
       WS.content = 0;
       return;
     }
-    const s = a[base + (t === 3 ? 10 : 16) + o]!;
+    const sw = base + (t === 3 ? 10 : 16) + o;
     if (leaf) {
       WS.d = d;
       WS.off = o;
       WS.end = end;
       WS.r_min = r_min;
       WS.r_max = r_max;
-      WS.content = s;
+      const v = a[sw]!;
+      WS.content = v > MAX_SAFE && v !== Infinity ? w![sw]! : v;
       leaf_store_type(mt, entry);
       return;
     }
-    n = s;
+    n = a[sw]!;
     min = r_min;
     max = r_max;
   }
 }
 
 /** mas_wr_end_piv(), mas_wr_extend_null() and the store-type decision. */
-function leaf_store_type(mt: MapleTree, entry: number): void {
+function leaf_store_type(mt: MapleTree, entry: ulong): void {
   const a = mt.arena;
+  const w = mt.wide;
   const d = WS.d;
   const base = LP.node[d]! * NODE_WORDS;
   const nmin = LP.min[d]!;
@@ -138,8 +156,12 @@ function leaf_store_type(mt: MapleTree, entry: number): void {
   let last = WS.last;
   let off = WS.off;
   let offset_end = off;
-  while (offset_end < end && last > a[base + PIV + offset_end]!) offset_end++;
-  let end_piv = offset_end < end ? a[base + PIV + offset_end]! : nmax;
+  if (typeof last === 'number') {
+    while (offset_end < end && last > a[base + PIV + offset_end]!) offset_end++;
+  } else {
+    while (offset_end < end && last > rd(a, w, base + PIV + offset_end)) offset_end++;
+  }
+  let end_piv = offset_end < end ? rd(a, w, base + PIV + offset_end) : nmax;
   let r_min = WS.r_min;
   let r_max = WS.r_max;
   if (entry === 0) {
@@ -147,15 +169,15 @@ function leaf_store_type(mt: MapleTree, entry: number): void {
       last = end_piv;
     } else if (last === end_piv && end !== offset_end && a[base + 16 + offset_end + 1] === 0) {
       offset_end++;
-      last = offset_end === end ? nmax : a[base + PIV + offset_end]!;
+      last = offset_end === end ? nmax : rd(a, w, base + PIV + offset_end);
       end_piv = last;
     }
     if (WS.content === 0) {
       index = r_min;
     } else if (index === r_min && off > 0 && a[base + 16 + off - 1] === 0) {
       off--;
-      r_min = index = off > 0 ? a[base + PIV + off - 1]! + 1 : nmin;
-      r_max = a[base + PIV + off]!;
+      r_min = index = off > 0 ? ul_inc(rd(a, w, base + PIV + off - 1)) : nmin;
+      r_max = rd(a, w, base + PIV + off);
     }
   }
   WS.index = index;
@@ -189,14 +211,14 @@ function leaf_store_type(mt: MapleTree, entry: number): void {
 }
 
 /** mas_prealloc_calc(): nodes the kernel preallocates for this write. */
-function prealloc_calc(mt: MapleTree, entry: number): number {
+function prealloc_calc(mt: MapleTree, entry: ulong): number {
   const h = mt.height;
   switch (WS.type) {
     case StoreType.new_root:
       return 1;
     case StoreType.store_root:
       if (WS.last !== 0 || WS.index !== 0) return 1;
-      return entry % 4 === 2 ? 1 : 0;
+      return ul_low2(entry) === 2 ? 1 : 0;
     case StoreType.spanning_store:
       return h * 3 + 1;
     case StoreType.split_store:
@@ -213,18 +235,17 @@ function prealloc_calc(mt: MapleTree, entry: number): number {
 // ---- executing a write ------------------------------------------------------
 
 /** mas_new_root(): the whole range [0, ULONG_MAX] holds one entry (or none). */
-function new_root(mt: MapleTree, entry: number): void {
-  const old = mt.root_is_node ? mt.ma_root : 0;
+function new_root(mt: MapleTree, entry: ulong): void {
+  const old = mt.root_is_node ? (mt.ma_root as number) : 0;
   if (entry === 0) {
     mt.ma_root = 0;
     mt.root_is_node = false;
     set_height(mt, 0);
   } else {
     const n = node_alloc(mt);
-    const a = mt.arena;
-    a[n * NODE_WORDS + 16] = entry;
-    a[n * NODE_WORDS + PIV] = ULONG_MAX;
-    set_meta(a, n, maple_leaf_64, 0, 0);
+    aset(mt, n * NODE_WORDS + 16, entry);
+    mt.arena[n * NODE_WORDS + PIV] = ULONG_MAX;
+    set_meta(mt.arena, n, maple_leaf_64, 0, 0);
     mt.ma_root = n;
     mt.root_is_node = true;
     set_height(mt, 1);
@@ -233,40 +254,40 @@ function new_root(mt: MapleTree, entry: number): void {
 }
 
 /** mas_store_root() / mas_root_expand(). */
-function store_root(mt: MapleTree, index: number, last: number, entry: number): void {
+function store_root(mt: MapleTree, index: ulong, last: ulong, entry: ulong): void {
   if (entry === 0) {
     if (index === 0) mt.ma_root = 0;
     return;
   }
-  if (last === 0 && index === 0 && entry % 4 !== 2) {
+  if (last === 0 && index === 0 && ul_low2(entry) !== 2) {
     mt.ma_root = entry;
     return;
   }
   // mas_root_expand()
   const contents = mt.ma_root;
   const n = node_alloc(mt);
-  const a = mt.arena;
   const base = n * NODE_WORDS;
   let slot = 0;
   if (index !== 0) {
     if (contents !== 0) {
-      a[base + 16] = contents;
+      aset(mt, base + 16, contents);
       if (index > 1) slot++;
     }
-    a[base + PIV + slot++] = index - 1;
+    aset(mt, base + PIV + slot++, ul_dec(index));
   }
-  a[base + 16 + slot] = entry;
-  a[base + PIV + slot] = last;
-  if (last !== ULONG_MAX) a[base + PIV + ++slot] = ULONG_MAX;
-  set_meta(a, n, maple_leaf_64, slot, 0);
+  aset(mt, base + 16 + slot, entry);
+  aset(mt, base + PIV + slot, last);
+  if (last !== ULONG_MAX) mt.arena[base + PIV + ++slot] = ULONG_MAX;
+  set_meta(mt.arena, n, maple_leaf_64, slot, 0);
   mt.ma_root = n;
   mt.root_is_node = true;
   set_height(mt, 1);
 }
 
 /** mas_store_b_node() for a write inside one leaf. */
-function leaf_bn(mt: MapleTree, entry: number): void {
+function leaf_bn(mt: MapleTree, entry: ulong): void {
   const a = mt.arena;
+  const w = mt.wide;
   const d = WS.d;
   const n = LP.node[d]!;
   const base = n * NODE_WORDS;
@@ -274,17 +295,17 @@ function leaf_bn(mt: MapleTree, entry: number): void {
   const off = WS.off;
   bn_reset(maple_leaf_64);
   if (off > 0) bn_copy(mt, n, nmax, 0, off - 1);
-  if (WS.r_min < WS.index) bn_push(WS.index - 1, a[base + 16 + off]!, 0);
+  if (WS.r_min < WS.index) bn_push(ul_dec(WS.index), rd(a, w, base + 16 + off), 0);
   bn_push(WS.last, entry, 0);
   if (WS.last >= nmax) return;
   const oe = WS.offset_end;
-  const piv = oe < WS.end ? a[base + PIV + oe]! : nmax;
-  if (piv > WS.last) bn_push(piv, a[base + 16 + oe]!, 0);
+  const piv = oe < WS.end ? rd(a, w, base + PIV + oe) : nmax;
+  if (piv > WS.last) bn_push(piv, rd(a, w, base + 16 + oe), 0);
   if (oe + 1 <= WS.end) bn_copy(mt, n, nmax, oe + 1, WS.end);
 }
 
 /** mas_wr_append(): the write starts in the last slot; extend the leaf in place. */
-function wr_append(mt: MapleTree, entry: number): void {
+function wr_append(mt: MapleTree, entry: ulong): void {
   const a = mt.arena;
   const d = WS.d;
   const base = LP.node[d]! * NODE_WORDS;
@@ -292,25 +313,25 @@ function wr_append(mt: MapleTree, entry: number): void {
   const new_end = end + 2 - (WS.r_min === WS.index ? 1 : 0) - (WS.end_piv === WS.last ? 1 : 0);
   const P = base + PIV;
   const S = base + 16;
-  const content = a[S + end]!;
-  if (new_end < 15) a[P + new_end] = end < 15 ? a[P + end]! : LP.max[d]!;
+  const content = rd(a, mt.wide, S + end);
+  if (new_end < 15) aset(mt, P + new_end, end < 15 ? rd(a, mt.wide, P + end) : LP.max[d]!);
   if (new_end === end + 1) {
     if (WS.last === WS.r_max) {
       // Append to the end of the range.
-      a[S + new_end] = entry;
-      a[P + end] = WS.index - 1;
+      aset(mt, S + new_end, entry);
+      aset(mt, P + end, ul_dec(WS.index));
     } else {
       // Append to the start of the range.
-      a[S + new_end] = content;
-      a[P + end] = WS.last;
-      a[S + end] = entry;
+      aset(mt, S + new_end, content);
+      aset(mt, P + end, WS.last);
+      aset(mt, S + end, entry);
     }
   } else {
     // Inside the range without touching its boundaries.
-    a[S + new_end] = content;
-    a[P + end + 1] = WS.last;
-    a[S + end + 1] = entry;
-    a[P + end] = WS.index - 1;
+    aset(mt, S + new_end, content);
+    aset(mt, P + end + 1, WS.last);
+    aset(mt, S + end + 1, entry);
+    aset(mt, P + end, ul_dec(WS.index));
   }
   set_meta(a, LP.node[d]!, maple_leaf_64, new_end, 0);
 }
@@ -319,7 +340,7 @@ function wr_append(mt: MapleTree, entry: number): void {
  * mas_wr_slot_store(): same number of slots, rewrite one or two in place.
  * Returns whether a NULL was among the slots touched (the gap may move).
  */
-function wr_slot_store(mt: MapleTree, entry: number): boolean {
+function wr_slot_store(mt: MapleTree, entry: ulong): boolean {
   const a = mt.arena;
   const base = LP.node[WS.d]! * NODE_WORDS;
   const off = WS.off;
@@ -329,25 +350,25 @@ function wr_slot_store(mt: MapleTree, entry: number): boolean {
   if (WS.offset_end - off === 1) {
     if (WS.index === WS.r_min) {
       // The whole range and part of the next one.
-      a[S + off] = entry;
-      a[P + off] = WS.last;
+      aset(mt, S + off, entry);
+      aset(mt, P + off, WS.last);
     } else {
       // Part of the range and the whole next one.
-      a[S + off + 1] = entry;
-      a[P + off] = WS.index - 1;
+      aset(mt, S + off + 1, entry);
+      aset(mt, P + off, ul_dec(WS.index));
     }
   } else {
     // The whole next range and parts of its neighbours.
     if (a[S + off + 2] === 0) gap = true;
-    a[S + off + 1] = entry;
-    a[P + off] = WS.index - 1;
-    a[P + off + 1] = WS.last;
+    aset(mt, S + off + 1, entry);
+    aset(mt, P + off, ul_dec(WS.index));
+    aset(mt, P + off + 1, WS.last);
   }
   return gap;
 }
 
 /** mas_wr_store_entry() once the walk and the allocation are done. */
-function wr_execute(mt: MapleTree, entry: number): void {
+function wr_execute(mt: MapleTree, entry: ulong): void {
   const d = WS.d;
   switch (WS.type) {
     case StoreType.store_root:
@@ -357,8 +378,7 @@ function wr_execute(mt: MapleTree, entry: number): void {
       new_root(mt, entry);
       return;
     case StoreType.exact_fit: {
-      const a = mt.arena;
-      a[LP.node[d]! * NODE_WORDS + 16 + WS.off] = entry;
+      aset(mt, LP.node[d]! * NODE_WORDS + 16 + WS.off, entry);
       // Gaps only move when a slot turns NULL or stops being NULL.
       if ((entry === 0) !== (WS.content === 0)) update_gap(mt, LP.node, LP.off, LP.min, LP.max, d);
       return;
@@ -407,7 +427,7 @@ function wr_execute(mt: MapleTree, entry: number): void {
 }
 
 /** mas_wr_spanning_store() with mas_extend_spanning_null(). */
-function spanning_store(mt: MapleTree, entry: number): void {
+function spanning_store(mt: MapleTree, entry: ulong): void {
   let index = WS.index;
   let last = WS.last;
   if (index === 0 && last === ULONG_MAX) {
@@ -416,10 +436,11 @@ function spanning_store(mt: MapleTree, entry: number): void {
   }
   const D = mt.height - 1;
   const smax = LP.max[WS.d]!;
-  const rkey = last === ULONG_MAX || last === smax ? last : last + 1;
+  const rkey = last === ULONG_MAX || last === smax ? last : ul_inc(last);
   path_walk(mt, index, LP, D);
   path_walk(mt, rkey, RP, D);
   const a = mt.arena;
+  const w = mt.wide;
   const ln = LP.node[D]!;
   const lb = ln * NODE_WORDS;
   const rn = RP.node[D]!;
@@ -430,21 +451,21 @@ function spanning_store(mt: MapleTree, entry: number): void {
   const rend = (a[rb]! >> 2) & 15;
   let loff = LP.off[D]!;
   let roff = RP.off[D]!;
-  const lcontent = a[lb + 16 + loff]!;
-  const rcontent = a[rb + 16 + roff]!;
-  let l_rmin = loff > 0 ? a[lb + PIV + loff - 1]! + 1 : lmin;
-  const r_rmax = roff < rend ? a[rb + PIV + roff]! : rmax;
+  const lcontent = rd(a, w, lb + 16 + loff);
+  const rcontent = rd(a, w, rb + 16 + roff);
+  let l_rmin = loff > 0 ? ul_inc(rd(a, w, lb + PIV + loff - 1)) : lmin;
+  const r_rmax = roff < rend ? rd(a, w, rb + PIV + roff) : rmax;
   if (entry === 0) {
     if (lcontent === 0) index = l_rmin;
     if (index === l_rmin && loff > 0 && a[lb + 16 + loff - 1] === 0) {
       loff--;
-      index = l_rmin = loff > 0 ? a[lb + PIV + loff - 1]! + 1 : lmin;
+      index = l_rmin = loff > 0 ? ul_inc(rd(a, w, lb + PIV + loff - 1)) : lmin;
     }
     if (rcontent === 0) {
       if (last < r_rmax) last = r_rmax;
       roff++;
     } else if (last === r_rmax && last < rmax && a[rb + 16 + roff + 1] === 0) {
-      last = roff + 1 < rend ? a[rb + PIV + roff + 1]! : rmax;
+      last = roff + 1 < rend ? rd(a, w, rb + PIV + roff + 1) : rmax;
       roff++;
     }
   }
@@ -456,7 +477,7 @@ function spanning_store(mt: MapleTree, entry: number): void {
   }
   bn_reset(maple_leaf_64);
   if (loff > 0) bn_copy(mt, ln, lmax, 0, loff - 1);
-  if (l_rmin < index) bn_push(index - 1, lcontent, 0);
+  if (l_rmin < index) bn_push(ul_dec(index), lcontent, 0);
   bn_push(last, entry, 0);
   if (last < lmax) {
     // Cannot happen for a spanning write (last >= the left leaf's max), kept
@@ -475,9 +496,9 @@ function spanning_store(mt: MapleTree, entry: number): void {
  */
 export function mas_store_core(
   mt: MapleTree,
-  index: number,
-  last: number,
-  entry: number,
+  index: ulong,
+  last: ulong,
+  entry: ulong,
   gfp: number,
   insert: boolean,
 ): number {

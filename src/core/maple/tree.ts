@@ -4,6 +4,13 @@
 // words (256 bytes, the kernel's node size) per node, node 0 unused so that a
 // slot value of 0 means "no child". Freed nodes go on a free list threaded
 // through the arena.
+// Exact 64-bit values: every word holds a number. An index, pivot, gap or
+// entry of 2^53..2^64-2 (a bigint, ulong.ts) is kept twice: rounded in the
+// Float64Array (the rounding keeps the order, so a walk for a number key
+// compares the arena words as they are) and exactly in `wide`, a
+// BigUint64Array of the same length made on the first such value. A word
+// is read through `wide` only when it is above 2^53 (ul_wide_word), so a
+// tree that never sees such a value never has `wide` and pays one compare.
 // Left out: the parent pointer (walks keep the path instead; mt_dump derives
 // the kernel's encoded parent from the walk), the rcu_head, dead-node marking
 // and RCU-delayed freeing (a node is reused by the next allocation).
@@ -25,17 +32,20 @@ import {
   maple_range_64,
 } from './constants.js';
 import { note_write } from './hooks.js';
+import { type ulong, ul_wide_word } from './ulong.js';
 
 export interface MapleTree {
   /** Kernel ma_flags, including the height in bits 2..6. */
   ma_flags: number;
   /** Root node index when root_is_node, else the single entry at 0 (0 = empty). */
-  ma_root: number;
+  ma_root: ulong;
   root_is_node: boolean;
   /** Same as mt_height(): number of node levels (0 without nodes). */
   height: number;
   /** Node storage, NODE_WORDS words per node. */
   arena: Float64Array;
+  /** Exact values of the arena words above 2^53 (null until the first one). */
+  wide: BigUint64Array | null;
   /** High-water mark: nodes 1..nr_nodes-1 have been handed out at least once. */
   nr_nodes: number;
   /** Head of the free list (0 = empty). */
@@ -63,6 +73,7 @@ export function mt_init_flags(flags: number, id = 0): MapleTree {
     root_is_node: false,
     height: 0,
     arena: new Float64Array(INITIAL_NODES * NODE_WORDS),
+    wide: null,
     nr_nodes: 1,
     free_head: 0,
     nr_free: 0,
@@ -103,6 +114,40 @@ export function internal_type(mt: MapleTree): number {
   return mt.ma_flags & MT_FLAGS_ALLOC_RANGE ? maple_arange_64 : maple_range_64;
 }
 
+// ---- exact words ------------------------------------------------------------
+
+const MAX_SAFE = 9007199254740991;
+
+/** The exact value of arena word i. */
+export function aget(mt: MapleTree, i: number): ulong {
+  const v = mt.arena[i]!;
+  return v > MAX_SAFE && v !== Infinity ? mt.wide![i]! : v;
+}
+
+/** The exact value of word i of arena a (with its wide words w). */
+export function rd(a: Float64Array, w: BigUint64Array | null, i: number): ulong {
+  const v = a[i]!;
+  return v > MAX_SAFE && v !== Infinity ? w![i]! : v;
+}
+
+/** Store an exact value in arena word i. */
+export function aset(mt: MapleTree, i: number, v: ulong): void {
+  if (typeof v === 'number') {
+    mt.arena[i] = v;
+  } else {
+    mt.arena[i] = Number(v);
+    (mt.wide ??= new BigUint64Array(mt.arena.length))[i] = v;
+  }
+}
+
+/** Copy arena words [from, from+n) of node-relative offsets into another place in the arena. */
+export function acopy(mt: MapleTree, dst: number, src: number, n: number): void {
+  mt.arena.copyWithin(dst, src, src + n);
+  if (mt.wide) mt.wide.copyWithin(dst, src, src + n);
+}
+
+export { ul_wide_word };
+
 // ---- node accessors ---------------------------------------------------------
 
 export function ntype(a: Float64Array, n: number): number {
@@ -127,14 +172,14 @@ export function nslots(type: number): number {
   return type === maple_arange_64 ? 10 : 16;
 }
 /** Pivot `i` of node `n` (range `max` when i is past the stored pivots). */
-export function pivot_at(a: Float64Array, n: number, type: number, i: number, max: number): number {
-  return i < npivots(type) ? a[n * NODE_WORDS + PIV + i]! : max;
+export function pivot_at(mt: MapleTree, n: number, type: number, i: number, max: ulong): ulong {
+  return i < npivots(type) ? aget(mt, n * NODE_WORDS + PIV + i) : max;
 }
-export function slot_at(a: Float64Array, n: number, type: number, i: number): number {
-  return a[n * NODE_WORDS + slot_base(type) + i]!;
+export function slot_at(mt: MapleTree, n: number, type: number, i: number): ulong {
+  return aget(mt, n * NODE_WORDS + slot_base(type) + i);
 }
-export function gap_at(a: Float64Array, n: number, i: number): number {
-  return a[n * NODE_WORDS + GAP_A + i]!;
+export function gap_at(mt: MapleTree, n: number, i: number): ulong {
+  return aget(mt, n * NODE_WORDS + GAP_A + i);
 }
 
 // ---- allocation -------------------------------------------------------------
@@ -148,6 +193,11 @@ export function arena_reserve(mt: MapleTree, count: number): void {
   const next = new Float64Array(cap);
   next.set(mt.arena.subarray(0, mt.nr_nodes * NODE_WORDS));
   mt.arena = next;
+  if (mt.wide) {
+    const w = new BigUint64Array(cap);
+    w.set(mt.wide.subarray(0, mt.nr_nodes * NODE_WORDS));
+    mt.wide = w;
+  }
 }
 
 /** mas_pop_node(): a zeroed node. */
@@ -172,6 +222,7 @@ export function node_free(mt: MapleTree, n: number): void {
   const a = mt.arena;
   const base = n * NODE_WORDS;
   a.fill(0, base, base + NODE_WORDS);
+  if (mt.wide) mt.wide.fill(0n, base, base + NODE_WORDS);
   a[base + 1] = mt.free_head;
   mt.free_head = n;
   mt.nr_free++;
@@ -204,6 +255,7 @@ export function mtree_destroy(mt: MapleTree): void {
   mt.root_is_node = false;
   set_height(mt, 0);
   mt.arena = new Float64Array(INITIAL_NODES * NODE_WORDS);
+  mt.wide = null;
   mt.nr_nodes = 1;
   mt.free_head = 0;
   mt.nr_free = 0;
@@ -220,6 +272,7 @@ export function mt_clone(mt: MapleTree): MapleTree {
     root_is_node: mt.root_is_node,
     height: mt.height,
     arena: mt.arena.slice(0, Math.max(mt.nr_nodes, 2) * NODE_WORDS),
+    wide: mt.wide ? mt.wide.slice(0, Math.max(mt.nr_nodes, 2) * NODE_WORDS) : null,
     nr_nodes: mt.nr_nodes,
     free_head: mt.free_head,
     nr_free: mt.nr_free,

@@ -17,6 +17,7 @@ import {
 import { leaf_max_gap } from './bignode.js';
 import {
   type MapleTree,
+  aget,
   internal_type,
   nend,
   ngapoff,
@@ -25,6 +26,7 @@ import {
   ntype,
   slot_base,
 } from './tree.js';
+import { type ulong, ul_big, ul_inc } from './ulong.js';
 
 // Local copies of shared constants: V8 does not constant-fold imported
 // bindings, and these sit in hot loops.
@@ -35,8 +37,8 @@ const ULONG_MAX = Infinity;
 const maple_arange_64 = 3;
 const maple_leaf_64 = 1;
 
-function show(x: number): string {
-  return x === ULONG_MAX ? 'ULONG_MAX' : String(x);
+function show(x: ulong): string {
+  return x === ULONG_MAX ? 'ULONG_MAX' : '0x' + ul_big(x).toString(16);
 }
 
 /** Check the whole tree; [] when it is sound. */
@@ -72,10 +74,10 @@ export function mt_validate(mt: MapleTree): string[] {
   const alloc = itype === maple_arange_64;
   let reached = 0;
   let prev_null = false;
-  let prev_leaf_max = -1;
+  let prev_leaf_max: ulong | null = null;
 
   // Returns the node's largest gap (for arange parents).
-  const visit = (n: number, min: number, max: number, depth: number): number => {
+  const visit = (n: number, min: ulong, max: ulong, depth: number): ulong => {
     const where = `node ${n} [${show(min)}-${show(max)}] depth ${depth}`;
     if (n <= 0 || n >= mt.nr_nodes) {
       errs.push(`${where}: bad node index`);
@@ -107,17 +109,17 @@ export function mt_validate(mt: MapleTree): string[] {
     // pivots
     let lo = min;
     for (let i = 0; i < end; i++) {
-      const pv = a[base + PIV + i]!;
+      const pv = aget(mt, base + PIV + i);
       if (pv < lo) errs.push(`${where}: pivot[${i}] ${show(pv)} below ${show(lo)}`);
       if (pv >= max) errs.push(`${where}: pivot[${i}] ${show(pv)} not below max ${show(max)}`);
-      lo = pv + 1;
+      lo = ul_inc(pv);
     }
-    if (end < np && a[base + PIV + end] !== max) errs.push(`${where}: pivot[end=${end}] ${show(a[base + PIV + end]!)} != max`);
+    if (end < np && aget(mt, base + PIV + end) !== max) errs.push(`${where}: pivot[end=${end}] ${show(aget(mt, base + PIV + end))} != max`);
     for (let i = end + 1; i < np; i++) if (a[base + PIV + i] !== 0) errs.push(`${where}: pivot[${i}] set past the end`);
     const sb = base + slot_base(t);
     for (let i = end + 1; i < ns; i++) if (a[sb + i] !== 0) errs.push(`${where}: slot[${i}] set past the end`);
     if (t === maple_leaf_64) {
-      if (min !== prev_leaf_max + 1 && !(min === 0 && prev_leaf_max === -1)) errs.push(`${where}: leaves not contiguous`);
+      if (prev_leaf_max === null ? min !== 0 : min !== ul_inc(prev_leaf_max)) errs.push(`${where}: leaves not contiguous`);
       prev_leaf_max = max;
       for (let i = 0; i <= end; i++) {
         const e = a[sb + i]!;
@@ -129,34 +131,34 @@ export function mt_validate(mt: MapleTree): string[] {
         }
       }
       if (a[sb + end] === 0 && max !== ULONG_MAX) errs.push(`${where}: ends in NULL but is not the last leaf`);
-      return leaf_max_gap(a, n, min, max);
+      return leaf_max_gap(mt, n, min, max);
     }
     if (alloc) for (let i = end + 1; i < ns; i++) if (a[base + GAP_A + i] !== 0) errs.push(`${where}: gap[${i}] set past the end`);
     let cmin = min;
-    let mg = 0;
+    let mg: ulong = 0;
     for (let i = 0; i <= end; i++) {
-      const cmax = i < end ? a[base + PIV + i]! : max;
+      const cmax = i < end ? aget(mt, base + PIV + i) : max;
       const c = a[sb + i]!;
       if (c === 0) {
         errs.push(`${where}: missing child at slot ${i}`);
       } else {
         const g = visit(c, cmin, cmax, depth + 1);
         if (alloc) {
-          const rec = a[base + GAP_A + i]!;
+          const rec = aget(mt, base + GAP_A + i);
           if (rec !== g) errs.push(`${where}: gap[${i}] ${show(rec)} but the child's largest gap is ${show(g)}`);
           if (g > mg) mg = g;
         }
       }
-      cmin = cmax + 1;
+      cmin = ul_inc(cmax);
     }
     if (alloc) {
       const off = ngapoff(a, n);
       if (off > end) errs.push(`${where}: gap offset ${off} past the end`);
-      else if (a[base + GAP_A + off] !== mg) errs.push(`${where}: gap offset ${off} does not hold the largest gap ${show(mg)}`);
+      else if (aget(mt, base + GAP_A + off) !== mg) errs.push(`${where}: gap offset ${off} does not hold the largest gap ${show(mg)}`);
     }
     return mg;
   };
-  visit(mt.ma_root, 0, ULONG_MAX, 0);
+  visit(mt.ma_root as number, 0, ULONG_MAX, 0);
   if (prev_leaf_max !== ULONG_MAX) errs.push('the last leaf does not end at ULONG_MAX');
   const used = mt.nr_nodes - 1 - nfree;
   if (reached !== used) errs.push(`${used - reached} node(s) leaked (${used} in use, ${reached} reachable)`);

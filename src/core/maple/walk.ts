@@ -4,8 +4,19 @@
 // Left out: dead-node detection and RCU retry (the model has no concurrent
 // node replacement inside one call), and parent pointers: callers that must
 // go up use the recorded path instead of mas_ascend.
+//
+// Keys are ulongs. A number key is compared with the arena words as they
+// are (a word above 2^53 is a rounded bigint, and every such word is above
+// every number key but ULONG_MAX, which is stored as itself); a bigint key
+// is compared with the exact words (tree.ts).
+// Hot loops here and in the other files spell rd() and ul_inc() out inline
+// (`v > MAX_SAFE && v !== Infinity ? w![i]! : v`, `typeof x === 'number' &&
+// x < MAX_SAFE ? x + 1 : ul_inc(x)`): V8 stops inlining small calls into
+// large functions, and a call that returns a double boxes it (measured:
+// mt_for_each went from 13 to 100 ns per entry with the calls).
 
-import { type MapleTree, nend, slot_base } from './tree.js';
+import { type MapleTree, nend, rd, slot_base } from './tree.js';
+import { type ulong, ul, ul_dec, ul_inc } from './ulong.js';
 
 // Local copies of shared constants: V8 does not constant-fold imported
 // bindings, and these sit in hot loops.
@@ -14,21 +25,22 @@ const NODE_WORDS = 32;
 const PIV = 1;
 const ULONG_MAX = Infinity;
 const XA_ZERO_ENTRY = 1030;
+const MAX_SAFE = 9007199254740991;
 
 /** A root-to-node walk: per depth the node, the offset taken, and its range. */
 export interface Path {
   node: Int32Array;
   off: Int32Array;
-  min: Float64Array;
-  max: Float64Array;
+  min: ulong[];
+  max: ulong[];
 }
 
 export function new_path(): Path {
   return {
     node: new Int32Array(34),
     off: new Int32Array(34),
-    min: new Float64Array(34),
-    max: new Float64Array(34),
+    min: new Array<ulong>(34).fill(0),
+    max: new Array<ulong>(34).fill(0),
   };
 }
 
@@ -46,38 +58,52 @@ export function path_copy(dst: Path, src: Path, upto: number): void {
 }
 
 /**
- * Offset of the slot covering `key` in node n (the write-side rule:
- * the first pivot >= key among the first `end` pivots, else `end`).
+ * Offset of the slot covering `key` in the node whose pivots start at word
+ * `pb` (the first pivot >= key among the first `end` pivots, else `end`).
  */
-export function node_offset(a: Float64Array, n: number, key: number): number {
-  const base = n * NODE_WORDS + PIV;
-  const end = nend(a, n);
+export function key_offset(a: Float64Array, w: BigUint64Array | null, pb: number, end: number, key: ulong): number {
   let o = 0;
-  while (o < end && a[base + o]! < key) o++;
+  if (typeof key === 'number') {
+    while (o < end && a[pb + o]! < key) o++;
+  } else {
+    while (o < end && rd(a, w, pb + o) < key) o++;
+  }
   return o;
 }
 
+/** Offset of the slot covering `key` in node n (the write-side rule). */
+export function node_offset(mt: MapleTree, n: number, key: ulong): number {
+  return key_offset(mt.arena, mt.wide, n * NODE_WORDS + PIV, nend(mt.arena, n), key);
+}
+
 /** Walk from the root towards `key`, recording depths 0..to_depth in p. */
-export function path_walk(mt: MapleTree, key: number, p: Path, to_depth: number): void {
+export function path_walk(mt: MapleTree, key: ulong, p: Path, to_depth: number): void {
   const a = mt.arena;
-  let n = mt.ma_root;
-  let min = 0;
-  let max = ULONG_MAX;
+  const w = mt.wide;
+  let n = mt.ma_root as number;
+  let min: ulong = 0;
+  let max: ulong = ULONG_MAX;
   for (let d = 0; ; d++) {
     const base = n * NODE_WORDS;
     const end = (a[base]! >> 2) & 15;
     let o = 0;
-    while (o < end && a[base + PIV + o]! < key) o++;
+    if (typeof key === 'number') while (o < end && a[base + PIV + o]! < key) o++;
+    else o = key_offset(a, w, base + PIV, end, key);
     p.node[d] = n;
     p.off[d] = o;
     p.min[d] = min;
     p.max[d] = max;
     if (d === to_depth) return;
-    const nmin = o > 0 ? a[base + PIV + o - 1]! + 1 : min;
-    const nmax = o < end ? a[base + PIV + o]! : max;
+    if (o > 0) {
+      const v = a[base + PIV + o - 1]!;
+      const x = v > MAX_SAFE && v !== Infinity ? w![base + PIV + o - 1]! : v;
+      min = typeof x === 'number' && x < MAX_SAFE ? x + 1 : ul_inc(x);
+    }
+    if (o < end) {
+      const v = a[base + PIV + o]!;
+      max = v > MAX_SAFE && v !== Infinity ? w![base + PIV + o]! : v;
+    }
     n = a[base + slot_base(a[base]! & 3) + o]!;
-    min = nmin;
-    max = nmax;
   }
 }
 
@@ -85,13 +111,14 @@ export function path_walk(mt: MapleTree, key: number, p: Path, to_depth: number)
  * mtree_load(): the entry covering index, NULL (0) when none. A stored
  * XA_ZERO_ENTRY reads as NULL, as in the kernel.
  */
-export function mtree_load(mt: MapleTree, index: number): number {
+export function mtree_load(mt: MapleTree, index: ulong): ulong {
   if (!mt.root_is_node) {
     const r = mt.ma_root;
     return index === 0 && r !== XA_ZERO_ENTRY ? r : 0;
   }
+  if (typeof index !== 'number' || index > MAX_SAFE) return load_slow(mt, index);
   const a = mt.arena;
-  let n = mt.ma_root;
+  let n = mt.ma_root as number;
   // Internal levels all have the tree's internal type: no per-node type
   // test. The scans stop at the data end and stride by four first.
   if (mt.height > 1) {
@@ -109,42 +136,64 @@ export function mtree_load(mt: MapleTree, index: number): number {
   while (i + 3 < lim && a[i + 3]! < index) i += 4;
   while (i < lim && a[i]! < index) i++;
   const e = a[i + 15]!;
+  if (e > MAX_SAFE && e !== Infinity) return mt.wide![i + 15]!;
+  return e === XA_ZERO_ENTRY ? 0 : e;
+}
+
+/** mtree_load() for a key above 2^53 (or not in canonical form). */
+function load_slow(mt: MapleTree, index: ulong): ulong {
+  const k = ul(index);
+  if (k === null) return 0;
+  const e = range_walk(mt, k);
   return e === XA_ZERO_ENTRY ? 0 : e;
 }
 
 /** Result of range_walk (module scratch, valid until the next walk). */
 export const RW = {
-  entry: 0,
-  first: 0,
-  last: 0,
+  entry: 0 as ulong,
+  first: 0 as ulong,
+  last: 0 as ulong,
   /** Leaf node, offset in it, its end and range (node walks only). */
   node: 0,
   off: 0,
   end: 0,
-  nmin: 0,
-  nmax: 0,
+  nmin: 0 as ulong,
+  nmax: 0 as ulong,
 };
 
 /**
  * mtree_range_walk(): entry at index and the range of its slot (NULL ranges
  * too). Requires a tree with nodes.
  */
-export function range_walk(mt: MapleTree, index: number): number {
+export function range_walk(mt: MapleTree, index: ulong): ulong {
   const a = mt.arena;
-  let n = mt.ma_root;
-  let min = 0;
-  let max = ULONG_MAX;
+  const w = mt.wide;
+  let n = mt.ma_root as number;
+  let min: ulong = 0;
+  let max: ulong = ULONG_MAX;
   for (;;) {
     const base = n * NODE_WORDS;
     const t = a[base]! & 3;
     const end = (a[base]! >> 2) & 15;
     const pb = base + PIV;
     let o = 0;
-    while (o < end && a[pb + o]! < index) o++;
-    const lo = o > 0 ? a[pb + o - 1]! + 1 : min;
-    const hi = o < end ? a[pb + o]! : max;
-    const s = a[base + (t === 3 ? 10 : 16) + o]!;
+    if (typeof index === 'number') while (o < end && a[pb + o]! < index) o++;
+    else o = key_offset(a, w, pb, end, index);
+    let lo: ulong = min;
+    if (o > 0) {
+      const v = a[pb + o - 1]!;
+      const x = v > MAX_SAFE && v !== Infinity ? w![pb + o - 1]! : v;
+      lo = typeof x === 'number' && x < MAX_SAFE ? x + 1 : ul_inc(x);
+    }
+    let hi: ulong = max;
+    if (o < end) {
+      const v = a[pb + o]!;
+      hi = v > MAX_SAFE && v !== Infinity ? w![pb + o]! : v;
+    }
+    const sw = base + (t === 3 ? 10 : 16) + o;
     if (t === 1) {
+      const v = a[sw]!;
+      const s = v > MAX_SAFE && v !== Infinity ? w![sw]! : v;
       RW.entry = s;
       RW.first = lo;
       RW.last = hi;
@@ -155,7 +204,7 @@ export function range_walk(mt: MapleTree, index: number): number {
       RW.nmax = max;
       return s;
     }
-    n = s;
+    n = a[sw]!;
     min = lo;
     max = hi;
   }
@@ -166,22 +215,28 @@ export function rw_next_in_leaf(mt: MapleTree): boolean {
   if (RW.off >= RW.end) return false;
   const a = mt.arena;
   const base = RW.node * NODE_WORDS;
-  RW.off++;
-  RW.first = RW.last + 1;
-  RW.last = RW.off < RW.end ? a[base + PIV + RW.off]! : RW.nmax;
-  RW.entry = a[base + 16 + RW.off]!;
+  const o = ++RW.off;
+  const l = RW.last;
+  RW.first = typeof l === 'number' && l < MAX_SAFE ? l + 1 : ul_inc(l);
+  if (o < RW.end) {
+    const v = a[base + PIV + o]!;
+    RW.last = v > MAX_SAFE && v !== Infinity ? mt.wide![base + PIV + o]! : v;
+  } else {
+    RW.last = RW.nmax;
+  }
+  const e = a[base + 16 + o]!;
+  RW.entry = e > MAX_SAFE && e !== Infinity ? mt.wide![base + 16 + o]! : e;
   return true;
 }
 
 /** Move RW to the previous slot of its leaf; false at the start of the leaf. */
 export function rw_prev_in_leaf(mt: MapleTree): boolean {
   if (RW.off === 0) return false;
-  const a = mt.arena;
   const base = RW.node * NODE_WORDS;
   RW.off--;
-  RW.last = RW.first - 1;
-  RW.first = RW.off > 0 ? a[base + PIV + RW.off - 1]! + 1 : RW.nmin;
-  RW.entry = a[base + 16 + RW.off]!;
+  RW.last = ul_dec(RW.first);
+  RW.first = RW.off > 0 ? ul_inc(rd(mt.arena, mt.wide, base + PIV + RW.off - 1)) : RW.nmin;
+  RW.entry = rd(mt.arena, mt.wide, base + 16 + RW.off);
   return true;
 }
 
@@ -192,6 +247,7 @@ export function rw_prev_in_leaf(mt: MapleTree): boolean {
  */
 export function path_next_leaf(mt: MapleTree, p: Path, D: number): boolean {
   const a = mt.arena;
+  const w = mt.wide;
   let d = D - 1;
   while (d >= 0 && p.off[d]! >= ((a[p.node[d]! * NODE_WORDS]! >> 2) & 15)) d--;
   if (d < 0) return false;
@@ -200,8 +256,17 @@ export function path_next_leaf(mt: MapleTree, p: Path, D: number): boolean {
     const base = p.node[d]! * NODE_WORDS;
     const meta = a[base]!;
     const end = (meta >> 2) & 15;
-    const lo = o > 0 ? a[base + PIV + o - 1]! + 1 : p.min[d]!;
-    const hi = o < end ? a[base + PIV + o]! : p.max[d]!;
+    let lo: ulong = p.min[d]!;
+    if (o > 0) {
+      const v = a[base + PIV + o - 1]!;
+      const x = v > MAX_SAFE && v !== Infinity ? w![base + PIV + o - 1]! : v;
+      lo = typeof x === 'number' && x < MAX_SAFE ? x + 1 : ul_inc(x);
+    }
+    let hi: ulong = p.max[d]!;
+    if (o < end) {
+      const v = a[base + PIV + o]!;
+      hi = v > MAX_SAFE && v !== Infinity ? w![base + PIV + o]! : v;
+    }
     const c = a[base + ((meta & 3) === 3 ? 10 : 16) + o]!;
     d++;
     p.node[d] = c;
@@ -212,4 +277,3 @@ export function path_next_leaf(mt: MapleTree, p: Path, D: number): boolean {
     o = 0;
   }
 }
-
