@@ -81,3 +81,44 @@ schedule: {policy: script, script: ['mt_alloc_fail=0', 'mt_alloc_fail=1']}
     expect(ev?.['reason']).toMatch(/^ENOMEM/);
   });
 });
+
+describe('the payload as posted (VALID_ENTRY bit 63, nested IPA bits 55:12, UNKNOWN_IPA bit 0)', () => {
+  it('records are stored raw, never as internal or reserved entries; an alias becomes one UNKNOWN_IPA record over the union', async () => {
+    const { parse_scenario } = await import('../../src/scenario/load.js');
+    const { create_world } = await import('../../src/core/world_init.js');
+    const R = await import('../../src/core/arm64/nested_revmap.js');
+    const M = await import('../../src/core/maple/index.js');
+    const text = `
+name: t
+summary: t
+arch: arm64
+vm: {vcpus: 1, ipa_bits: 32, nested_mmus: 1, memslots: [{gpa: 0x4000_0000, size: 2M}]}
+threads: {}
+`;
+    const w = create_world(parse_scenario(text, 't.yaml').config);
+    w.variants['nv.revmap'] = true;
+    const t = w.threads[0]!;
+    const mmu = w.arm64!.nested_mmus[0]!;
+    R.revmap_add(w, t, mmu, 0x4000_1000, 0x5000, 4096);
+    R.revmap_add(w, t, mmu, 0x4000_3000, 0xff_ffff_f000, 4096);
+    const mt = mmu.revmap!.mt;
+    expect(M.mtree_load(mt, 0x4000_1000)).toBe(0x8000000000005000n);
+    expect(M.mtree_load(mt, 0x4000_3fff)).toBe(0x800000fffffff000n);
+    for (const { entry } of M.mt_entries(mt)) {
+      expect(M.xa_is_internal(entry)).toBe(false);
+      expect(M.mt_is_reserved(entry)).toBe(false);
+      expect(M.ul_big(entry) & R.VALID_ENTRY).toBe(R.VALID_ENTRY);
+    }
+    // The same canonical page at a second nested IPA: ambiguous.
+    R.revmap_add(w, t, mmu, 0x4000_1000, 0x9000, 4096);
+    expect(M.mtree_load(mt, 0x4000_1000)).toBe(R.VALID_ENTRY | R.UNKNOWN_IPA);
+    expect(R.payload_is_unknown(M.mtree_load(mt, 0x4000_1000))).toBe(true);
+    expect(R.payload_nested_ipa(M.mtree_load(mt, 0x4000_3000))).toBe(0xff_ffff_f000);
+    // The mt.store events carry the exact 64-bit entries.
+    const stores = w.events.filter((e) => e.kind === 'mt.store').map((e) => e['entry']);
+    expect(stores).toEqual([0x8000000000005000n, 0x800000fffffff000n, 0x8000000000000001n]);
+    expect(w.events.some((e) => e.kind === 'revmap.invalid' && /UNKNOWN_IPA/.test(String(e['reason'])))).toBe(true);
+    expect(M.mt_validate(mt)).toEqual([]);
+  });
+});
+

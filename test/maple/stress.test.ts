@@ -4,7 +4,10 @@
 // mt_validate() along the way.
 import { describe, expect, test } from 'vitest';
 import * as M from '../../src/core/maple/index.js';
-import { INF, Ref } from './ref.js';
+import { Ref } from './ref.js';
+
+const INF = M.ULONG_MAX;
+const b = (x: M.ulong): bigint => M.ul_big(x);
 
 function rng(seed: number): (n: number) => number {
   let s = seed >>> 0;
@@ -19,11 +22,11 @@ function rng(seed: number): (n: number) => number {
 }
 
 function same(mt: M.MapleTree, ref: Ref, where: string): void {
-  const got: Array<[number, number, number]> = [];
+  const got: Array<[bigint, bigint, bigint]> = [];
   M.mt_for_each(mt, 0, INF, (e, f, l) => {
-    got.push([f, l, e]);
+    got.push([b(f), b(l), b(e)]);
   });
-  const want = ref.r.filter((x) => x.entry !== M.XA_ZERO_ENTRY).map((x) => [x.first, x.last, x.entry] as [number, number, number]);
+  const want = ref.r.filter((x) => x.entry !== 1030n).map((x) => [x.first, x.last, x.entry] as [bigint, bigint, bigint]);
   expect(got, where).toEqual(want);
 }
 
@@ -44,25 +47,25 @@ function run(flags: number, seed: number, steps: number): number[] {
     if (k < small) {
       // Small store somewhere, sometimes NULL.
       const a = r(SPACE);
-      const b = a + r(r(8) === 0 ? 200 : 12);
+      const z = a + r(r(8) === 0 ? 200 : 12);
       const e = r(10) === 0 ? 0 : M.xa_mk_value(r(1 << 20));
-      expect(M.mtree_store_range(mt, a, b, e), where).toBe(0);
-      ref.store(a, b, e);
+      expect(M.mtree_store_range(mt, a, z, e), where).toBe(0);
+      ref.store(b(a), b(z), b(e));
     } else if (k < wide) {
       // Wide NULL store: a spanning write across leaves and levels.
       const a = r(SPACE);
-      const b = r(20) === 0 ? INF : a + r(phase === 2 ? 6000 : 1500);
-      expect(M.mtree_store_range(mt, a, b, 0), where).toBe(0);
-      ref.store(a, b, 0);
+      const z = r(20) === 0 ? INF : a + r(phase === 2 ? 6000 : 1500);
+      expect(M.mtree_store_range(mt, a, z, 0), where).toBe(0);
+      ref.store(b(a), b(z), 0n);
     } else if (k < 86) {
       const i = r(SPACE);
-      expect(M.mtree_erase(mt, i), where).toBe(ref.erase(i));
+      expect(b(M.mtree_erase(mt, i)), where).toBe(ref.erase(b(i)));
     } else if (k < 92) {
       const a = r(SPACE);
-      const b = a + r(30);
-      const want = ref.overlaps(a, b) ? -M.EEXIST : 0;
-      expect(M.mtree_insert_range(mt, a, b, M.xa_mk_value(a)), where).toBe(want);
-      if (!want) ref.store(a, b, M.xa_mk_value(a));
+      const z = a + r(30);
+      const want = ref.overlaps(b(a), b(z)) ? -M.EEXIST : 0;
+      expect(M.mtree_insert_range(mt, a, z, M.xa_mk_value(a)), where).toBe(want);
+      if (!want) ref.store(b(a), b(z), b(M.xa_mk_value(a)));
     } else if (k < 96) {
       // Free-area search, both directions.
       const lo = r(SPACE);
@@ -71,19 +74,19 @@ function run(flags: number, seed: number, steps: number): number[] {
       const rev = r(2) === 1;
       const mas = M.MA_STATE(mt, 0, 0);
       const got = rev ? M.mas_empty_area_rev(mas, lo, hi, size) : M.mas_empty_area(mas, lo, hi, size);
-      const want = ref.empty_area(lo, hi, size, rev);
+      const want = ref.empty_area(b(lo), b(hi), b(size), rev);
       expect(got, where).toBe(want.ret);
-      if (got === 0) expect([mas.index, mas.last], where).toEqual([want.index, want.last]);
+      if (got === 0) expect([b(mas.index), b(mas.last)], where).toEqual([want.index, want.last]);
     } else if (phase !== 0) {
       // A store over a whole region with one entry (overwrites many).
       const a = r(SPACE);
-      const b = a + r(3000);
-      expect(M.mtree_store_range(mt, a, b, M.xa_mk_value(7)), where).toBe(0);
-      ref.store(a, b, M.xa_mk_value(7));
+      const z = a + r(3000);
+      expect(M.mtree_store_range(mt, a, z, M.xa_mk_value(7)), where).toBe(0);
+      ref.store(b(a), b(z), 15n);
     }
     for (let j = 0; j < 3; j++) {
       const i = r(SPACE + 100);
-      expect(M.mtree_load(mt, i), where).toBe(ref.load(i));
+      expect(b(M.mtree_load(mt, i)), where).toBe(ref.load(b(i)));
     }
     heights.add(mt.height);
     if (process.env.MAPLE_STRESS_DEBUG && step % 500 === 0) console.log(step, phase, ref.r.length, mt.height);
