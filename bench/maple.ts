@@ -3,7 +3,9 @@
 // bench_forking) run on src/core/maple and, doing the same work in the same
 // process, on sorted-btree, @flatten-js/interval-tree and js-sdsl's
 // OrderedMap used as range maps (key = first index, value = [last, entry]).
-// Each row shows ns/op beside the fastest peer (x > 1: we are faster).
+// Each row shows ns/op beside the fastest peer (x > 1: we are faster). The
+// 64-bit rows (indices and entries over the full unsigned long range) have
+// no peer: the peer libraries key on numbers.
 import { pathToFileURL } from 'node:url';
 import btreeModule from 'sorted-btree';
 import IntervalTree, { type IntervalBase } from '@flatten-js/interval-tree';
@@ -421,6 +423,47 @@ export async function bench_maple(only: string[] = []): Promise<void> {
     rows.push({ name: 'bench_forking: mtree_dup', value: dup, unit: 'ns' });
     rows.push({ name: 'bench_forking: rebuild by mas_store (kernel loop)', value: rebuild, unit: 'ns' });
     rows.push({ name: '(sorted-btree lazy clone(), O(1), for scale)', value: lazy, unit: 'ns', note: 'shares nodes copy-on-write' });
+  }
+
+  // Indices over the full 64 bits (after the others, so their JIT feedback
+  // is not mixed with bigints). No peer runs these: sorted-btree,
+  // @flatten-js/interval-tree and js-sdsl take number keys, exact only to
+  // 2^53; a bigint-keyed peer would be a different workload.
+  const NOPEER = 'no peer: the peers key on numbers, exact to 2^53';
+  if (want('64-bit')) {
+    // 256 ranges of 4K, one per 2^56, with 64-bit entries (VALID_ENTRY-style payloads).
+    const spread = M.mt_init_flags(M.MT_FLAGS_ALLOC_RANGE);
+    const first = (i: number) => (BigInt(i) << 56n) | 0x40001000n;
+    for (let i = 0; i < 256; i++) M.mtree_store_range(spread, first(i), first(i) + 0xfffn, (1n << 63n) | first(i));
+    const key = first(147) + 0x800n;
+    if (M.mtree_load(spread, key) !== ((1n << 63n) | first(147))) throw new Error('bench_maple: 64-bit load');
+    const load = ns_per_op(() => {
+      for (let i = 0; i < REPS; i++) sink += M.mtree_load(spread, key) === 0 ? 0 : 1;
+    }, REPS);
+    let count = 0;
+    const each = ns_per_op(() => {
+      count = 0;
+      M.mt_for_each(spread, 0, M.ULONG_MAX, () => {
+        count++;
+      });
+    }, 256);
+    if (count !== 256) throw new Error('bench_maple: 64-bit mt_for_each count');
+    // bench_node_store's pattern around 0x8000000040001000: every index and entry above 2^63.
+    const C = 0x8000000040001000n;
+    const dense = M.mt_init_flags(M.MT_FLAGS_ALLOC_RANGE);
+    for (let i = 0n; i < 240n; i += 10n) M.mtree_store_range(dense, C + i, C + i + 5n, C + i);
+    let o = 76n;
+    const store = ns_per_op(() => {
+      for (let i = 0; i < REPS; i++) {
+        M.mtree_store_range(dense, C + o, C + o + 15n, C + o);
+        o += 5n;
+        if (o >= 135n) o = 76n;
+      }
+    }, REPS);
+    if (M.mt_validate(dense).length || M.mt_validate(spread).length) throw new Error('bench_maple: 64-bit trees invalid');
+    rows.push({ name: '64-bit: mtree_load, 256 ranges over 2^64', value: load, unit: 'ns/op', note: NOPEER });
+    rows.push({ name: '64-bit: mtree_store_range overwrite at 2^63', value: store, unit: 'ns/op', note: NOPEER });
+    rows.push({ name: '64-bit: mt_for_each per entry, 256 ranges', value: each, unit: 'ns/op', note: NOPEER });
   }
 
   print_rows('maple tree (lib/test_maple_tree.c workloads) vs range maps on peer libraries', rows);

@@ -209,10 +209,61 @@ export function mt_for_each(
   const p = ITER_PATHS[iter_depth++]!;
   mod.iterating++;
   try {
-    return for_each_leaves(mt, p, MT_FOUND.first, max, fn);
+    const first = MT_FOUND.first;
+    if (mt.wide === null && typeof first === 'number' && typeof max === 'number') return for_each_narrow(mt, p, first, max, fn);
+    return for_each_leaves(mt, p, first, max, fn);
   } finally {
     iter_depth--;
     mod.iterating--;
+  }
+}
+
+/**
+ * for_each_leaves() for a tree without a word above 2^53 (mt.wide null)
+ * and number bounds: every pivot and entry is a plain number, ULONG_MAX
+ * is Infinity and the arithmetic is the double's. The union-typed general
+ * loop costs this one about 1.4x (bench_mt_for_each). A callback that
+ * writes to the tree hands the rest of the walk to the general loop.
+ */
+function for_each_narrow(
+  mt: MapleTree,
+  p: Path,
+  index: number,
+  max: number,
+  fn: (entry: ulong, first: ulong, last: ulong) => boolean | void,
+): ulong {
+  const D = mt.height - 1;
+  path_walk(mt, index, p, D);
+  const a = mt.arena;
+  let base = p.node[D]! * NODE_WORDS;
+  let end = (a[base]! >> 2) & 15;
+  let nmax = p.max[D] as number;
+  let off = p.off[D]!;
+  let first = off > 0 ? a[base + off]! + 1 : (p.min[D] as number);
+  let last = off < end ? a[base + 1 + off]! : nmax;
+  let e = a[base + 16 + off]!;
+  let next = index;
+  const seq = mod.seq;
+  for (;;) {
+    if (e !== 0 && e !== XA_ZERO_ENTRY) {
+      next = last === ULONG_MAX ? 0 : last + 1;
+      if (fn(e, first, last) === false || last >= max) return next;
+      if (seq !== mod.seq && (written.get(mt) ?? 0) > seq) return next === 0 ? 0 : for_each_leaves(mt, p, next, max, fn);
+    } else if (last >= max) {
+      return next;
+    }
+    if (off < end) {
+      off++;
+    } else {
+      if (!path_next_leaf(mt, p, D)) return next;
+      base = p.node[D]! * NODE_WORDS;
+      end = (a[base]! >> 2) & 15;
+      nmax = p.max[D] as number;
+      off = 0;
+    }
+    first = last + 1;
+    last = off < end ? a[base + 1 + off]! : nmax;
+    e = a[base + 16 + off]!;
   }
 }
 

@@ -65,8 +65,15 @@ export function key_offset(a: Float64Array, w: BigUint64Array | null, pb: number
   let o = 0;
   if (typeof key === 'number') {
     while (o < end && a[pb + o]! < key) o++;
-  } else {
-    while (o < end && rd(a, w, pb + o) < key) o++;
+    return o;
+  }
+  // A bigint key: the rounded words decide unless they tie (rounding keeps
+  // the order), so the exact value is read only on a tie.
+  const kd = Number(key);
+  while (o < end) {
+    const d = a[pb + o]!;
+    if (d > kd || (d === kd && rd(a, w, pb + o) >= key)) break;
+    o++;
   }
   return o;
 }
@@ -116,7 +123,7 @@ export function mtree_load(mt: MapleTree, index: ulong): ulong {
     const r = mt.ma_root;
     return index === 0 && r !== XA_ZERO_ENTRY ? r : 0;
   }
-  if (typeof index !== 'number' || index > MAX_SAFE) return load_slow(mt, index);
+  if (typeof index !== 'number' || (index > MAX_SAFE && index !== Infinity)) return load_slow(mt, index);
   const a = mt.arena;
   let n = mt.ma_root as number;
   // Internal levels all have the tree's internal type: no per-node type
@@ -140,12 +147,25 @@ export function mtree_load(mt: MapleTree, index: ulong): ulong {
   return e === XA_ZERO_ENTRY ? 0 : e;
 }
 
-/** mtree_load() for a key above 2^53 (or not in canonical form). */
+/** mtree_load() for a bigint key (or a key not in canonical form): offsets only, no ranges. */
 function load_slow(mt: MapleTree, index: ulong): ulong {
   const k = ul(index);
   if (k === null) return 0;
-  const e = range_walk(mt, k);
-  return e === XA_ZERO_ENTRY ? 0 : e;
+  if (typeof k === 'number') return mtree_load(mt, k);
+  const a = mt.arena;
+  const w = mt.wide;
+  let n = mt.ma_root as number;
+  for (;;) {
+    const base = n * NODE_WORDS;
+    const meta = a[base]!;
+    const o = key_offset(a, w, base + PIV, (meta >> 2) & 15, k);
+    const sw = base + ((meta & 3) === 3 ? 10 : 16) + o;
+    if ((meta & 3) === 1) {
+      const e = rd(a, w, sw);
+      return e === XA_ZERO_ENTRY ? 0 : e;
+    }
+    n = a[sw]!;
+  }
 }
 
 /** Result of range_walk (module scratch, valid until the next walk). */
