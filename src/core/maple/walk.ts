@@ -272,6 +272,24 @@ export function path_next_leaf(mt: MapleTree, p: Path, D: number): boolean {
   while (d >= 0 && p.off[d]! >= ((a[p.node[d]! * NODE_WORDS]! >> 2) & 15)) d--;
   if (d < 0) return false;
   let o = ++p.off[d]!;
+  if (w === null) {
+    // Every word a number (mt_for_each's hot loop): plain doubles.
+    for (;;) {
+      const base = p.node[d]! * NODE_WORDS;
+      const meta = a[base]!;
+      const end = (meta >> 2) & 15;
+      const lo = o > 0 ? a[base + PIV + o - 1]! + 1 : p.min[d]!;
+      const hi = o < end ? a[base + PIV + o]! : p.max[d]!;
+      const c = a[base + ((meta & 3) === 3 ? 10 : 16) + o]!;
+      d++;
+      p.node[d] = c;
+      p.min[d] = lo;
+      p.max[d] = hi;
+      p.off[d] = 0;
+      if (d === D) return true;
+      o = 0;
+    }
+  }
   for (;;) {
     const base = p.node[d]! * NODE_WORDS;
     const meta = a[base]!;
