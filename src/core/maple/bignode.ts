@@ -165,9 +165,17 @@ export function node_from_bn(mt: MapleTree, type: number, s: number, e: number, 
   const sb = base + slot_base(type);
   const np = npivots(type);
   const end = e - s;
+  const a = mt.arena;
+  // aset() inline for numbers (walk.ts on hot-loop calls).
   for (let j = 0; j <= end; j++) {
-    aset(mt, sb + j, bn.slot[s + j]!);
-    if (j < np) aset(mt, base + PIV + j, j < end ? bn.piv[s + j]! : max);
+    const x = bn.slot[s + j]!;
+    if (typeof x === 'number') a[sb + j] = x;
+    else aset(mt, sb + j, x);
+    if (j < np) {
+      const y = j < end ? bn.piv[s + j]! : max;
+      if (typeof y === 'number') a[base + PIV + j] = y;
+      else aset(mt, base + PIV + j, y);
+    }
   }
   let gapoff = 0;
   if (type === maple_arange_64) {
@@ -181,7 +189,7 @@ export function node_from_bn(mt: MapleTree, type: number, s: number, e: number, 
       }
     }
   }
-  set_meta(mt.arena, n, type, end, gapoff);
+  set_meta(a, n, type, end, gapoff);
   return n;
 }
 
@@ -192,8 +200,14 @@ export function leaf_write_bn(mt: MapleTree, n: number, max: ulong): void {
   a.fill(0, base + 1, base + NODE_WORDS);
   const end = bn.n - 1;
   for (let j = 0; j <= end; j++) {
-    aset(mt, base + 16 + j, bn.slot[j]!);
-    if (j < 15) aset(mt, base + PIV + j, j < end ? bn.piv[j]! : max);
+    const x = bn.slot[j]!;
+    if (typeof x === 'number') a[base + 16 + j] = x;
+    else aset(mt, base + 16 + j, x);
+    if (j < 15) {
+      const y = j < end ? bn.piv[j]! : max;
+      if (typeof y === 'number') a[base + PIV + j] = y;
+      else aset(mt, base + PIV + j, y);
+    }
   }
   set_meta(a, n, maple_leaf_64, end, 0);
 }
@@ -244,7 +258,8 @@ export function arange_rescan(mt: MapleTree, n: number): ulong {
   let off = end;
   let mg: ulong = 0;
   for (let i = end; i >= 0; i--) {
-    const g = rd(a, mt.wide, base + GAP_A + i);
+    const v = a[base + GAP_A + i]!; // rd() inline (walk.ts)
+    const g = v > MAX_SAFE && v !== Infinity ? mt.wide![base + GAP_A + i]! : v;
     if (g > mg) {
       mg = g;
       off = i;
@@ -265,14 +280,18 @@ export function update_gap(mt: MapleTree, pnode: Int32Array, poff: Int32Array, p
   let pd = d - 1;
   let p = pnode[pd]!;
   let off = poff[pd]!;
-  const cur = rd(a, mt.wide, p * NODE_WORDS + GAP_A + off);
+  // rd() and aset() inline (walk.ts).
+  const c = a[p * NODE_WORDS + GAP_A + off]!;
+  const cur = c > MAX_SAFE && c !== Infinity ? mt.wide![p * NODE_WORDS + GAP_A + off]! : c;
   if (cur === g) return;
   for (;;) {
     // mas_parent_gap()
     const base = p * NODE_WORDS;
     const meta_off = ngapoff(a, p);
-    const meta_gap = rd(mt.arena, mt.wide, base + GAP_A + meta_off);
-    aset(mt, base + GAP_A + off, g);
+    const m = a[base + GAP_A + meta_off]!;
+    const meta_gap = m > MAX_SAFE && m !== Infinity ? mt.wide![base + GAP_A + meta_off]! : m;
+    if (typeof g === 'number') a[base + GAP_A + off] = g;
+    else aset(mt, base + GAP_A + off, g);
     if (meta_gap === g) return;
     if (off !== meta_off) {
       if (meta_gap > g) return;

@@ -161,7 +161,11 @@ function leaf_store_type(mt: MapleTree, entry: ulong): void {
   } else {
     while (offset_end < end && last > rd(a, w, base + PIV + offset_end)) offset_end++;
   }
-  let end_piv = offset_end < end ? rd(a, w, base + PIV + offset_end) : nmax;
+  let end_piv: ulong = nmax;
+  if (offset_end < end) {
+    const v = a[base + PIV + offset_end]!; // rd() inline (walk.ts)
+    end_piv = v > MAX_SAFE && v !== Infinity ? w![base + PIV + offset_end]! : v;
+  }
   let r_min = WS.r_min;
   let r_max = WS.r_max;
   if (entry === 0) {
@@ -295,12 +299,24 @@ function leaf_bn(mt: MapleTree, entry: ulong): void {
   const off = WS.off;
   bn_reset(maple_leaf_64);
   if (off > 0) bn_copy(mt, n, nmax, 0, off - 1);
-  if (WS.r_min < WS.index) bn_push(ul_dec(WS.index), rd(a, w, base + 16 + off), 0);
+  // rd() and ul_dec() inline (walk.ts).
+  if (WS.r_min < WS.index) {
+    const i = WS.index;
+    const v = a[base + 16 + off]!;
+    bn_push(typeof i === 'number' && i > 0 && i !== Infinity ? i - 1 : ul_dec(i), v > MAX_SAFE && v !== Infinity ? w![base + 16 + off]! : v, 0);
+  }
   bn_push(WS.last, entry, 0);
   if (WS.last >= nmax) return;
   const oe = WS.offset_end;
-  const piv = oe < WS.end ? rd(a, w, base + PIV + oe) : nmax;
-  if (piv > WS.last) bn_push(piv, rd(a, w, base + 16 + oe), 0);
+  let piv: ulong = nmax;
+  if (oe < WS.end) {
+    const v = a[base + PIV + oe]!;
+    piv = v > MAX_SAFE && v !== Infinity ? w![base + PIV + oe]! : v;
+  }
+  if (piv > WS.last) {
+    const v = a[base + 16 + oe]!;
+    bn_push(piv, v > MAX_SAFE && v !== Infinity ? w![base + 16 + oe]! : v, 0);
+  }
   if (oe + 1 <= WS.end) bn_copy(mt, n, nmax, oe + 1, WS.end);
 }
 
