@@ -37,7 +37,9 @@ let SIZE1: ulong = 0;
 
 /** Does a SIZE area fit in the free [s, e]? Then AREA is set. */
 function try_fit(s: ulong, e: ulong, rev: boolean): boolean {
-  if (ul_sub(e, s) < SIZE1) return false;
+  if (typeof s === 'number' && typeof e === 'number' && e !== ULONG_MAX) {
+    if (e - s < SIZE1) return false; // numbers: exact, no call (walk.ts)
+  } else if (ul_sub(e, s) < SIZE1) return false;
   if (rev) {
     AREA.last = e;
     AREA.index = ul_sub(e, SIZE1);
