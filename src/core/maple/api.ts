@@ -49,11 +49,12 @@ const CR = { first: 0 as ulong, last: 0 as ulong, entry: 0 as ulong };
 
 /** mtree_store_range()'s checks: an advanced entry or first > last is -EINVAL. */
 function check_range(first: ulong, last: ulong, entry: ulong): number {
-  const f = ul(first);
-  const l = ul(last);
-  const e = ul(entry);
+  // ul() inline for the common case, canonical numbers (walk.ts).
+  const f = typeof first === 'number' && first >= 0 && first <= MAX_SAFE && Math.floor(first) === first ? first : ul(first);
+  const l = typeof last === 'number' && ((last >= 0 && last <= MAX_SAFE && Math.floor(last) === last) || last === Infinity) ? last : ul(last);
+  const e = typeof entry === 'number' && entry >= 0 && entry <= MAX_SAFE && Math.floor(entry) === entry ? entry : ul(entry);
   if (f === null || l === null || e === null) return -EINVAL;
-  if (xa_is_advanced(e)) return -EINVAL;
+  if (typeof e === 'number' ? e <= 1026 && e % 4 === 2 : xa_is_advanced(e)) return -EINVAL;
   if (f > l) return -EINVAL;
   CR.first = f;
   CR.last = l;
