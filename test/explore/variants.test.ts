@@ -27,6 +27,7 @@ const CASES: Record<string, { scenario: string; strategies: Strategy[]; expect?:
   'nv.unmap_on_recycle': [{ scenario: 'nv-s2-recycle', strategies: ['pct', 'random'] }],
   'pgtable.free_unlinked_sync': [{ scenario: 'parallel-walk-rcu', strategies: ['random', 'pct'] }],
   'pgtable.no_bbm': [{ scenario: 'parallel-walk-rcu', strategies: ['pct', 'random'] }],
+  'pgtable.no_table_tlbi': [{ scenario: 'parallel-walk-rcu', strategies: ['random', 'pct'] }],
   'nv.revmap_overwrite': [{ scenario: 'nv-revmap', strategies: ['pct', 'random'] }],
 };
 

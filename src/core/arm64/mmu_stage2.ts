@@ -50,6 +50,7 @@ import {
   kvm_pgtable_stage2_unmap,
   kvm_pgtable_stage2_wrprotect,
   set_s2_mm_ops,
+  stage2_unmap_deferred_flush,
   stage2_unmap_walk_args,
   stage2_wrprotect_walk_args,
 } from './pgtable.js';
@@ -58,8 +59,13 @@ import { __kvm_tlb_flush_vmid, guest_translate, tlb_state } from './tlb.js';
 
 export const FREE_UNLINKED_SYNC = define_variant({
   name: 'pgtable.free_unlinked_sync',
-  description: 'a table unlinked by a shared (read-lock) walk is freed at once instead of after an RCU grace period, while other walkers may still be inside it',
-  source: 'before "KVM: arm64: Free removed stage-2 tables in RCU callback" (Oliver Upton, the v6.2 parallel-faults series ending in 1577cb5823ce)',
+  description:
+    'stage2_free_unlinked_table() calls kvm_pgtable_stage2_free_unlinked() at once instead of through call_rcu(): a table a ' +
+    'shared (read-lock) fault walk unlinks is freed while other walkers may still be inside it',
+  source:
+    'hypothetical: this never shipped; before "KVM: arm64: Free removed stage-2 tables in RCU callback" (the v6.2 parallel-fault ' +
+    'series ending in 1577cb5823ce) every stage-2 walk held mmu_lock for write, so freeing at once was safe. It shows why a ' +
+    'shared walk needs the grace period: the walker still inside the unlinked table reads freed memory',
   breaks: 'pgtable.use_after_free',
   arch: 'arm64',
 });
@@ -117,24 +123,26 @@ export function stage2_memcache_zalloc_page(w: World, t: Thread, memcache: numbe
 }
 
 /**
- * stage2_free_unlinked_table(addr, level): set_page_private(level) and
+ * stage2_free_unlinked_table(addr, level): set_page_private(page, level)
+ * (the level of the entry that pointed to the table) and
  * call_rcu(stage2_free_unlinked_table_rcu_cb). The kernel does this for
  * every unlinked table, exclusive walk or not; under
- * pgtable.free_unlinked_sync it is freed at once (the pre-RCU behaviour).
- * Worlds without RCU (bare unit tests) free at once too.
+ * pgtable.free_unlinked_sync it is freed at once. Worlds without RCU (bare
+ * unit tests) free at once too.
  */
-export function stage2_free_unlinked_table(w: World, t: Thread, page: number, level: number, shared: boolean): void {
+export function stage2_free_unlinked_table(w: World, t: Thread, page: number, level: number): void {
   if (variant_on(w, FREE_UNLINKED_SYNC.name) || !w.rcu) {
-    kvm_pgtable_stage2_free_unlinked(w, t, page, variant_on(w, FREE_UNLINKED_SYNC.name) ? 'at once in stage2_free_unlinked_table, no RCU grace period: pgtable.free_unlinked_sync' : 'at once in stage2_free_unlinked_table: no RCU in this World');
+    kvm_pgtable_stage2_free_unlinked(w, t, page, level, variant_on(w, FREE_UNLINKED_SYNC.name) ? 'at once in stage2_free_unlinked_table, no RCU grace period: pgtable.free_unlinked_sync' : 'at once in stage2_free_unlinked_table: no RCU in this World');
     return;
   }
-  call_rcu(w, t, 'stage2_free_unlinked_table_rcu_cb', { page, level, shared, by: t.name, step: w.step });
+  call_rcu(w, t, 'stage2_free_unlinked_table_rcu_cb', { page, level, by: t.name, step: w.step });
 }
 
+// stage2_free_unlinked_table_rcu_cb(): level = page_private(page).
 define_rcu_callback('stage2_free_unlinked_table_rcu_cb', (w, t, arg) => {
   const page = arg['page'] as number;
   emit(w, t, 'rcu.free', { page });
-  kvm_pgtable_stage2_free_unlinked(w, t, page, `RCU callback after a grace period (queued by ${String(arg['by'])} at step ${String(arg['step'])})`);
+  kvm_pgtable_stage2_free_unlinked(w, t, page, arg['level'] as number, `RCU callback after a grace period (queued by ${String(arg['by'])} at step ${String(arg['step'])})`);
 });
 
 set_s2_mm_ops({ zalloc_page: stage2_memcache_zalloc_page, free_unlinked_table: stage2_free_unlinked_table });
@@ -154,7 +162,7 @@ export function kvm_pgtable_stage2_init(w: World, a: number | kvm_s2_mmu, b?: nu
   const pgd: number[] = [];
   for (let i = 0; i < kvm_pgd_pages(ia_bits, start_level); i++) pgd.push(pgt_alloc_page(w, start_level).id);
   tlb_state(w);
-  return { ia_bits, start_level, pgd, flags: 0, fwb_cap: true };
+  return { ia_bits, start_level, pgd, flags: 0, fwb_cap: true, tlb_range_cap: true };
 }
 
 // ---------------------------------------------------------------------------
@@ -201,7 +209,9 @@ function apply_chunk(l: ApplyRange): Next {
  */
 export const stage2_apply_range = model_fn<ApplyRange>('stage2_apply_range', {
   chunk: (_w, _t, l) => apply_chunk(l),
-  chunk_done: (_w, t, l) => {
+  chunk_done: (w, t, l) => {
+    // kvm_pgtable_stage2_unmap()'s deferred TLBI, in the step its walk returns to.
+    if (l.fn === kvm_pgtable_stage2_unmap.name) stage2_unmap_deferred_flush(w, t, l.mmu, l.addr, l.next - l.addr);
     const r = typeof t.retval === 'number' ? t.retval : (t.retval as VisitResult).r;
     if (r) return ret(t, r);
     if (l.resched && l.next !== l.end) return call(cond_resched_rwlock_write, { lock: 'mmu_lock' }, 'advance');

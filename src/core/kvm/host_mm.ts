@@ -48,5 +48,5 @@ export function host_change_pte(w: World, t: Thread, hva: number, change: { migr
   if (change.migrate) pte.pfn = w.mm.next_pfn++;
   if (change.prot_none !== undefined) pte.prot_none = change.prot_none;
   pte.changed_step = w.step;
-  emit(w, t, 'mm.change_pte', { hva: vpn * 2 ** PAGE_SHIFT, old_pfn, new_pfn: pte.pfn, prot_none: pte.prot_none });
+  emit(w, t, 'mm.change_pte', { hva: vpn * 2 ** PAGE_SHIFT, old_pfn, new_pfn: pte.pfn, prot_none: pte.prot_none, pages: 1 });
 }
