@@ -30,7 +30,7 @@
 import { run_now } from '../machine/machine.js';
 import { emit, type Event } from '../machine/events.js';
 import { define_invariant } from '../machine/invariants.js';
-import { BLOCKED, RETURN, call, lookup_fn, model_fn, ret, type Next } from '../machine/model.js';
+import { call, model_fn, ret, type Next } from '../machine/model.js';
 import { define_variant } from '../machine/variants.js';
 import type { Locals, Thread, World } from '../machine/world.js';
 import { metric_add, variant_on } from '../machine/world.js';
