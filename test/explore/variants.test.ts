@@ -21,6 +21,7 @@ const CASES: Record<string, { scenario: string; strategies: Strategy[]; expect?:
   'mmu.no_retry_check': [
     { scenario: 'fault-vs-invalidate', strategies: ['random', 'pct'] },
     { scenario: 'numa-invalidate-retry', strategies: ['pct', 'random'] },
+    { scenario: 'thp-fault-vs-migrate', strategies: ['random', 'pct'] },
   ],
   'nv.no_unmap_request': [{ scenario: 'nv-s2-recycle', strategies: ['pct', 'random'] }],
   'nv.put_drops_ref': [{ scenario: 'nv-s2-recycle', strategies: ['random', 'pct'] }],

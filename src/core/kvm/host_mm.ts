@@ -218,11 +218,15 @@ export interface HostChange {
 /**
  * The primary MMU changes the mapping of hva (between invalidate_range_start
  * and _end), as part of a change of [hva, end) (default: the whole huge page
- * hva is in). Returns how many bytes from hva the change covered: the rest
- * of the huge page when it changed as a whole, else PAGE_SIZE.
+ * hva is in) whose notifier covered `notified` (default: anything). A huge
+ * page the notifier range does not cover was mapped after the change began:
+ * mm isolated nothing of it, and it stays. Returns how many bytes from hva
+ * the change covered: the rest of the huge page when it changed (or stayed)
+ * as a whole, else PAGE_SIZE.
  */
-export function host_change_pte(w: World, t: Thread, hva: number, change: HostChange, end?: number): number {
+export function host_change_pte(w: World, t: Thread, hva: number, change: HostChange, end?: number, notified?: [number, number]): number {
   const h = host_huge(w, hva);
+  if (h && notified && (h.base < notified[0] || h.base + h.size > notified[1])) return h.base + h.size - hva;
   if (h) {
     const whole = end === undefined || (hva <= h.base && end >= h.base + h.size);
     if (whole || change.migrate || h.kind === 'hugetlb') {

@@ -190,7 +190,7 @@ export const mmu_notifier_invalidate_range = model_fn<{ hva: number; size: numbe
       const hva = l.hva + (l.i ?? 0) * PAGE_SIZE;
       const end = l.hva + l.size;
       let done = PAGE_SIZE;
-      if (l.change !== 'none') done = host_change_pte(w, t, hva, l.change === 'numa' ? { prot_none: true } : l.change === 'zap' ? { zap: true } : { migrate: true }, end);
+      if (l.change !== 'none') done = host_change_pte(w, t, hva, l.change === 'numa' ? { prot_none: true } : l.change === 'zap' ? { zap: true } : { migrate: true }, end, l.range);
       l.i = (l.i ?? 0) + done / PAGE_SIZE;
       return l.i * PAGE_SIZE < l.size ? 'change' : 'end';
     },
