@@ -2,11 +2,11 @@
 // arch/arm64/kvm/hyp/pgtable.c, and the page-table pages themselves.
 //
 // Version modelled: the v6.17 shape of the code (hyp/pgtable.c at
-// e6157256ee1a, Sept 2025: LPA2-aware s8 levels, SKIP_BBM_TLBI/SKIP_CMO walk
-// flags, range TLBIs). 4K granule without LPA2: levels 0..3 (the kernel's
-// KVM_PGTABLE_FIRST_LEVEL is -1 only with LPA2), a single-bit S2 XN at bit
-// 54, leaf HI attributes 63:51, the break-before-make marker
-// KVM_INVALID_PTE_LOCKED at bit 10. Left out: 16K/64K granules, LPA2 and
+// e6157256ee1a and asm/kvm_pgtable.h at 0e89ca13ee5f, Aug-Sept 2025:
+// LPA2-aware s8 levels, SKIP_BBM_TLBI/SKIP_CMO walk flags, range TLBIs).
+// 4K granule without LPA2: levels 0..3 (KVM_PGTABLE_FIRST_LEVEL is -1, for
+// LPA2 only), a single-bit S2 XN at bit 54, leaf HI attributes 63:50, the
+// break-before-make marker KVM_INVALID_PTE_LOCKED at bit 10. Left out: 16K/64K granules, LPA2 and
 // 52-bit PAs, the hyp stage-1 bits, pKVM ownership annotations beyond the
 // owner-id field, the 2-bit XN field of later kernels (its "XN" value is the
 // same bit 54, so the model's descriptors are those kernels' too).
@@ -106,7 +106,7 @@ export const KVM_PTE_LEAF_ATTR_LO_S2_S2AP_W = 1n << 7n;
 export const KVM_PTE_LEAF_ATTR_LO_S2_SH = 0x300n; // GENMASK(9, 8)
 export const KVM_PTE_LEAF_ATTR_LO_S2_SH_IS = 3n;
 export const KVM_PTE_LEAF_ATTR_LO_S2_AF = 1n << 10n;
-export const KVM_PTE_LEAF_ATTR_HI = 0xfff8_0000_0000_0000n; // GENMASK(63, 51)
+export const KVM_PTE_LEAF_ATTR_HI = 0xfffc_0000_0000_0000n; // GENMASK(63, 50) (bit 50: the stage-1 GP bit)
 export const KVM_PTE_LEAF_ATTR_HI_SW = 0x0780_0000_0000_0000n; // GENMASK(58, 55)
 export const KVM_PTE_LEAF_ATTR_HI_S2_XN = 1n << 54n;
 export const KVM_PTE_LEAF_ATTR_S2_PERMS = KVM_PTE_LEAF_ATTR_LO_S2_S2AP_R | KVM_PTE_LEAF_ATTR_LO_S2_S2AP_W | KVM_PTE_LEAF_ATTR_HI_S2_XN;
