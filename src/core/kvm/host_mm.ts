@@ -80,26 +80,24 @@ function align_down(x: number, a: number): number {
   return x - (x % a);
 }
 
-/** The huge mapping covering hva, if any. */
-export function host_huge(w: World, hva: number): HostHuge | undefined {
-  const all = w.mm.huge;
+/** The entry of `all` (keyed by base hva) whose naturally aligned region of its own size covers hva. */
+function covering<T extends { size: number }>(all: Record<number, T> | undefined, hva: number): T | undefined {
   if (!all) return undefined;
   for (const size of HUGE_SIZES) {
-    const h = all[align_down(hva, size)];
-    if (h && h.size === size) return h;
+    const x = all[align_down(hva, size)];
+    if (x && x.size === size) return x;
   }
   return undefined;
 }
 
+/** The huge mapping covering hva, if any. */
+export function host_huge(w: World, hva: number): HostHuge | undefined {
+  return covering(w.mm.huge, hva);
+}
+
 /** The huge-eligible VMA region covering hva, if any. */
 export function host_vma(w: World, hva: number): HostVma | undefined {
-  const all = w.mm.vmas;
-  if (!all) return undefined;
-  for (const size of HUGE_SIZES) {
-    const v = all[align_down(hva, size)];
-    if (v && v.size === size) return v;
-  }
-  return undefined;
+  return covering(w.mm.vmas, hva);
 }
 
 /**
