@@ -11,7 +11,7 @@ import { spawn_thread } from '../src/core/machine/thread.js';
 import type { Thread, World } from '../src/core/machine/world.js';
 import { create_world } from '../src/core/world_init.js';
 import { KVM_PGTABLE_PROT_RW, KVM_PGTABLE_WALK_HANDLE_FAULT, KVM_PGTABLE_WALK_SHARED } from '../src/core/arm64/kvm_pgtable.js';
-import { pgtable_map_now } from '../src/core/arm64/pgtable.js';
+import { pgtable_map_now, pgtable_unmap_now } from '../src/core/arm64/pgtable.js';
 import { guest_translate, hw_walk } from '../src/core/arm64/tlb.js';
 import { ns_per_op, print_rows, type Row } from './harness.js';
 
@@ -94,6 +94,23 @@ export async function bench_pgtable(): Promise<void> {
   const map_sclone_ns = ns_per_op(() => void structuredClone(peer), 1, 5, 200);
   const tables = w.pgt_pages!.length;
 
+  // Unmapping the 1 GiB (exclusive walk): with FEAT_TLBIRANGE and FWB the
+  // leaves' TLBIs are deferred to one range TLBI (stage2_unmap_defer_tlb_flush);
+  // without FWB each leaf is invalidated as it is cleared.
+  const unmap = (fwb: boolean): { ms: number; tlbis: number } => {
+    const w2 = structuredClone(w);
+    w2.arm64!.mmu.pgt.fwb_cap = fwb;
+    w2.metrics = {};
+    const t0 = performance.now();
+    pgtable_unmap_now(w2, -1, BASE_IPA, SIZE);
+    const ms = performance.now() - t0;
+    const tlbis = (w2.metrics['tlbi_ipa'] ?? 0) + (w2.metrics['tlbi_range'] ?? 0) + (w2.metrics['tlbi_vmid'] ?? 0);
+    return { ms, tlbis };
+  };
+  unmap(true);
+  const deferred = unmap(true);
+  const per_leaf = unmap(false);
+
   const rows: Row[] = [
     { name: 'hardware walk (hw_walk), 1 GiB of 4K pages', value: 1e9 / hw_ns, unit: 'walks/s', peer: 'Map.get', peer_value: 1e9 / map_ns },
     { name: 'guest_translate: TLB miss, walk, fill', value: 1e9 / gt_ns, unit: 'walks/s' },
@@ -102,6 +119,14 @@ export async function bench_pgtable(): Promise<void> {
     { name: 'World copy, peer: structuredClone(Map)', value: clone_ns / 1e6, unit: 'ms', peer: 'structuredClone(Map)', peer_value: map_sclone_ns / 1e6 },
     { name: 'state hash of that World', value: hash_ns / 1e6, unit: 'ms' },
     { name: 'mapping 1 GiB of 4K pages (exclusive walk)', value: build_ms, unit: 'ms', note: `${((build_ms * 1e6) / PAGES).toFixed(0)} ns/page` },
+    {
+      name: 'unmapping it, deferred range TLBI (FWB)',
+      value: deferred.ms,
+      unit: 'ms',
+      peer: 'a TLBI per leaf (no FWB)',
+      peer_value: per_leaf.ms,
+      note: `${deferred.tlbis} TLBIs vs ${per_leaf.tlbis}`,
+    },
   ];
   print_rows('pgtable: stage-2 walks and checkpoints', rows);
   if (sink === 42) console.log('');

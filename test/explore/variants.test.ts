@@ -21,12 +21,14 @@ const CASES: Record<string, { scenario: string; strategies: Strategy[]; expect?:
   'mmu.no_retry_check': [
     { scenario: 'fault-vs-invalidate', strategies: ['random', 'pct'] },
     { scenario: 'numa-invalidate-retry', strategies: ['pct', 'random'] },
+    { scenario: 'thp-fault-vs-migrate', strategies: ['random', 'pct'] },
   ],
   'nv.no_unmap_request': [{ scenario: 'nv-s2-recycle', strategies: ['pct', 'random'] }],
   'nv.put_drops_ref': [{ scenario: 'nv-s2-recycle', strategies: ['random', 'pct'] }],
   'nv.unmap_on_recycle': [{ scenario: 'nv-s2-recycle', strategies: ['pct', 'random'] }],
   'pgtable.free_unlinked_sync': [{ scenario: 'parallel-walk-rcu', strategies: ['random', 'pct'] }],
   'pgtable.no_bbm': [{ scenario: 'parallel-walk-rcu', strategies: ['pct', 'random'] }],
+  'pgtable.no_table_tlbi': [{ scenario: 'parallel-walk-rcu', strategies: ['random', 'pct'] }],
   'nv.revmap_overwrite': [{ scenario: 'nv-revmap', strategies: ['pct', 'random'] }],
 };
 

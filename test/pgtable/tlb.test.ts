@@ -4,9 +4,9 @@
 import { describe, expect, it } from 'vitest';
 import { model_fn, ret } from '../../src/core/machine/model.js';
 import type { World } from '../../src/core/machine/world.js';
-import { KVM_PGTABLE_PROT_R, KVM_PGTABLE_PROT_RW } from '../../src/core/arm64/kvm_pgtable.js';
+import { KVM_PGTABLE_PROT_R, KVM_PGTABLE_PROT_RW, TLBI_TTL_UNKNOWN } from '../../src/core/arm64/kvm_pgtable.js';
 import { kvm_pgtable_get_leaf, pgtable_map_now, pgtable_set_raw } from '../../src/core/arm64/pgtable.js';
-import { guest_translate, hw_walk, tlb_entries, tlb_state, tlbi_all, tlbi_ipa, tlbi_range, tlbi_vmid } from '../../src/core/arm64/tlb.js';
+import { guest_translate, hw_walk, tlb_entries, tlb_state, tlbi_all, tlbi_ipa, tlbi_range, tlbi_ttl_level, tlbi_vmid } from '../../src/core/arm64/tlb.js';
 import { driver, pgt_world, ret_of, run_all } from './world.js';
 
 const RESULT: Record<string, number> = { tlb: 1, walk: 2, translation: -1, permission: -2, access_flag: -3 };
@@ -81,11 +81,19 @@ describe('TLBI', () => {
     return w;
   }
 
-  it('by IPA with the right level hint, or none, removes the entry on every CPU', () => {
+  it('by IPA with the right level hint, or none (TLBI_TTL_UNKNOWN), removes the entry on every CPU', () => {
     const w = filled();
     expect(tlbi_ipa(w, 1, 0x8000_0000, 3)).toBe(2);
-    expect(tlbi_ipa(w, 1, 0x8020_1000, 0)).toBe(2); // inside the block, no hint
+    expect(tlbi_ipa(w, 1, 0x8020_1000, TLBI_TTL_UNKNOWN)).toBe(2); // inside the block, no hint
     expect(tlb_entries(w, 0)).toEqual([]);
+  });
+
+  it('__tlbi_level(): level 0 is a hint like 1..3 (since LPA2), so a level-0 TTL spares a level-2 block entry', () => {
+    const w = filled();
+    expect(tlbi_ttl_level(0)).toBe(0);
+    expect(tlbi_ttl_level(TLBI_TTL_UNKNOWN)).toBeNull();
+    expect(tlbi_ipa(w, 1, 0x8020_1000, 0)).toBe(0);
+    expect(tlb_entries(w, 0).find((e) => e.level === 2)).toMatchObject({ stale_since: w.step });
   });
 
   it('by VMID, by range, and all', () => {

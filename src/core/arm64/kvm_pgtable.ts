@@ -1,13 +1,15 @@
 // arch/arm64/include/asm/kvm_pgtable.h, the descriptor bits private to
 // arch/arm64/kvm/hyp/pgtable.c, and the page-table pages themselves.
 //
-// Version modelled: the v6.3..v6.5 shape of the code (after Oliver Upton's
-// parallel-fault series, with the v6.5 name free_unlinked_table): 4K granule
-// only, no LPA2 (levels 0..3, KVM_PGTABLE_MAX_LEVELS 4), a single-bit S2 XN
-// at bit 54 (newer kernels have a 2-bit XN field 54:53 whose "XN" value 2 is
-// the same bit 54, so non-executable descriptors are identical), leaf HI
-// attributes 63:51. Left out: 16K/64K granules, 52-bit PAs, the hyp stage-1
-// bits, pKVM ownership annotations beyond the owner-id field.
+// Version modelled: the v6.17 shape of the code (hyp/pgtable.c at
+// e6157256ee1a and asm/kvm_pgtable.h at 0e89ca13ee5f, Aug-Sept 2025:
+// LPA2-aware s8 levels, SKIP_BBM_TLBI/SKIP_CMO walk flags, range TLBIs).
+// 4K granule without LPA2: levels 0..3 (KVM_PGTABLE_FIRST_LEVEL is -1, for
+// LPA2 only), a single-bit S2 XN at bit 54, leaf HI attributes 63:50, the
+// break-before-make marker KVM_INVALID_PTE_LOCKED at bit 10. Left out: 16K/64K granules, LPA2 and
+// 52-bit PAs, the hyp stage-1 bits, pKVM ownership annotations beyond the
+// owner-id field, the 2-bit XN field of later kernels (its "XN" value is the
+// same bit 54, so the model's descriptors are those kernels' too).
 //
 // How descriptors are stored. A descriptor is 64 bits and must stay exact,
 // but JS numbers hold 53. Each table page keeps its 512 entries in one
@@ -37,6 +39,13 @@ export const KVM_PGTABLE_WALK_TABLE_PRE = 1 << 1;
 export const KVM_PGTABLE_WALK_TABLE_POST = 1 << 2;
 export const KVM_PGTABLE_WALK_SHARED = 1 << 3;
 export const KVM_PGTABLE_WALK_HANDLE_FAULT = 1 << 4;
+/** Update entries without break-before-make's TLBI (tables not yet linked: kvm_pgtable_stage2_create_unlinked). */
+export const KVM_PGTABLE_WALK_SKIP_BBM_TLBI = 1 << 5;
+/** Update entries without cache maintenance. */
+export const KVM_PGTABLE_WALK_SKIP_CMO = 1 << 6;
+
+/** TLBI_TTL_UNKNOWN (asm/tlbflush.h): no level hint (INT_MAX). */
+export const TLBI_TTL_UNKNOWN = 0x7fff_ffff;
 
 const WALK_FLAG_NAMES: [number, string][] = [
   [KVM_PGTABLE_WALK_LEAF, 'LEAF'],
@@ -44,6 +53,8 @@ const WALK_FLAG_NAMES: [number, string][] = [
   [KVM_PGTABLE_WALK_TABLE_POST, 'TABLE_POST'],
   [KVM_PGTABLE_WALK_SHARED, 'SHARED'],
   [KVM_PGTABLE_WALK_HANDLE_FAULT, 'HANDLE_FAULT'],
+  [KVM_PGTABLE_WALK_SKIP_BBM_TLBI, 'SKIP_BBM_TLBI'],
+  [KVM_PGTABLE_WALK_SKIP_CMO, 'SKIP_CMO'],
 ];
 
 export function walk_flags_name(flags: number): string {
@@ -95,7 +106,7 @@ export const KVM_PTE_LEAF_ATTR_LO_S2_S2AP_W = 1n << 7n;
 export const KVM_PTE_LEAF_ATTR_LO_S2_SH = 0x300n; // GENMASK(9, 8)
 export const KVM_PTE_LEAF_ATTR_LO_S2_SH_IS = 3n;
 export const KVM_PTE_LEAF_ATTR_LO_S2_AF = 1n << 10n;
-export const KVM_PTE_LEAF_ATTR_HI = 0xfff8_0000_0000_0000n; // GENMASK(63, 51)
+export const KVM_PTE_LEAF_ATTR_HI = 0xfffc_0000_0000_0000n; // GENMASK(63, 50) (bit 50: the stage-1 GP bit)
 export const KVM_PTE_LEAF_ATTR_HI_SW = 0x0780_0000_0000_0000n; // GENMASK(58, 55)
 export const KVM_PTE_LEAF_ATTR_HI_S2_XN = 1n << 54n;
 export const KVM_PTE_LEAF_ATTR_S2_PERMS = KVM_PTE_LEAF_ATTR_LO_S2_S2AP_R | KVM_PTE_LEAF_ATTR_LO_S2_S2AP_W | KVM_PTE_LEAF_ATTR_HI_S2_XN;
@@ -165,6 +176,13 @@ export interface kvm_pgtable {
   flags: number;
   /** ARM64_HAS_STAGE2_FWB on the simulated CPUs. */
   fwb_cap: boolean;
+  /** system_supports_tlb_range() (FEAT_TLBIRANGE) on the simulated CPUs; absent: true. */
+  tlb_range_cap?: boolean;
+}
+
+/** system_supports_tlb_range() */
+export function system_supports_tlb_range(pgt: kvm_pgtable): boolean {
+  return pgt.tlb_range_cap !== false;
 }
 
 /** stage2_has_fwb() */

@@ -1,7 +1,21 @@
 // arch/arm64/kvm/mmu.c: the stage-2 fault path (kvm_handle_guest_abort,
 // user_mem_abort) and the MMU-notifier unmap hook (kvm_unmap_gfn_range).
-// Left out: dirty logging, MTE, device mappings, THP adjustment, exec
-// faults and permission relaxing (every mapping is R|W), pKVM's write lock.
+// Version: the v6.17 shape (mmu.c at fc670ad5966f, Sept 2025).
+//
+// user_mem_abort() chooses the mapping size as the kernel does: under
+// mmap_read_lock from the VMA (a hugetlbfs page size; PAGE_SIZE for
+// anything else, or with force_pte), cut to what the memslot can hold
+// (fault_supports_stage2_huge_mapping) and, for a nested fault, to the guest
+// hypervisor's own mapping size; then, after the retry check under the fault
+// lock, transparent_hugepage_adjust() maps a PMD block when the host maps
+// the page with a THP (get_user_mapping_size()). Block and page faults go
+// through the same locked retry check, and the same mmu.no_retry_check.
+// Left out: MTE, device and PFNMAP mappings (s2_force_noncacheable), exec
+// faults and permission faults (every mapping is R|W; fault_is_perm is
+// never set), the writable-only-on-write-faults rule under dirty logging,
+// the dirty log itself (a `force_pte` op argument stands for
+// memslot_is_logging()), hwpoison, guest_memfd (gmem_abort), pKVM's write
+// lock and memcache.
 import { emit } from '../machine/events.js';
 import { RETURN, call, model_fn, ret } from '../machine/model.js';
 import { define_op, S } from '../machine/ops.js';
@@ -9,13 +23,14 @@ import { define_variant } from '../machine/variants.js';
 import { metric_add, variant_on } from '../machine/world.js';
 import { PAGE_SIZE, gfn_to_hva, gfn_to_memslot } from '../kvm/kvm_host.js';
 import { host_faultin } from '../kvm/host_mm.js';
+import { transparent_hugepage_adjust, user_mem_abort_vma_size } from './mmu_stage2.js';
 import { mmu_invalidate_retry } from '../kvm/mmu_invalidate.js';
 import { lock_read, read_unlock } from '../kvm/rwlock.js';
 import { might_sleep } from '../machine/machine.js';
 import { preempt_point } from '../kvm/vcpu_load.js';
 import { vcpu_of_thread } from './arm.js';
 import { guest_translate } from './tlb.js';
-import { KVM_PGTABLE_PROT_R, KVM_PGTABLE_PROT_W, KVM_PGTABLE_WALK_HANDLE_FAULT, KVM_PGTABLE_WALK_SHARED, kvm_encode_nested_level } from './kvm_pgtable.js';
+import { KVM_PGTABLE_PROT_R, KVM_PGTABLE_PROT_W, KVM_PGTABLE_WALK_HANDLE_FAULT, KVM_PGTABLE_WALK_SHARED, kvm_encode_nested_level, kvm_granule_size } from './kvm_pgtable.js';
 import { mmu_by_id, mmu_name } from './kvm_host.js';
 import { kvm_nested_s2_unmap } from './nested.js';
 import { kvm_nested_s2_unmap_range, revmap_add, revmap_enabled } from './nested_revmap.js';
@@ -24,8 +39,14 @@ import { kvm_walk_nested_s2 } from './nested.js';
 
 export const NO_RETRY_CHECK = define_variant({
   name: 'mmu.no_retry_check',
-  description: 'the fault path maps the pfn without the locked retry check (arm64 user_mem_abort: mmu_invalidate_retry; x86: is_page_fault_stale): a fault that raced with an invalidation installs a stale mapping',
-  source: 'virt/kvm/kvm_main.c mmu_invalidate_seq protocol (what the check in user_mem_abort() prevents)',
+  description:
+    'every fault path maps its pfn, page or block, without the locked retry check: arm64 user_mem_abort() skips ' +
+    'mmu_invalidate_retry(); x86 skips is_page_fault_stale() (and the lockless pre-check). A fault that raced with an ' +
+    'invalidation installs a mapping of the old pfn',
+  source:
+    'hypothetical: the check has guarded the fault paths since the MMU notifiers came to KVM (mmu_notifier_seq, 2008; ' +
+    'user_mem_abort() has had it since KVM/arm64 was merged); it shows the race mmu_invalidate_seq closes, for 4K pages ' +
+    'and for blocks backed by host THP or hugetlbfs',
   breaks: 'mmu.stale_mapping',
 });
 
@@ -85,18 +106,27 @@ export const handle_exit_abort = model_fn<Record<string, never>>('handle_exit_ab
   done: () => RETURN,
 });
 
-interface Uma {
+export interface Uma {
   /** hw_mmu: -1 canonical, else the shadow stage-2 the fault is for. */
   mmu: number;
   /** Level of the guest hypervisor's mapping (nested faults), recorded in the shadow leaf's SW bits. */
   guest_level: number;
-  /** The L1 (canonical) IPA behind fault_ipa: the same for non-nested faults. */
+  /** The L1 (canonical) IPA behind fault_ipa (the kernel's `ipa`): the same for non-nested faults. */
   canonical_ipa: number;
   fault_ipa: number;
   write: boolean;
   hva: number;
   mmu_seq: number;
   pfn: number;
+  /** vma_pagesize: the size of the mapping to install. */
+  vma_pagesize: number;
+  force_pte: boolean;
+}
+
+/** The stage-2 level whose granule is `size` (3 for 4K, 2 for 2M, 1 for 1G). */
+export function kvm_mapping_level(size: number): number {
+  for (let level = 3; level >= 1; level--) if (kvm_granule_size(level) === size) return level;
+  throw new Error(`no stage-2 level maps ${size} bytes`);
 }
 
 export const user_mem_abort = model_fn<Uma>('user_mem_abort', {
@@ -106,9 +136,11 @@ export const user_mem_abort = model_fn<Uma>('user_mem_abort', {
     kvm_mmu_topup_memory_cache(w, t.vcpu);
     return 'snapshot';
   },
-  // mmap_read_lock(); find the VMA; mmu_seq = kvm->mmu_invalidate_seq;
-  // mmap_read_unlock() (its release pairs with the smp_wmb in invalidate_end).
+  // mmap_read_lock(); vma_lookup() and the mapping size; mmu_seq =
+  // kvm->mmu_invalidate_seq; mmap_read_unlock() (its release pairs with the
+  // smp_wmb in invalidate_end).
   snapshot: (w, t, l) => {
+    user_mem_abort_vma_size(w, t, l);
     l.mmu_seq = w.kvm.mmu_invalidate_seq;
     emit(w, t, 'fault.seq_snapshot', { mmu_seq: l.mmu_seq });
     return 'faultin';
@@ -117,7 +149,9 @@ export const user_mem_abort = model_fn<Uma>('user_mem_abort', {
   faultin: (w, t) => preempt_point(w, t, 'faultin_pfn'),
   faultin_pfn: (w, t, l) => {
     might_sleep(w, t, '__kvm_faultin_pfn');
-    l.pfn = host_faultin(w, l.hva);
+    // __kvm_faultin_pfn(memslot, gfn): gfn = ipa >> PAGE_SHIFT, the IPA aligned to a hugetlbfs block.
+    const gfn = Math.floor(l.canonical_ipa / PAGE_SIZE);
+    l.pfn = host_faultin(w, gfn_to_hva(gfn_to_memslot(w, gfn)!, gfn));
     emit(w, t, 'fault.faultin', { pfn: l.pfn, slept: false });
     return 'lock';
   },
@@ -140,13 +174,22 @@ export const user_mem_abort = model_fn<Uma>('user_mem_abort', {
     return 'unlock';
   },
   map: (w, t, l) => {
-    const ipa = Math.floor(l.fault_ipa / PAGE_SIZE) * PAGE_SIZE;
+    // Still under the fault lock: a THP found now maps a PMD block.
+    if (l.vma_pagesize === PAGE_SIZE && !l.force_pte) {
+      const sz = transparent_hugepage_adjust(w, l);
+      if (sz < 0) {
+        // get_user_mapping_size(): the host mapping is gone; the guest refaults.
+        emit(w, t, 'fault.retry', { reason: 'user_mapping' });
+        metric_add(w, 'fault_retries');
+        return 'unlock';
+      }
+    }
     return call(
       'kvm_pgtable_stage2_map',
       {
         mmu: l.mmu,
-        addr: ipa,
-        size: PAGE_SIZE,
+        addr: l.fault_ipa,
+        size: l.vma_pagesize,
         phys: l.pfn * PAGE_SIZE,
         // kvm_encode_nested_level(): a shadow leaf remembers the guest hypervisor's mapping level.
         prot: l.guest_level ? BigInt(KVM_PGTABLE_PROT_R | KVM_PGTABLE_PROT_W) | kvm_encode_nested_level(l.guest_level) : KVM_PGTABLE_PROT_R | KVM_PGTABLE_PROT_W,
@@ -159,8 +202,8 @@ export const user_mem_abort = model_fn<Uma>('user_mem_abort', {
   mapped: (w, t, l) => {
     const r = t.retval as number;
     if (r === 0) {
-      if (l.mmu >= 0 && revmap_enabled(w)) revmap_add(w, t, mmu_by_id(w, l.mmu), l.canonical_ipa, l.fault_ipa, PAGE_SIZE);
-      emit(w, t, 'fault.map', { mmu: mmu_name(l.mmu), ipa: Math.floor(l.fault_ipa / PAGE_SIZE) * PAGE_SIZE, pa: l.pfn * PAGE_SIZE, level: 3, prot: 'RW' });
+      if (l.mmu >= 0 && revmap_enabled(w)) revmap_add(w, t, mmu_by_id(w, l.mmu), l.canonical_ipa - (l.canonical_ipa % l.vma_pagesize), l.fault_ipa, l.vma_pagesize);
+      emit(w, t, 'fault.map', { mmu: mmu_name(l.mmu), ipa: l.fault_ipa, pa: l.pfn * PAGE_SIZE, level: kvm_mapping_level(l.vma_pagesize), prot: 'RW' });
       metric_add(w, 'faults_mapped');
     } else {
       // -EAGAIN from the walker: another vCPU is changing the entry; the guest refaults.

@@ -6,10 +6,12 @@
 // kvm_arch_flush_remote_tlbs() and the stage-2 pgd set-up
 // (kvm_init_stage2_mmu -> kvm_pgtable_stage2_init).
 //
-// Also the `access_hugepage` vCPU op: a guest access to memory the host
-// backs with a THP/hugetlbfs page, whose fault maps a block (or a page when
-// force_pte, as under dirty logging): the way a table is collapsed into a
-// block in a running VM.
+// Also user_mem_abort()'s mapping size (user_mem_abort_vma_size(),
+// transparent_hugepage_adjust(), fault_supports_stage2_huge_mapping()) and
+// the `access_hugepage` vCPU op: a guest access to memory the host backs
+// with a THP or a hugetlbfs page, whose fault (the same user_mem_abort() as
+// any other) maps a block, or a page when force_pte, as under dirty logging:
+// the way a table is collapsed into a block in a running VM.
 //
 // Left out: dirty logging and eager splitting, kvm_stage2_flush_range (no
 // caches in the model), the hyp (EL2) stage-1 tables, pKVM, MTE, device
@@ -22,17 +24,13 @@ import { next_op } from '../machine/thread.js';
 import { define_variant } from '../machine/variants.js';
 import type { Locals, Thread, World } from '../machine/world.js';
 import { metric_add, variant_on } from '../machine/world.js';
-import { PAGE_SIZE, gfn_to_hva, gfn_to_memslot, vcpu_of } from '../kvm/kvm_host.js';
-import { mmu_invalidate_retry } from '../kvm/mmu_invalidate.js';
-import { cond_resched_rwlock_write, lock_read, lockdep_assert_held_write, read_unlock } from '../kvm/rwlock.js';
+import { PAGE_SIZE, gfn_to_memslot, vcpu_of, type Memslot } from '../kvm/kvm_host.js';
+import { PMD_SIZE, PUD_SIZE, get_user_mapping_size, host_vma, host_vma_declare, type HostVma, type HugeKind } from '../kvm/host_mm.js';
+import { cond_resched_rwlock_write, lockdep_assert_held_write } from '../kvm/rwlock.js';
 import { call_rcu, define_rcu_callback } from '../rcu/tree.js';
 import { arm64, type kvm_s2_mmu } from './kvm_host.js';
 import {
   KVM_PGTABLE_MIN_BLOCK_LEVEL,
-  KVM_PGTABLE_PROT_R,
-  KVM_PGTABLE_PROT_W,
-  KVM_PGTABLE_WALK_HANDLE_FAULT,
-  KVM_PGTABLE_WALK_SHARED,
   align_down,
   kvm_granule_size,
   kvm_mmu_cache_min_pages,
@@ -46,10 +44,10 @@ import {
   MEMCACHE_NONE,
   alloc_table_page,
   kvm_pgtable_stage2_free_unlinked,
-  kvm_pgtable_stage2_map,
   kvm_pgtable_stage2_unmap,
   kvm_pgtable_stage2_wrprotect,
   set_s2_mm_ops,
+  stage2_unmap_deferred_flush,
   stage2_unmap_walk_args,
   stage2_wrprotect_walk_args,
 } from './pgtable.js';
@@ -58,8 +56,13 @@ import { __kvm_tlb_flush_vmid, guest_translate, tlb_state } from './tlb.js';
 
 export const FREE_UNLINKED_SYNC = define_variant({
   name: 'pgtable.free_unlinked_sync',
-  description: 'a table unlinked by a shared (read-lock) walk is freed at once instead of after an RCU grace period, while other walkers may still be inside it',
-  source: 'before "KVM: arm64: Free removed stage-2 tables in RCU callback" (Oliver Upton, the v6.2 parallel-faults series ending in 1577cb5823ce)',
+  description:
+    'stage2_free_unlinked_table() calls kvm_pgtable_stage2_free_unlinked() at once instead of through call_rcu(): a table a ' +
+    'shared (read-lock) fault walk unlinks is freed while other walkers may still be inside it',
+  source:
+    'hypothetical: this never shipped; before "KVM: arm64: Free removed stage-2 tables in RCU callback" (the v6.2 parallel-fault ' +
+    'series ending in 1577cb5823ce) every stage-2 walk held mmu_lock for write, so freeing at once was safe. It shows why a ' +
+    'shared walk needs the grace period: the walker still inside the unlinked table reads freed memory',
   breaks: 'pgtable.use_after_free',
   arch: 'arm64',
 });
@@ -80,8 +83,6 @@ declare module '../machine/world.js' {
   interface World {
     /** vcpu->arch.mmu_page_cache, by vcpu id. */
     s2_memcache?: KvmMmuMemoryCache[];
-    /** Host hugepages backing guest memory: aligned hva (hex) -> first pfn. */
-    host_hugepages?: Record<string, number>;
   }
 }
 
@@ -117,24 +118,26 @@ export function stage2_memcache_zalloc_page(w: World, t: Thread, memcache: numbe
 }
 
 /**
- * stage2_free_unlinked_table(addr, level): set_page_private(level) and
+ * stage2_free_unlinked_table(addr, level): set_page_private(page, level)
+ * (the level of the entry that pointed to the table) and
  * call_rcu(stage2_free_unlinked_table_rcu_cb). The kernel does this for
  * every unlinked table, exclusive walk or not; under
- * pgtable.free_unlinked_sync it is freed at once (the pre-RCU behaviour).
- * Worlds without RCU (bare unit tests) free at once too.
+ * pgtable.free_unlinked_sync it is freed at once. Worlds without RCU (bare
+ * unit tests) free at once too.
  */
-export function stage2_free_unlinked_table(w: World, t: Thread, page: number, level: number, shared: boolean): void {
+export function stage2_free_unlinked_table(w: World, t: Thread, page: number, level: number): void {
   if (variant_on(w, FREE_UNLINKED_SYNC.name) || !w.rcu) {
-    kvm_pgtable_stage2_free_unlinked(w, t, page, variant_on(w, FREE_UNLINKED_SYNC.name) ? 'at once in stage2_free_unlinked_table, no RCU grace period: pgtable.free_unlinked_sync' : 'at once in stage2_free_unlinked_table: no RCU in this World');
+    kvm_pgtable_stage2_free_unlinked(w, t, page, level, variant_on(w, FREE_UNLINKED_SYNC.name) ? 'at once in stage2_free_unlinked_table, no RCU grace period: pgtable.free_unlinked_sync' : 'at once in stage2_free_unlinked_table: no RCU in this World');
     return;
   }
-  call_rcu(w, t, 'stage2_free_unlinked_table_rcu_cb', { page, level, shared, by: t.name, step: w.step });
+  call_rcu(w, t, 'stage2_free_unlinked_table_rcu_cb', { page, level, by: t.name, step: w.step });
 }
 
+// stage2_free_unlinked_table_rcu_cb(): level = page_private(page).
 define_rcu_callback('stage2_free_unlinked_table_rcu_cb', (w, t, arg) => {
   const page = arg['page'] as number;
   emit(w, t, 'rcu.free', { page });
-  kvm_pgtable_stage2_free_unlinked(w, t, page, `RCU callback after a grace period (queued by ${String(arg['by'])} at step ${String(arg['step'])})`);
+  kvm_pgtable_stage2_free_unlinked(w, t, page, arg['level'] as number, `RCU callback after a grace period (queued by ${String(arg['by'])} at step ${String(arg['step'])})`);
 });
 
 set_s2_mm_ops({ zalloc_page: stage2_memcache_zalloc_page, free_unlinked_table: stage2_free_unlinked_table });
@@ -154,7 +157,7 @@ export function kvm_pgtable_stage2_init(w: World, a: number | kvm_s2_mmu, b?: nu
   const pgd: number[] = [];
   for (let i = 0; i < kvm_pgd_pages(ia_bits, start_level); i++) pgd.push(pgt_alloc_page(w, start_level).id);
   tlb_state(w);
-  return { ia_bits, start_level, pgd, flags: 0, fwb_cap: true };
+  return { ia_bits, start_level, pgd, flags: 0, fwb_cap: true, tlb_range_cap: true };
 }
 
 // ---------------------------------------------------------------------------
@@ -201,7 +204,9 @@ function apply_chunk(l: ApplyRange): Next {
  */
 export const stage2_apply_range = model_fn<ApplyRange>('stage2_apply_range', {
   chunk: (_w, _t, l) => apply_chunk(l),
-  chunk_done: (_w, t, l) => {
+  chunk_done: (w, t, l) => {
+    // kvm_pgtable_stage2_unmap()'s deferred TLBI, in the step its walk returns to.
+    if (l.fn === kvm_pgtable_stage2_unmap.name) stage2_unmap_deferred_flush(w, t, l.mmu, l.addr, l.next - l.addr);
     const r = typeof t.retval === 'number' ? t.retval : (t.retval as VisitResult).r;
     if (r) return ret(t, r);
     if (l.resched && l.next !== l.end) return call(cond_resched_rwlock_write, { lock: 'mmu_lock' }, 'advance');
@@ -248,24 +253,108 @@ export const kvm_arch_flush_remote_tlbs = model_fn<Record<string, never>>('kvm_a
 });
 
 // ---------------------------------------------------------------------------
-// The access_hugepage op: a guest access backed by a host hugepage.
+// user_mem_abort()'s mapping size, and the access_hugepage op.
+
+/** fault_supports_stage2_huge_mapping(memslot, hva, map_size) */
+export function fault_supports_stage2_huge_mapping(slot: Memslot, hva: number, map_size: number): boolean {
+  if (map_size === PAGE_SIZE) return true;
+  const size = slot.npages * PAGE_SIZE;
+  const gpa_start = slot.base_gfn * PAGE_SIZE;
+  const uaddr_start = slot.userspace_addr;
+  const uaddr_end = uaddr_start + size;
+  // Same offset within the block in IPA space and in the host's address space.
+  if (gpa_start % map_size !== uaddr_start % map_size) return false;
+  // The block lies inside the memslot.
+  const base = align_down(hva, map_size);
+  return base >= uaddr_start && base + map_size <= uaddr_end;
+}
+
+/** What the faulting op says about the host's backing: the `access_hugepage` arguments, or nothing. */
+function fault_backing(t: Thread): { kind: HugeKind; size: number; logging: boolean } | null {
+  const op = next_op(t);
+  if (op?.op !== 'access_hugepage') return null;
+  const size = op.args['size'] as number;
+  const kind = (op.args['backing'] as string | undefined) === 'hugetlbfs' || size === PUD_SIZE ? 'hugetlb' : 'thp';
+  return { kind, size, logging: op.args['force_pte'] === true };
+}
+
+/** get_vma_page_shift(): a hugetlbfs VMA's page size; PAGE_SIZE otherwise (a THP VMA too). */
+function get_vma_page_size(vma: HostVma | undefined): number {
+  return vma?.kind === 'hugetlb' ? vma.size : PAGE_SIZE;
+}
+
+export interface UmaSize {
+  canonical_ipa: number;
+  fault_ipa: number;
+  hva: number;
+  guest_level: number;
+  vma_pagesize: number;
+  force_pte: boolean;
+}
 
 /**
- * The host page backing the hugepage at aligned hva `base`: one aligned,
- * contiguous run of pfns, allocated on first touch (a THP/hugetlbfs fault).
- * Kept apart from the 4K host PTEs of w.mm.
+ * user_mem_abort() under mmap_read_lock: vma_lookup(), the size the VMA
+ * allows (logging_active: force_pte, PAGE_SIZE), cut to what the memslot
+ * can map at once; for a nested fault, cut to the guest hypervisor's mapping
+ * size (max_map_size, the two host sizes around it rounded down, force_pte
+ * when it is PAGE_SIZE); both IPAs aligned to a block.
  */
-export function host_hugepage_pfn(w: World, base: number, size: number): number {
-  const all = (w.host_hugepages ??= {});
-  const key = `0x${base.toString(16)}`;
-  let pfn = all[key];
-  if (pfn === undefined) {
-    const n = size / PAGE_SIZE;
-    pfn = Math.ceil(w.mm.next_pfn / n) * n;
-    w.mm.next_pfn = pfn + n;
-    all[key] = pfn;
+export function user_mem_abort_vma_size(w: World, t: Thread, l: UmaSize): void {
+  l.fault_ipa = align_down(l.fault_ipa, PAGE_SIZE);
+  l.canonical_ipa = align_down(l.canonical_ipa, PAGE_SIZE);
+  const slot = gfn_to_memslot(w, Math.floor(l.canonical_ipa / PAGE_SIZE))!;
+  const backing = fault_backing(t);
+  // The VMM's VMA (MADV_HUGEPAGE or a hugetlbfs mmap) as the op describes it.
+  if (backing) host_vma_declare(w, l.hva, backing.kind, backing.size);
+  let size: number;
+  l.force_pte = false;
+  if (backing?.logging) {
+    l.force_pte = true;
+    size = PAGE_SIZE;
+  } else {
+    size = get_vma_page_size(host_vma(w, l.hva));
   }
-  return pfn;
+  // PUD -> PMD -> PAGE (force_pte) while the memslot cannot hold the block.
+  if (size === PUD_SIZE && !fault_supports_stage2_huge_mapping(slot, l.hva, PUD_SIZE)) size = PMD_SIZE;
+  if (size === PMD_SIZE && !fault_supports_stage2_huge_mapping(slot, l.hva, PMD_SIZE)) {
+    size = PAGE_SIZE;
+    l.force_pte = true;
+  }
+  if (l.guest_level) {
+    // kvm_s2_trans_size(): the guest's mapping size, rounded down to a host size.
+    let max_map_size = Math.min(kvm_granule_size(l.guest_level), l.force_pte ? PAGE_SIZE : PUD_SIZE);
+    if (max_map_size >= PMD_SIZE && max_map_size < PUD_SIZE) max_map_size = PMD_SIZE;
+    else if (max_map_size >= PAGE_SIZE && max_map_size < PMD_SIZE) max_map_size = PAGE_SIZE;
+    l.force_pte = max_map_size === PAGE_SIZE;
+    size = Math.min(size, max_map_size);
+  }
+  l.vma_pagesize = size;
+  if (size === PMD_SIZE || size === PUD_SIZE) {
+    l.fault_ipa = align_down(l.fault_ipa, size);
+    l.canonical_ipa = align_down(l.canonical_ipa, size);
+  }
+}
+
+/**
+ * transparent_hugepage_adjust() under the fault lock: when the memslot can
+ * hold a PMD block here and the host maps hva with a PMD-sized (or larger)
+ * mapping (get_user_mapping_size(), a walk of the userspace page tables),
+ * map a PMD block: the IPA and pfn aligned down. Returns the mapping size,
+ * or -EAGAIN when the host mapping is gone.
+ */
+export function transparent_hugepage_adjust(w: World, l: UmaSize & { pfn: number }): number {
+  const slot = gfn_to_memslot(w, Math.floor(l.canonical_ipa / PAGE_SIZE))!;
+  if (fault_supports_stage2_huge_mapping(slot, l.hva, PMD_SIZE)) {
+    const sz = get_user_mapping_size(w, l.hva);
+    if (sz < 0) return sz;
+    if (sz >= PMD_SIZE) {
+      l.fault_ipa = align_down(l.fault_ipa, PMD_SIZE);
+      l.pfn = align_down(l.pfn, PMD_SIZE / PAGE_SIZE);
+      l.vma_pagesize = PMD_SIZE;
+      return PMD_SIZE;
+    }
+  }
+  return PAGE_SIZE;
 }
 
 define_op({
@@ -273,12 +362,23 @@ define_op({
   threads: ['vcpu'],
   arch: 'arm64',
   summary:
-    'guest load or store to an IPA the host backs with a SIZE hugepage (THP or hugetlbfs): the fault maps a SIZE block, or a 4K page with force_pte (as under dirty logging)',
+    'guest load or store to an IPA the host backs with a SIZE huge page (backing: thp, 2M only, the default for 2M; or hugetlbfs, ' +
+    'the default for 1G); the fault maps a block, or a 4K page with force_pte (as under dirty logging). From L2, the guest ' +
+    "hypervisor's own mapping size caps the block",
   schema: {
     type: 'object',
-    properties: { ipa: S.addr, write: S.bool, size: { enum: [2 ** 21, 2 ** 30] }, force_pte: S.bool },
+    properties: {
+      ipa: S.addr,
+      write: S.bool,
+      size: { enum: [PMD_SIZE, PUD_SIZE] },
+      backing: { enum: ['thp', 'hugetlbfs'] },
+      force_pte: S.bool,
+    },
     required: ['ipa', 'size'],
     additionalProperties: false,
+    // A THP is PMD-sized: a 1G host page is hugetlbfs.
+    if: { properties: { size: { const: PUD_SIZE } }, required: ['size'] },
+    then: { properties: { backing: { const: 'hugetlbfs' } } },
   },
   in_guest: (w, t, args) => {
     const ipa = args['ipa'] as number;
@@ -291,103 +391,7 @@ define_op({
     const vcpu = vcpu_of(w, t.vcpu);
     vcpu.fault_ipa = ipa;
     vcpu.fault_write = write;
-    return { exit: 'hugepage_abort' };
-  },
-});
-
-interface HugeFault {
-  mmu_seq: number;
-  addr: number;
-  size: number;
-  phys: number;
-}
-
-/**
- * user_mem_abort() for an access_hugepage fault: topup, snapshot
- * mmu_invalidate_seq, fault the hugepage in, take mmu_lock for read, check
- * for a racing invalidation, map a block (vma_pagesize; 4K when force_pte or
- * when the memslot cannot hold the aligned block:
- * fault_supports_stage2_huge_mapping) with a SHARED|HANDLE_FAULT walk.
- */
-export const handle_exit_hugepage_abort = model_fn<HugeFault>('handle_exit_hugepage_abort', {
-  topup: (w, t) => {
-    might_sleep(w, t, 'kvm_mmu_topup_memory_cache');
-    kvm_mmu_topup_memory_cache(w, t.vcpu);
-    return 'snapshot';
-  },
-  snapshot: (w, t, l) => {
-    const vcpu = vcpu_of(w, t.vcpu);
-    emit(w, t, 'fault.start', { gpa: vcpu.fault_ipa, write: vcpu.fault_write, nested: false });
-    l.mmu_seq = w.kvm.mmu_invalidate_seq;
-    emit(w, t, 'fault.seq_snapshot', { mmu_seq: l.mmu_seq });
-    return 'faultin';
-  },
-  faultin: (w, t, l) => {
-    might_sleep(w, t, '__kvm_faultin_pfn');
-    const vcpu = vcpu_of(w, t.vcpu);
-    const args = next_op(t)?.args ?? {};
-    const huge = args['size'] as number;
-    const ipa = vcpu.fault_ipa;
-    const gfn = Math.floor(ipa / PAGE_SIZE);
-    const slot = gfn_to_memslot(w, gfn);
-    if (!slot) throw new Error(`${t.name}: guest access to IPA 0x${ipa.toString(16)} outside every memslot`);
-    const hva = gfn_to_hva(slot, gfn);
-    const pfn = host_hugepage_pfn(w, align_down(hva, huge), huge);
-    const pa = pfn * PAGE_SIZE + (hva % huge);
-    // fault_supports_stage2_huge_mapping(): same offset in IPA and hva, block inside the slot.
-    const base = align_down(ipa, huge);
-    const slot_start = slot.base_gfn * PAGE_SIZE;
-    const fits = hva % huge === ipa % huge && base >= slot_start && base + huge <= slot_start + slot.npages * PAGE_SIZE;
-    l.size = args['force_pte'] === true || !fits ? PAGE_SIZE : huge;
-    l.addr = align_down(ipa, l.size);
-    l.phys = align_down(pa, l.size);
-    emit(w, t, 'fault.faultin', { pfn: Math.floor(l.phys / PAGE_SIZE), slept: false });
-    return 'lock';
-  },
-  lock: (w, t) => lock_read(w, t, 'mmu_lock', 'check'),
-  check: (w, t, l) => {
-    const k = w.kvm;
-    const reason = mmu_invalidate_retry(w, l.mmu_seq);
-    emit(w, t, 'fault.check', {
-      in_progress: k.mmu_invalidate_in_progress,
-      seq_now: k.mmu_invalidate_seq,
-      seq_snap: l.mmu_seq,
-      range: [k.mmu_invalidate_range_start, k.mmu_invalidate_range_end],
-      retry: reason !== null,
-    });
-    if (reason === null) return 'map';
-    emit(w, t, 'fault.retry', { reason });
-    metric_add(w, 'fault_retries');
-    return 'unlock';
-  },
-  map: (w, t, l) =>
-    call(
-      kvm_pgtable_stage2_map,
-      {
-        mmu: arm64(w).vcpus[t.vcpu]?.hw_mmu ?? -1,
-        addr: l.addr,
-        size: l.size,
-        phys: l.phys,
-        prot: KVM_PGTABLE_PROT_R | KVM_PGTABLE_PROT_W,
-        flags: KVM_PGTABLE_WALK_SHARED | KVM_PGTABLE_WALK_HANDLE_FAULT,
-        memcache: t.vcpu,
-      },
-      'mapped',
-    ),
-  mapped: (w, t, l) => {
-    const r = t.retval as number;
-    if (r === 0) {
-      const level = l.size === PAGE_SIZE ? 3 : l.size === 2 ** 21 ? 2 : 1;
-      emit(w, t, 'fault.map', { mmu: 's2', ipa: l.addr, pa: l.phys, level, prot: 'RW' });
-      metric_add(w, 'faults_mapped');
-    } else {
-      emit(w, t, 'fault.retry', { reason: 'eagain' });
-      metric_add(w, 'fault_retries');
-    }
-    return 'unlock';
-  },
-  unlock: (w, t) => {
-    read_unlock(w, t, 'mmu_lock');
-    return RETURN;
+    // kvm_handle_guest_abort() -> user_mem_abort(), as for any access.
+    return { exit: 'abort' };
   },
 });

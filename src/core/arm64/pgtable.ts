@@ -1,27 +1,36 @@
 // arch/arm64/kvm/hyp/pgtable.c: the guest stage-2 walkers (map, unmap,
 // relax_perms, wrprotect, free_unlinked) and break-before-make, over the
-// stepped walker in pgtable_walk.ts.
+// stepped walker in pgtable_walk.ts. Version: the v6.17 shape (pgtable.c at
+// e6157256ee1a, read for this model).
 //
 // Break-before-make on a live entry is three steps, as on hardware:
 //   1. stage2_try_break_pte(): cmpxchg (shared walk) or WRITE_ONCE
 //      (exclusive walk) of the old value to KVM_INVALID_PTE_LOCKED; a shared
 //      walker that finds LOCKED, or loses the cmpxchg, backs off: -EAGAIN.
-//   2. the TLBI for what the old value mapped (a whole VMID for a table, the
-//      IPA at the leaf's level for a valid leaf), and the put_page() of the
-//      old entry's reference on its table page;
+//   2. the TLBI for what the old value mapped, unless SKIP_BBM_TLBI: for a
+//      table, kvm_tlb_flush_vmid_range() over the table's span (since
+//      defc8cc7abf0, the address aligned down since 4c36a1567388; the whole
+//      VMID without FEAT_TLBIRANGE); for a valid leaf, the IPA at the leaf's
+//      level; and the put_page() of the old entry's reference on its page;
 //   3. stage2_make_pte(): get_page() for the new entry, smp_store_release().
 // A table replaced by a block (TABLE_PRE) is handed to the mm_ops'
-// free_unlinked_table() (mmu_stage2.ts: call_rcu, so walkers still inside it
-// under rcu_read_lock() finish first). Cache maintenance (CMOs) is not
+// free_unlinked_table(childp, level) with the level of the entry that
+// pointed to it (mmu_stage2.ts: call_rcu, so walkers still inside it under
+// rcu_read_lock() finish first). The unmap walker clears valid entries and
+// invalidates a table entry by IPA with no level hint (TLBI_TTL_UNKNOWN,
+// 36e008323926, never deferred: f62d4c3eb687) and a leaf at its level, or,
+// with FEAT_TLBIRANGE and FWB, defers the leaves to one range TLBI after the
+// walk (stage2_unmap_defer_tlb_flush). Cache maintenance (CMOs) is not
 // modelled: it has no ordering effect the model can observe.
 //
-// Left out: set_owner (pKVM), the hyp stage-1 walkers, mkyoung/mkold/
-// is_young, split/eager page splitting, the v6.6+ deferred range TLBI in the
-// unmap walker and SKIP_BBM_TLBI/SKIP_CMO, the SW-bits-only plain store.
+// Left out: set_owner (pKVM annotations), the hyp stage-1 walkers,
+// mkyoung/test_clear_young, kvm_pgtable_stage2_split /
+// create_unlinked (eager page splitting), kvm_pgtable_stage2_flush, the
+// MAX_TLBI_RANGE_PAGES chunking of kvm_tlb_flush_vmid_range().
 import { run_now } from '../machine/machine.js';
 import { emit, type Event } from '../machine/events.js';
 import { define_invariant } from '../machine/invariants.js';
-import { BLOCKED, RETURN, call, lookup_fn, model_fn, ret, type Next } from '../machine/model.js';
+import { call, model_fn, ret, type Next } from '../machine/model.js';
 import { define_variant } from '../machine/variants.js';
 import type { Locals, Thread, World } from '../machine/world.js';
 import { metric_add, variant_on } from '../machine/world.js';
@@ -42,7 +51,11 @@ import {
   KVM_PGTABLE_WALK_SHARED,
   KVM_PGTABLE_WALK_TABLE_POST,
   KVM_PGTABLE_WALK_TABLE_PRE,
-  KVM_PHYS_INVALID,
+  KVM_PGTABLE_WALK_SKIP_BBM_TLBI,
+  TLBI_TTL_UNKNOWN,
+  stage2_has_fwb,
+  system_supports_tlb_range,
+  type kvm_pgtable,
   KVM_PTE_LEAF_ATTR_HI,
   KVM_PTE_LEAF_ATTR_HI_S2_XN,
   KVM_PTE_LEAF_ATTR_HI_SW,
@@ -80,13 +93,31 @@ import {
   type kvm_pte_t,
 } from './kvm_pgtable.js';
 import { define_visitor_fast_path, kvm_pgtable_walk, kvm_pgtable_walk_shared, type VisitCtx, type VisitResult } from './pgtable_walk.js';
-import { __kvm_tlb_flush_vmid, __kvm_tlb_flush_vmid_ipa } from './tlb.js';
+import { __kvm_tlb_flush_vmid_ipa, __kvm_tlb_flush_vmid_ipa_nsh, kvm_tlb_flush_vmid_range, tlb_bbm_complete } from './tlb.js';
 
 export const NO_BBM = define_variant({
   name: 'pgtable.no_bbm',
-  description: 'the map walker writes a new valid descriptor straight over a valid one (a table by a block, a block by another mapping) without break-before-make or TLBI',
-  source: 'Arm ARM D8.14 "TLB maintenance requirements and the TLB conflict abort" (the break-before-make rule stage2_try_break_pte() implements)',
+  description:
+    'stage2_map_walker_try_leaf() writes a new valid descriptor straight over a valid one (a table by a block, a block by another mapping) ' +
+    'with stage2_try_set_pte(), skipping stage2_try_break_pte() and its TLBI',
+  source:
+    'hypothetical: the stage-2 map walker has replaced live valid entries by break-before-make since hyp/pgtable.c was written ' +
+    '(Arm ARM "TLB maintenance requirements and the TLB conflict abort"); it shows why stage2_try_break_pte() exists: a TLB may ' +
+    'then hold both translations for one IPA',
   breaks: 'pgtable.break_before_make',
+  arch: 'arm64',
+});
+
+export const NO_TABLE_TLBI = define_variant({
+  name: 'pgtable.no_table_tlbi',
+  description:
+    'stage2_try_break_pte() skips kvm_tlb_flush_vmid_range() over the span of a table entry it breaks (the TABLE_PRE collapse of a ' +
+    'table into a block): the page translations cached under the old table survive stage2_make_pte()',
+  source:
+    'hypothetical: a broken table entry has been invalidated since hyp/pgtable.c was written (the whole VMID, a range since ' +
+    'defc8cc7abf0 "KVM: arm64: Invalidate the table entries upon a range"); it checks that the TLB model catches a missing ' +
+    'invalidation: the next access or fill meets the stale 4K translation',
+  breaks: 'tlb.stale_entry',
   arch: 'arm64',
 });
 
@@ -104,13 +135,13 @@ export const MEMCACHE_DIRECT = -2;
 export interface S2MmOps {
   /** zalloc_page(memcache): a zeroed page for entries at `level`, or -1. */
   zalloc_page(w: World, t: Thread, memcache: number, level: number): number;
-  /** free_unlinked_table(table, level): the table page holds entries at `level`. */
-  free_unlinked_table(w: World, t: Thread, page: number, level: number, shared: boolean): void;
+  /** free_unlinked_table(childp, level): `level` is that of the entry that pointed to the table (its entries are at level + 1). */
+  free_unlinked_table(w: World, t: Thread, page: number, level: number): void;
 }
 
 let s2_mm_ops: S2MmOps = {
   zalloc_page: (w, t, mc, level) => (mc === MEMCACHE_NONE ? -1 : alloc_table_page(w, t, level)),
-  free_unlinked_table: (w, t, page) => kvm_pgtable_stage2_free_unlinked(w, t, page, 'free_unlinked'),
+  free_unlinked_table: (w, t, page, level) => kvm_pgtable_stage2_free_unlinked(w, t, page, level, 'free_unlinked'),
 };
 
 export function set_s2_mm_ops(ops: S2MmOps): void {
@@ -155,20 +186,24 @@ export function kvm_pte_follow(w: World, pte: kvm_pte_t): number {
 }
 
 /**
- * kvm_pgtable_stage2_free_unlinked(): tear down an unlinked subtree (a
- * LEAF|TABLE_POST walk dropping each counted entry's reference, freeing each
- * child table), WARN unless the root is down to its own reference, free it.
- * Runs in one step: nothing else can reach the subtree any more.
+ * kvm_pgtable_stage2_free_unlinked(mm_ops, pgtable, level): tear down an
+ * unlinked subtree whose root was pointed to by an entry at `level` (a
+ * LEAF|TABLE_POST walk of its entries at level + 1, stage2_free_walker
+ * dropping each counted entry's reference and each child table's), WARN
+ * unless the root is down to its own reference, free it. Runs in one step:
+ * nothing else can reach the subtree any more.
  */
-export function kvm_pgtable_stage2_free_unlinked(w: World, t: Thread | null, page: number, how: string): void {
-  const walk = (id: number): void => {
+export function kvm_pgtable_stage2_free_unlinked(w: World, t: Thread | null, page: number, level: number, how: string): void {
+  const walk = (id: number, lvl: number): void => {
     const p = pgt_page(w, id);
+    // The model's pages know their level; the kernel's only get it passed down.
+    if (p.level !== lvl) metric_add(w, 'warn_free_unlinked_level');
     for (let idx = 0; idx < PTRS_PER_PTE; idx++) {
       const old = pte_get(p, idx);
       if (!stage2_pte_is_counted(old)) continue;
-      if (kvm_pte_table(old, p.level)) {
+      if (kvm_pte_table(old, lvl)) {
         const child = kvm_pte_follow(w, old);
-        if (child >= 0) walk(child);
+        if (child >= 0) walk(child, lvl + 1);
         put_page(w, t, id, how);
         if (child >= 0) put_page(w, t, child, how);
       } else {
@@ -176,7 +211,7 @@ export function kvm_pgtable_stage2_free_unlinked(w: World, t: Thread | null, pag
       }
     }
   };
-  walk(page);
+  walk(page, level + 1);
   const root = pgt_page(w, page);
   if (root.refcount !== 1) metric_add(w, 'warn_free_unlinked_refcount');
   put_page(w, t, page, how);
@@ -219,14 +254,26 @@ function stage2_try_break_pte(w: World, t: Thread, c: VisitCtx): boolean {
   return true;
 }
 
-/** stage2_try_break_pte(), second half: TLBI for the evicted value, drop its reference. */
+/** stage2_try_break_pte(), second half: TLBI for the evicted value (unless SKIP_BBM_TLBI), drop its reference. */
 function stage2_break_tlbi(w: World, t: Thread, c: VisitCtx): void {
-  if (kvm_pte_table(c.old, c.level)) __kvm_tlb_flush_vmid(w, t, c.mmu);
-  else if (kvm_pte_valid(c.old)) __kvm_tlb_flush_vmid_ipa(w, t, c.mmu, c.addr, c.level);
+  if (!(c.flags & KVM_PGTABLE_WALK_SKIP_BBM_TLBI)) {
+    if (kvm_pte_table(c.old, c.level)) {
+      if (!variant_on(w, NO_TABLE_TLBI.name)) {
+        const size = kvm_granule_size(c.level);
+        kvm_tlb_flush_vmid_range(w, t, c.mmu, align_down(c.addr, size), size);
+      }
+    } else if (kvm_pte_valid(c.old)) {
+      __kvm_tlb_flush_vmid_ipa(w, t, c.mmu, c.addr, c.level);
+    }
+  }
   if (stage2_pte_is_counted(c.old)) put_page(w, t, c.page, 'put_page');
 }
 
-/** stage2_make_pte(): the entry must still be LOCKED; publish with a release store. */
+/**
+ * stage2_make_pte(): the entry must still be LOCKED; publish with a release
+ * store. Break-before-make of a valid entry is complete: the TLB model checks
+ * nothing still caches what the old value mapped.
+ */
 function stage2_make_pte(w: World, t: Thread, c: VisitCtx, nw: kvm_pte_t): void {
   const p = pgt_page(w, c.page);
   const ptep = ptep_name(c.page, c.idx);
@@ -235,6 +282,10 @@ function stage2_make_pte(w: World, t: Thread, c: VisitCtx, nw: kvm_pte_t): void 
   pte_set(p, c.idx, nw); // smp_store_release
   emit(w, t, 'pte.store', { ptep, value: nw, release: true });
   emit(w, t, 'pte.make', { ptep, new: nw });
+  if (kvm_pte_valid(c.old) && !(c.flags & KVM_PGTABLE_WALK_SKIP_BBM_TLBI)) {
+    const size = kvm_granule_size(c.level);
+    tlb_bbm_complete(w, mmu_by_id(w, c.mmu).vmid, align_down(c.addr, size), size, `stage2_make_pte() on ${ptep} (level ${c.level})`);
+  }
 }
 
 /** A live valid entry rewritten in place (permission changes; pgtable.no_bbm). */
@@ -253,6 +304,8 @@ export interface MapData {
   memcache: number;
   force_pte: boolean;
   owner_id: number;
+  /** The walk only updates owner_id (set_owner; never set by the model's callers). */
+  annotation: boolean;
 }
 
 interface MapLocals extends VisitCtx<MapData> {
@@ -263,25 +316,22 @@ interface MapLocals extends VisitCtx<MapData> {
   childp: number;
 }
 
-function kvm_phys_is_valid(phys: number): boolean {
-  return phys >= 0 && phys < 2 ** 52;
-}
-
+/** stage2_map_walker_phys_addr(): the PA for how far the walk has got. */
 function stage2_map_walker_phys_addr(c: VisitCtx<MapData>): number {
-  const phys = c.data.phys;
-  return kvm_phys_is_valid(phys) ? phys + (c.addr - c.start) : phys;
+  return c.data.phys + (c.addr - c.start);
 }
 
 function kvm_block_mapping_supported(c: VisitCtx, phys: number): boolean {
   const granule = kvm_granule_size(c.level);
   if (!kvm_level_supports_block_mapping(c.level)) return false;
   if (granule > c.end - c.addr) return false;
-  if (kvm_phys_is_valid(phys) && !is_aligned(phys, granule)) return false;
+  if (!is_aligned(phys, granule)) return false;
   return is_aligned(c.addr, granule);
 }
 
 function stage2_leaf_mapping_allowed(c: VisitCtx<MapData>): boolean {
   if (c.data.force_pte && c.level < KVM_PGTABLE_LAST_LEVEL) return false;
+  if (c.data.annotation) return true;
   return kvm_block_mapping_supported(c, stage2_map_walker_phys_addr(c));
 }
 
@@ -298,14 +348,24 @@ function after_break(w: World, t: Thread, l: MapLocals): Next {
 
 /** stage2_map_walker_try_leaf(), up to the break (or the direct store under pgtable.no_bbm). */
 function try_leaf(w: World, t: Thread, l: MapLocals): Next {
-  const phys = stage2_map_walker_phys_addr(l);
-  const nw = kvm_phys_is_valid(phys) ? kvm_init_valid_leaf_pte(phys, l.data.attr, l.level) : kvm_init_invalid_leaf_owner(l.data.owner_id);
+  const nw = l.data.annotation ? kvm_init_invalid_leaf_owner(l.data.owner_id) : kvm_init_valid_leaf_pte(stage2_map_walker_phys_addr(l), l.data.attr, l.level);
   if (!stage2_pte_needs_update(l.old, nw)) {
     // Same mapping, or only the permissions differ: the relax_perms path's job.
     emit(w, t, 'walk.eagain', { ptep: ptep_name(l.page, l.idx), reason: 'mapping already present (at most the permissions differ)' });
     return visit_done(t, l, -EAGAIN);
   }
   l.nw = nw;
+  // Only software bits change (exclusive walks): store them and go.
+  if (!kvm_pgtable_walk_shared(l.flags) && ((l.old ^ nw) & ~KVM_PTE_LEAF_ATTR_HI_SW) === 0n) {
+    const p = pgt_page(w, l.page);
+    if (stage2_pte_is_counted(l.old) !== stage2_pte_is_counted(nw)) {
+      if (stage2_pte_is_counted(l.old)) put_page(w, t, l.page, 'put_page');
+      else get_page(w, l.page);
+    }
+    pte_set(p, l.idx, nw);
+    emit(w, t, 'pte.store', { ptep: ptep_name(l.page, l.idx), value: nw, release: false });
+    return l.unlink >= 0 ? 'free' : visit_done(t, l, 0);
+  }
   return replace_or_break(w, t, l);
 }
 
@@ -357,9 +417,9 @@ export const stage2_map_walker = model_fn<MapLocals>('stage2_map_walker', {
     stage2_make_pte(w, t, l, l.nw);
     return l.unlink >= 0 ? 'free' : visit_done(t, l, 0);
   },
-  // mm_ops->free_unlinked_table(childp, level)
+  // mm_ops->free_unlinked_table(childp, ctx->level)
   free: (w, t, l) => {
-    s2_mm_ops.free_unlinked_table(w, t, l.unlink, l.level + 1, kvm_pgtable_walk_shared(l.flags));
+    s2_mm_ops.free_unlinked_table(w, t, l.unlink, l.level);
     return visit_done(t, l, 0);
   },
 });
@@ -385,11 +445,12 @@ export const kvm_pgtable_stage2_map = model_fn<MapArgs>('kvm_pgtable_stage2_map'
     const attr = stage2_set_prot_attr(pgt, l.prot);
     if (typeof attr === 'number') return ret(t, attr);
     const data: MapData = {
-      phys: l.phys === KVM_PHYS_INVALID ? l.phys : align_down(l.phys, PAGE_SIZE),
+      phys: align_down(l.phys, PAGE_SIZE),
       attr,
       memcache: l.memcache ?? MEMCACHE_NONE,
       force_pte: l.force_pte ?? false,
       owner_id: 0,
+      annotation: false,
     };
     return call(
       kvm_pgtable_walk,
@@ -425,20 +486,41 @@ export const stage2_unmap_walker = model_fn<UnmapLocals>('stage2_unmap_walker', 
       if (child < 0 || pgt_page(w, child).refcount !== 1) return visit_done(t, l, 0);
       l.childp = child;
     }
-    // stage2_put_pte(): kvm_clear_pte(), then the TLBI in the next step.
+    // stage2_unmap_put_pte(): kvm_clear_pte(), then the TLBI in the next
+    // step; a leaf's TLBI may be deferred to the end of the walk.
     pte_set(p, l.idx, 0n);
     emit(w, t, 'pte.store', { ptep: ptep_name(l.page, l.idx), value: 0n, release: false });
     if (l.childp >= 0) emit(w, t, 'table.unlink', { page: l.childp, level: l.level + 1 });
+    if (l.childp < 0 && stage2_unmap_defer_tlb_flush(mmu_by_id(w, l.mmu).pgt)) return unmap_put(w, t, l);
     return 'tlbi';
   },
   tlbi: (w, t, l) => {
-    __kvm_tlb_flush_vmid_ipa(w, t, l.mmu, l.addr, l.level);
-    put_page(w, t, l.page, 'put_page');
-    // An empty child table is freed at once: exclusive walk, TLBI done.
-    if (l.childp >= 0) put_page(w, t, l.childp, 'put_page');
-    return visit_done(t, l, 0);
+    // A table entry: no level hint (36e008323926); a leaf: its level.
+    __kvm_tlb_flush_vmid_ipa(w, t, l.mmu, l.addr, l.childp >= 0 ? TLBI_TTL_UNKNOWN : l.level);
+    return unmap_put(w, t, l);
   },
 });
+
+function unmap_put(w: World, t: Thread, l: UnmapLocals): Next {
+  put_page(w, t, l.page, 'put_page');
+  // An empty child table is freed at once: exclusive walk, TLBI done.
+  if (l.childp >= 0) put_page(w, t, l.childp, 'put_page');
+  return visit_done(t, l, 0);
+}
+
+/**
+ * stage2_unmap_defer_tlb_flush(): with FEAT_TLBIRANGE and FWB (no CMOs
+ * needed) the unmap walker leaves the leaves' TLBIs to one range TLBI after
+ * the walk.
+ */
+export function stage2_unmap_defer_tlb_flush(pgt: kvm_pgtable): boolean {
+  return system_supports_tlb_range(pgt) && stage2_has_fwb(pgt);
+}
+
+/** The deferred TLB invalidation at the end of kvm_pgtable_stage2_unmap(). */
+export function stage2_unmap_deferred_flush(w: World, t: Thread, mmu: number, addr: number, size: number): void {
+  if (stage2_unmap_defer_tlb_flush(mmu_by_id(w, mmu).pgt)) kvm_tlb_flush_vmid_range(w, t, mmu, addr, size);
+}
 
 // The visits where stage2_unmap_walker() returns 0 without a store: an empty
 // entry, a table still in use (page_count != 1).
@@ -457,7 +539,10 @@ export function stage2_unmap_walk_args(mmu: number, addr: number, size: number):
 /** kvm_pgtable_stage2_unmap() */
 export const kvm_pgtable_stage2_unmap = model_fn<{ mmu: number; addr: number; size: number }>('kvm_pgtable_stage2_unmap', {
   start: (_w, _t, l) => call(kvm_pgtable_walk, stage2_unmap_walk_args(l.mmu, l.addr, l.size), 'done'),
-  done: (_w, t) => ret(t, (t.retval as VisitResult).r),
+  done: (w, t, l) => {
+    stage2_unmap_deferred_flush(w, t, l.mmu, l.addr, l.size);
+    return ret(t, (t.retval as VisitResult).r);
+  },
 });
 
 // ---------------------------------------------------------------------------
@@ -495,7 +580,12 @@ function attr_walk(l: { mmu: number; addr: number; size: number }, set: kvm_pte_
   return { mmu: l.mmu, addr: l.addr, size: l.size, flags: flags | KVM_PGTABLE_WALK_LEAF, cb: stage2_attr_walker.name, data };
 }
 
-/** kvm_pgtable_stage2_relax_perms(): a shared fault-path walk, then a TLBI of the IPA. */
+/**
+ * kvm_pgtable_stage2_relax_perms(): a shared fault-path walk, then, on
+ * success or -EAGAIN, a local (non-shareable) TLBI of the IPA: the fault
+ * was this CPU's. On -EAGAIN the kernel's `level` is never written
+ * (stage2_update_leaf_attrs() returns early): the model sends no hint.
+ */
 export const kvm_pgtable_stage2_relax_perms = model_fn<{ mmu: number; addr: number; prot: kvm_pgtable_prot }>('kvm_pgtable_stage2_relax_perms', {
   start: (_w, t, l) => {
     const prot = typeof l.prot === 'bigint' ? l.prot : BigInt(l.prot);
@@ -509,7 +599,7 @@ export const kvm_pgtable_stage2_relax_perms = model_fn<{ mmu: number; addr: numb
   },
   tlbi: (w, t, l) => {
     const res = t.retval as VisitResult<AttrData>;
-    if (res.r === 0) __kvm_tlb_flush_vmid_ipa(w, t, l.mmu, l.addr, res.data.level);
+    if (res.r === 0 || res.r === -EAGAIN) __kvm_tlb_flush_vmid_ipa_nsh(w, t, l.mmu, l.addr, res.r === 0 ? res.data.level : TLBI_TTL_UNKNOWN);
     return ret(t, res.r);
   },
 });

@@ -1,6 +1,8 @@
 // arch/arm64/kvm/hyp/pgtable.c: the generic walker (kvm_pgtable_walk,
 // _kvm_pgtable_walk, __kvm_pgtable_walk, __kvm_pgtable_visit) and
 // asm/kvm_pgtable.h kvm_pgtable_walk_begin/end, as one model function.
+// Version: the v6.17 shape (pgtable.c at e6157256ee1a); the walker has not
+// changed in substance since v6.3.
 //
 // The kernel walk is recursive; here the path is an explicit stack of
 // frames (one per table page being iterated), so a walk is plain data and
@@ -22,7 +24,11 @@
 // entry); an exclusive walk then takes the answer in the visit step, which
 // keeps a full-range unmap of an empty 1 TiB stage-2 at ~4 steps per 1G
 // chunk. -EAGAIN from a visitor ends a HANDLE_FAULT walk; other walks carry
-// on (kvm_pgtable_walk_continue), as in v6.3.
+// on (kvm_pgtable_walk_continue()); any other error ends every walk.
+//
+// Left out: the hyp's kvm_pgtable_walk_begin() refusing shared walks
+// (-EPERM), the WARN_ON_ONCE(level) range check (the model's tables cannot
+// hold a table pointer at level 3), KVM_PGTABLE_WALK_PRE_FAULT.
 import { emit } from '../machine/events.js';
 import { call, model_fn, ret, type Next } from '../machine/model.js';
 import type { Locals, Thread, World } from '../machine/world.js';

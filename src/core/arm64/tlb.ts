@@ -1,6 +1,9 @@
 // The stage-2 TLB and its maintenance: arch/arm64/kvm/hyp/vhe/tlb.c
-// (__kvm_tlb_flush_vmid, __kvm_tlb_flush_vmid_ipa) over a model of the
-// per-CPU TLBs, and the hardware stage-2 walk that fills them.
+// (__kvm_tlb_flush_vmid, __kvm_tlb_flush_vmid_ipa, __kvm_tlb_flush_vmid_ipa_nsh,
+// __kvm_tlb_flush_vmid_range) and hyp/pgtable.c kvm_tlb_flush_vmid_range(),
+// over a model of the per-CPU TLBs, and the hardware stage-2 walk that fills
+// them. Version: the v6.17 shape (vhe/tlb.c with enter_vmid_context();
+// pgtable.c at e6157256ee1a).
 //
 // Each physical CPU has a TLB of stage-2 entries tagged with a VMID: an IPA
 // range (one page or block) -> PA, with the level of the leaf and its
@@ -9,29 +12,36 @@
 // and fills the TLB. Entries leave only by TLBI (or capacity eviction,
 // which the architecture allows at any time).
 //
-// TLBI semantics. A TLBI here is the broadcast "TLBI ...IS; DSB ISH" pair,
-// which is atomic in the model: when the function returns, the instruction
-// has *retired* and every CPU's TLB has dropped the matching entries. A
-// TLBI by IPA may carry a level hint (TTL, ARMv8.4): when the hint names a
-// level (1..3) and an entry covering the IPA was cached from a leaf at a
-// different level, the architecture does not require that entry to be
-// invalidated, and the model keeps it (the worst case) but marks it stale:
-// a retired TLBI covered it. A guest access later served by such an entry is
-// the `tlb.stale_entry` violation. Level 0 means "no hint" (the v6.3
-// __tlbi_level() only sends TTL for a non-zero level). A TLB entry that no
-// longer matches the tables but that no TLBI has covered yet is legal (the
-// window between a PTE clear and its TLBI) and is not reported.
+// TLBI semantics. A TLBI here is the "TLBI ...; DSB" pair, atomic in the
+// model: when the function returns, the instruction has *retired* and every
+// CPU's TLB (the issuing CPU's only, for the non-shareable _nsh form) has
+// dropped the matching entries. A TLBI by IPA may carry a level hint (TTL,
+// ARMv8.4): __tlbi_level() sends one for levels 0..3 and none for
+// TLBI_TTL_UNKNOWN. When the hint names a level and an entry covering the
+// IPA was cached from a leaf at another level, the architecture does not
+// require that entry to be invalidated; the model keeps it (the worst case)
+// and marks it stale. Range TLBIs (__kvm_tlb_flush_vmid_range) carry no
+// hint since 0f0ff097bf77.
+//
+// Break-before-make is checked here too: when stage2_make_pte() publishes a
+// new value (break-before-make complete), no CPU may still cache a
+// translation from the entry it replaced; the model marks any such entry
+// stale (the TLBI between break and make missed it). A guest access served
+// by a stale entry, or a fill that overlaps one, is the `tlb.stale_entry`
+// violation. A TLB entry that no longer matches the tables but that no TLBI
+// or completed break-before-make has covered yet is legal (the window
+// between a PTE clear and its TLBI) and is not reported.
 //
 // Left out: stage 1 and combined entries (guest accesses are IPAs), so the
-// VMALLE1IS that __kvm_tlb_flush_vmid_ipa issues after the IPA TLBI has
-// nothing to remove; walk caches (intermediate entries); local (non-IS)
-// TLBIs; VMID rollover; the ARM64_WORKAROUND_* sequences.
+// VMALLE1IS that follows each IPA TLBI has nothing to remove; walk caches
+// (intermediate entries); VMID rollover; the ARM64_WORKAROUND_* sequences;
+// MAX_TLBI_RANGE_PAGES chunking (one range operation covers any size).
 import { emit, type Event } from '../machine/events.js';
 import { define_invariant } from '../machine/invariants.js';
 import type { Thread, World } from '../machine/world.js';
 import { metric_add } from '../machine/world.js';
 import { mmu_by_id } from './kvm_host.js';
-import { KVM_PGTABLE_LAST_LEVEL, kvm_granule_size, kvm_pgd_page_idx, pgt_pa_page, type PgtPage, type kvm_pgtable } from './kvm_pgtable.js';
+import { KVM_PGTABLE_LAST_LEVEL, TLBI_TTL_UNKNOWN, align_down, system_supports_tlb_range, kvm_granule_size, kvm_pgd_page_idx, pgt_pa_page, type PgtPage, type kvm_pgtable } from './kvm_pgtable.js';
 
 export interface TlbEntry {
   vmid: number;
@@ -77,6 +87,10 @@ const GRAN = [kvm_granule_size(0), kvm_granule_size(1), kvm_granule_size(2), kvm
 
 function covers(e: TlbEntry, ipa: number): boolean {
   return ipa >= e.ipa && ipa < e.ipa + GRAN[e.level]!;
+}
+
+function overlaps(e: TlbEntry, start: number, size: number): boolean {
+  return e.ipa < start + size && start < e.ipa + GRAN[e.level]!;
 }
 
 export type HwWalk =
@@ -160,7 +174,7 @@ export function guest_translate(w: World, t: Thread, mmu_id: number, ipa: number
   // Another entry of this VMID inside the new entry's range: two translations
   // for one IPA (a TLB conflict abort, architecturally).
   let conflicts = 0;
-  for (const o of tlb) if (o.vmid === vmid && o.ipa < e.ipa + GRAN[e.level]! && e.ipa < o.ipa + GRAN[o.level]!) conflicts++;
+  for (const o of tlb) if (o.vmid === vmid && overlaps(o, e.ipa, GRAN[e.level]!)) conflicts++;
   tlb.push(e);
   if (tlb.length > tlb_state(w).capacity) tlb.shift();
   emit(w, t, 'tlb.fill', { vmid, ipa: e.ipa, pa: e.pa, level: e.level, perms: perms_str(e), conflicts });
@@ -170,17 +184,21 @@ export function guest_translate(w: World, t: Thread, mmu_id: number, ipa: number
 
 // TLB invalidation primitives (the NV layer calls these for emulated TLBIs).
 
+function drop_on(tlb: TlbEntry[], keep: (e: TlbEntry) => boolean): number {
+  let n = 0;
+  let j = 0;
+  for (let i = 0; i < tlb.length; i++) {
+    const e = tlb[i]!;
+    if (keep(e)) tlb[j++] = e;
+    else n++;
+  }
+  tlb.length = j;
+  return n;
+}
+
 function drop(w: World, keep: (e: TlbEntry) => boolean): number {
   let n = 0;
-  for (const tlb of tlb_state(w).cpus) {
-    let j = 0;
-    for (let i = 0; i < tlb.length; i++) {
-      const e = tlb[i]!;
-      if (keep(e)) tlb[j++] = e;
-      else n++;
-    }
-    tlb.length = j;
-  }
+  for (const tlb of tlb_state(w).cpus) n += drop_on(tlb, keep);
   return n;
 }
 
@@ -189,29 +207,44 @@ export function tlbi_vmid(w: World, vmid: number): number {
   return drop(w, (e) => e.vmid !== vmid);
 }
 
-/**
- * TLBI IPAS2E1IS for `vmid` at `ipa` with level hint `level` (0: none).
- * Entries covering the IPA go, except those a wrong hint spares: they stay,
- * marked stale.
- */
-export function tlbi_ipa(w: World, vmid: number, ipa: number, level: number): number {
-  const hint = level >= 1 && level <= KVM_PGTABLE_LAST_LEVEL ? level : 0;
-  return drop(w, (e) => {
+/** The TTL hint __tlbi_level() sends for `level`: levels 0..3, else none (TLBI_TTL_UNKNOWN). */
+export function tlbi_ttl_level(level: number): number | null {
+  return level >= 0 && level <= KVM_PGTABLE_LAST_LEVEL ? level : null;
+}
+
+/** Keep-predicate of a TLBI by IPA with level hint `level`: a wrong hint spares an entry, marked stale. */
+function ipa_keep(w: World, vmid: number, ipa: number, level: number, what: string): (e: TlbEntry) => boolean {
+  const hint = tlbi_ttl_level(level);
+  return (e) => {
     if (e.vmid !== vmid || !covers(e, ipa)) return true;
-    if (hint && e.level !== hint) {
+    if (hint !== null && e.level !== hint) {
       if (e.stale_since < 0) {
         e.stale_since = w.step;
-        e.stale_by = `TLBI IPAS2E1IS ipa=0x${ipa.toString(16)} TTL level ${hint} (entry is level ${e.level})`;
+        e.stale_by = `${what} ipa=0x${ipa.toString(16)} TTL level ${hint} (entry is level ${e.level})`;
       }
       return true;
     }
     return false;
-  });
+  };
+}
+
+/**
+ * TLBI IPAS2E1IS for `vmid` at `ipa` with level hint `level` (TLBI_TTL_UNKNOWN:
+ * none). Entries covering the IPA go, except those a wrong hint spares: they
+ * stay, marked stale.
+ */
+export function tlbi_ipa(w: World, vmid: number, ipa: number, level: number): number {
+  return drop(w, ipa_keep(w, vmid, ipa, level, 'TLBI IPAS2E1IS'));
+}
+
+/** TLBI IPAS2E1 (non-shareable): as tlbi_ipa, on CPU `cpu` only. */
+export function tlbi_ipa_local(w: World, cpu: number, vmid: number, ipa: number, level: number): number {
+  return drop_on(cpu_tlb(w, cpu), ipa_keep(w, vmid, ipa, level, 'TLBI IPAS2E1'));
 }
 
 /** TLBI RIPAS2E1IS for `vmid` over [start, start+size): every entry overlapping it (no hint). */
 export function tlbi_range(w: World, vmid: number, start: number, size: number): number {
-  return drop(w, (e) => e.vmid !== vmid || !(e.ipa < start + size && start < e.ipa + GRAN[e.level]!));
+  return drop(w, (e) => e.vmid !== vmid || !overlaps(e, start, size));
 }
 
 /** TLBI ALLE1IS: everything. */
@@ -219,28 +252,62 @@ export function tlbi_all(w: World): number {
   return drop(w, () => false);
 }
 
-/** __kvm_tlb_flush_vmid(mmu): the whole VMID (used after replacing a table entry). */
+/** __kvm_tlb_flush_vmid(mmu): the whole VMID. */
 export function __kvm_tlb_flush_vmid(w: World, t: Thread, mmu_id: number): void {
   const vmid = mmu_by_id(w, mmu_id).vmid;
-  emit(w, t, 'tlbi.hyp', { scope: 'vmid', vmid, ipa: 0, level: 0 });
+  emit(w, t, 'tlbi.hyp', { scope: 'vmid', vmid, ipa: 0, level: TLBI_TTL_UNKNOWN, size: 0 });
   metric_add(w, 'tlbi_vmid');
   tlbi_vmid(w, vmid);
 }
 
-/** __kvm_tlb_flush_vmid_ipa(mmu, ipa, level): one IPA with a level hint. */
+/** __kvm_tlb_flush_vmid_ipa(mmu, ipa, level): one IPA, broadcast, with a level hint (TLBI_TTL_UNKNOWN: none). */
 export function __kvm_tlb_flush_vmid_ipa(w: World, t: Thread, mmu_id: number, ipa: number, level: number): void {
   const vmid = mmu_by_id(w, mmu_id).vmid;
-  emit(w, t, 'tlbi.hyp', { scope: 'ipa', vmid, ipa, level });
+  emit(w, t, 'tlbi.hyp', { scope: 'ipa', vmid, ipa, level, size: 0 });
   metric_add(w, 'tlbi_ipa');
   tlbi_ipa(w, vmid, ipa, level);
 }
 
-/** __kvm_tlb_flush_vmid_range(mmu, start, pages) (v6.6+): a range TLBI. */
+/** __kvm_tlb_flush_vmid_ipa_nsh(mmu, ipa, level): one IPA, this CPU only (a spurious fault's stale local entry). */
+export function __kvm_tlb_flush_vmid_ipa_nsh(w: World, t: Thread, mmu_id: number, ipa: number, level: number): void {
+  const vmid = mmu_by_id(w, mmu_id).vmid;
+  emit(w, t, 'tlbi.hyp', { scope: 'ipa_nsh', vmid, ipa, level, size: 0 });
+  metric_add(w, 'tlbi_ipa_nsh');
+  tlbi_ipa_local(w, t.cpu, vmid, ipa, level);
+}
+
+/** __kvm_tlb_flush_vmid_range(mmu, start, pages): a range TLBI, no level hint (FEAT_TLBIRANGE). */
 export function __kvm_tlb_flush_vmid_range(w: World, t: Thread, mmu_id: number, start: number, size: number): void {
   const vmid = mmu_by_id(w, mmu_id).vmid;
-  emit(w, t, 'tlbi.hyp', { scope: 'range', vmid, ipa: start, level: 0 });
+  emit(w, t, 'tlbi.hyp', { scope: 'range', vmid, ipa: start, level: TLBI_TTL_UNKNOWN, size });
   metric_add(w, 'tlbi_range');
   tlbi_range(w, vmid, start, size);
+}
+
+/**
+ * kvm_tlb_flush_vmid_range(mmu, addr, size) (pgtable.c): a range TLBI when
+ * the CPUs have FEAT_TLBIRANGE (system_supports_tlb_range()), else the
+ * whole VMID.
+ */
+export function kvm_tlb_flush_vmid_range(w: World, t: Thread, mmu_id: number, addr: number, size: number): void {
+  if (!system_supports_tlb_range(mmu_by_id(w, mmu_id).pgt)) return __kvm_tlb_flush_vmid(w, t, mmu_id);
+  __kvm_tlb_flush_vmid_range(w, t, mmu_id, align_down(addr, 4096), size);
+}
+
+/**
+ * Break-before-make has completed on the entry that mapped [start,
+ * start+size) (stage2_make_pte): every CPU's entries of `vmid` in that range
+ * come from the replaced value, and a TLBI between break and make should
+ * have removed them. Any left are marked stale.
+ */
+export function tlb_bbm_complete(w: World, vmid: number, start: number, size: number, what: string): void {
+  for (const tlb of tlb_state(w).cpus) {
+    for (const e of tlb) {
+      if (e.vmid !== vmid || e.stale_since >= 0 || !overlaps(e, start, size)) continue;
+      e.stale_since = w.step;
+      e.stale_by = `${what} completed break-before-make with no TLBI covering this entry`;
+    }
+  }
 }
 
 /** The entries of one CPU's TLB, for `info tlb`. */
@@ -254,20 +321,44 @@ export function tlb_entry_describe(e: TlbEntry): string {
   return `vmid ${e.vmid} IPA 0x${e.ipa.toString(16)} -> PA 0x${e.pa.toString(16)} ${size} ${perms_str(e)} (filled at step ${e.fill_step})${stale}`;
 }
 
+function stale_reason(by: string, step: number): string {
+  return by.startsWith('TLBI') ? `${by} retired at step ${step} without removing it` : `${by} (step ${step})`;
+}
+
+/** The entries on `cpu` other than the one just filled that overlap it, stale ones first. */
+function fill_overlaps(w: World, e: Event & { vmid: number; ipa: number; level: number }): TlbEntry[] {
+  const end = e.ipa + GRAN[e.level]!;
+  const others = (w.tlb?.cpus[e.cpu] ?? []).filter((x) => x.vmid === e.vmid && !(x.ipa === e.ipa && x.level === e.level) && x.ipa < end && e.ipa < x.ipa + GRAN[x.level]!);
+  return others.sort((a, b) => Number(b.stale_since >= 0) - Number(a.stale_since >= 0));
+}
+
 define_invariant({
   name: 'tlb.stale_entry',
-  description: 'a guest access is never served by a TLB entry that a retired TLBI covered (it should have been invalidated)',
+  description:
+    'a guest access is never served by, and no TLB fill overlaps, a TLB entry that a retired TLBI or a completed break-before-make covered (it should have been invalidated)',
   arch: 'arm64',
-  on: ['tlb.hit'],
+  on: ['tlb.hit', 'tlb.fill'],
   check(w, ev) {
-    const e = ev as Event & { vmid: number; ipa: number; pa: number; level: number; stale_since: number };
-    if (e.stale_since < 0) return null;
+    const e = ev as Event & { vmid: number; ipa: number; pa: number; level: number; stale_since?: number; conflicts?: number };
+    if (e.kind === 'tlb.fill') {
+      if (!e.conflicts) return null;
+      const stale = fill_overlaps(w, e).find((x) => x.stale_since >= 0);
+      if (!stale) return null;
+      return {
+        thread: e.thread,
+        message:
+          `${e.thread} on CPU ${e.cpu} filled a level-${e.level} entry for IPA 0x${e.ipa.toString(16)} (vmid ${e.vmid}) while the TLB still holds a stale entry ` +
+          `for IPA 0x${stale.ipa.toString(16)} (level ${stale.level}, PA 0x${stale.pa.toString(16)}): ${stale_reason(stale.stale_by, stale.stale_since)}`,
+        values: { cpu: e.cpu, vmid: e.vmid, ipa: stale.ipa, pa: stale.pa, level: stale.level, stale_since: stale.stale_since },
+      };
+    }
+    if ((e.stale_since ?? -1) < 0) return null;
     const entry = (w.tlb?.cpus[e.cpu] ?? []).find((x) => x.vmid === e.vmid && covers(x, e.ipa));
     return {
       thread: e.thread,
       message:
         `${e.thread} on CPU ${e.cpu} accessed IPA 0x${e.ipa.toString(16)} through a stale TLB entry (vmid ${e.vmid}, ` +
-        `level ${e.level}, PA 0x${e.pa.toString(16)}): ${entry?.stale_by ?? 'a TLBI'} retired at step ${e.stale_since} without removing it`,
+        `level ${e.level}, PA 0x${e.pa.toString(16)}): ${stale_reason(entry?.stale_by ?? 'TLBI', e.stale_since!)}`,
       values: { cpu: e.cpu, vmid: e.vmid, ipa: e.ipa, pa: e.pa, level: e.level, stale_since: e.stale_since },
     };
   },
@@ -281,8 +372,9 @@ define_invariant({
   check(w, ev) {
     const e = ev as Event & { vmid: number; ipa: number; pa: number; level: number; conflicts: number };
     if (e.conflicts <= 0) return null;
-    const end = e.ipa + GRAN[e.level]!;
-    const others = (w.tlb?.cpus[e.cpu] ?? []).filter((x) => x.vmid === e.vmid && !(x.ipa === e.ipa && x.level === e.level) && x.ipa < end && e.ipa < x.ipa + GRAN[x.level]!);
+    const others = fill_overlaps(w, e);
+    // An overlap with a stale entry is tlb.stale_entry's report.
+    if (others.some((x) => x.stale_since >= 0)) return null;
     return {
       thread: e.thread,
       message:

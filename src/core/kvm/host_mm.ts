@@ -1,10 +1,33 @@
-// The host side of guest memory: the VMM's address space as a map from
-// userspace page (hva >> PAGE_SHIFT) to a host PTE. Models only what KVM
-// can observe: which pfn backs an hva and whether the PTE is a PROT_NONE
-// NUMA-hinting entry. Left out: VMAs, THP, swap, the mmap lock's contention.
+// The host side of guest memory: the VMM's address space as KVM can observe
+// it, i.e. which pfn backs an hva, whether the mapping is a PROT_NONE NUMA
+// hinting entry, and whether it is a huge mapping (a PMD-mapped THP, or a
+// hugetlbfs page) or a 4K PTE.
+//
+// Huge mappings (mm/huge_memory.c, mm/hugetlb.c, mm/rmap.c, mm/migrate.c):
+// - A VMA region is huge-eligible when a scenario op says so (THP: 2M only,
+//   PMD-sized; hugetlbfs: 2M or 1G). The first touch of an eligible region
+//   with nothing mapped in it allocates one naturally aligned huge page
+//   (do_huge_pmd_anonymous_page / hugetlb_fault); a THP region already
+//   holding 4K PTEs stays 4K (khugepaged is not modelled).
+// - Migration moves the whole folio: try_to_migrate_one() inits its
+//   MMU_NOTIFY_CLEAR range over [address, address + folio_size), replaces
+//   the PMD by a migration entry, and remove_migration_pmd() maps the new
+//   folio: new pfns for every subpage, one notifier range over the huge page.
+// - A zap or NUMA protection covering the whole huge page changes the PMD
+//   (zap_huge_pmd, change_huge_pmd). One covering part of a THP splits it
+//   first (__split_huge_pmd(), whose own notifier covers the whole PMD; the
+//   subpages keep their pfns as 4K PTEs) and then changes the PTEs in range.
+//   The model folds the split's nested notifier into the caller's by
+//   widening the caller's range to the PMD (host_notifier_range()). A
+//   hugetlbfs page is never split.
+// - A zapped mapping is modelled as refaulted at once: new pfns.
+//
+// Left out: the VMA tree and the mmap lock, swap, KSM, khugepaged collapse,
+// mTHP sizes, PUD-mapped THP, hugetlb PMD sharing, folio refcounts (GUP
+// pins live in numa.ts), the host TLB.
 import { emit } from '../machine/events.js';
 import type { Thread, World } from '../machine/world.js';
-import { PAGE_SHIFT } from './kvm_host.js';
+import { PAGE_SHIFT, PAGE_SIZE } from './kvm_host.js';
 
 export interface HostPte {
   pfn: number;
@@ -13,10 +36,30 @@ export interface HostPte {
   changed_step: number;
 }
 
+export type HugeKind = 'thp' | 'hugetlb';
+
+/** A huge host mapping: `size` bytes at hva `base`, pfns [pfn, pfn + size/4K). */
+export interface HostHuge extends HostPte {
+  kind: HugeKind;
+  base: number;
+  size: number;
+}
+
+/** A huge-eligible VMA region (THP-enabled anonymous memory, a hugetlbfs mapping). */
+export interface HostVma {
+  kind: HugeKind;
+  base: number;
+  size: number;
+}
+
 export interface HostMm {
   ptes: Record<number, HostPte>;
   /** Next free host pfn for migrations and first touches. */
   next_pfn: number;
+  /** Huge mappings by base hva. */
+  huge?: Record<number, HostHuge>;
+  /** Huge-eligible regions by base hva. */
+  vmas?: Record<number, HostVma>;
 }
 
 declare module '../machine/world.js' {
@@ -25,13 +68,90 @@ declare module '../machine/world.js' {
   }
 }
 
+export const PMD_SIZE = 2 ** 21;
+export const PUD_SIZE = 2 ** 30;
+const HUGE_SIZES = [PUD_SIZE, PMD_SIZE];
+
+function vpn_of(hva: number): number {
+  return Math.floor(hva / 2 ** PAGE_SHIFT);
+}
+
+function align_down(x: number, a: number): number {
+  return x - (x % a);
+}
+
+/** The entry of `all` (keyed by base hva) whose naturally aligned region of its own size covers hva. */
+function covering<T extends { size: number }>(all: Record<number, T> | undefined, hva: number): T | undefined {
+  if (!all) return undefined;
+  for (const size of HUGE_SIZES) {
+    const x = all[align_down(hva, size)];
+    if (x && x.size === size) return x;
+  }
+  return undefined;
+}
+
+/** The huge mapping covering hva, if any. */
+export function host_huge(w: World, hva: number): HostHuge | undefined {
+  return covering(w.mm.huge, hva);
+}
+
+/** The huge-eligible VMA region covering hva, if any. */
+export function host_vma(w: World, hva: number): HostVma | undefined {
+  return covering(w.mm.vmas, hva);
+}
+
+/**
+ * The VMM made the region around hva huge-eligible (MADV_HUGEPAGE, a
+ * hugetlbfs mmap). Declaring a region again the same way is a no-op; any
+ * other overlap is a scenario error.
+ */
+export function host_vma_declare(w: World, hva: number, kind: HugeKind, size: number): HostVma {
+  const base = align_down(hva, size);
+  const old = host_vma(w, hva);
+  if (old) {
+    if (old.kind === kind && old.size === size) return old;
+    throw new Error(`hva 0x${hva.toString(16)} is already in a ${old.kind} region of ${old.size / 2 ** 20}M at 0x${old.base.toString(16)}; it cannot also be ${kind} of ${size / 2 ** 20}M`);
+  }
+  const v: HostVma = { kind, base, size };
+  (w.mm.vmas ??= {})[base] = v;
+  return v;
+}
+
+/** The host mapping of hva as a PTE: a huge mapping's subpage, or the 4K PTE. The result is a copy for huge mappings. */
 export function host_pte(w: World, hva: number): HostPte | undefined {
-  return w.mm.ptes[Math.floor(hva / 2 ** PAGE_SHIFT)];
+  const h = host_huge(w, hva);
+  if (h) return { pfn: h.pfn + (hva - h.base) / PAGE_SIZE, prot_none: h.prot_none, changed_step: h.changed_step };
+  return w.mm.ptes[vpn_of(hva)];
+}
+
+/** A naturally aligned run of `n` new pfns. */
+function alloc_pfns(w: World, n: number): number {
+  const pfn = Math.ceil(w.mm.next_pfn / n) * n;
+  w.mm.next_pfn = pfn + n;
+  return pfn;
+}
+
+function region_has_ptes(w: World, base: number, size: number): boolean {
+  const first = vpn_of(base);
+  for (let i = 0; i < size / PAGE_SIZE; i++) if (w.mm.ptes[first + i]) return true;
+  return false;
 }
 
 /** Populate or look up the pfn behind hva, the way get_user_pages would. */
 export function host_faultin(w: World, hva: number): number {
-  const vpn = Math.floor(hva / 2 ** PAGE_SHIFT);
+  const h = host_huge(w, hva);
+  if (h) {
+    // A NUMA hinting fault on a PROT_NONE PMD restores access in place.
+    if (h.prot_none) h.prot_none = false;
+    return h.pfn + (hva - h.base) / PAGE_SIZE;
+  }
+  const vma = host_vma(w, hva);
+  if (vma && (vma.kind === 'hugetlb' || !region_has_ptes(w, vma.base, vma.size))) {
+    const nh: HostHuge = { kind: vma.kind, base: vma.base, size: vma.size, pfn: alloc_pfns(w, vma.size / PAGE_SIZE), prot_none: false, changed_step: -1 };
+    (w.mm.huge ??= {})[vma.base] = nh;
+    return nh.pfn + (hva - vma.base) / PAGE_SIZE;
+  }
+  const vpn = vpn_of(hva);
   let pte = w.mm.ptes[vpn];
   if (!pte) w.mm.ptes[vpn] = pte = { pfn: w.mm.next_pfn++, prot_none: false, changed_step: -1 };
   // A NUMA hinting fault on a PROT_NONE entry restores access in place.
@@ -39,14 +159,91 @@ export function host_faultin(w: World, hva: number): number {
   return pte.pfn;
 }
 
-/** The primary MMU changes a PTE (between invalidate_range_start and _end). */
-export function host_change_pte(w: World, t: Thread, hva: number, change: { migrate?: boolean; prot_none?: boolean }): void {
-  const vpn = Math.floor(hva / 2 ** PAGE_SHIFT);
+/**
+ * get_user_mapping_size() (arm64 mmu.c): the size of the host leaf mapping
+ * hva, from a walk of the userspace page tables; -EAGAIN ("the userspace PTs
+ * are gone... replay the fault") when it is not a valid entry, as a PROT_NONE
+ * one is not on arm64.
+ */
+export function get_user_mapping_size(w: World, hva: number): number {
+  const h = host_huge(w, hva);
+  if (h) return h.prot_none ? -11 : h.size;
+  const pte = w.mm.ptes[vpn_of(hva)];
+  return !pte || pte.prot_none ? -11 : PAGE_SIZE;
+}
+
+/**
+ * The range mm passes to mmu_notifier_invalidate_range_start() for a change
+ * of [hva, hva+size): widened to every huge mapping it touches (a folio
+ * migration's range, or the PMD a split invalidates).
+ */
+export function host_notifier_range(w: World, hva: number, size: number): [number, number] {
+  let start = hva;
+  let end = hva + size;
+  for (let a = align_down(hva, PAGE_SIZE); a < hva + size; ) {
+    const h = host_huge(w, a);
+    if (!h) {
+      a += PAGE_SIZE;
+      continue;
+    }
+    start = Math.min(start, h.base);
+    end = Math.max(end, h.base + h.size);
+    a = h.base + h.size;
+  }
+  return [start, end];
+}
+
+function emit_change(w: World, t: Thread, hva: number, old_pfn: number, p: HostPte, pages: number): void {
+  p.changed_step = w.step;
+  emit(w, t, 'mm.change_pte', { hva, old_pfn, new_pfn: p.pfn, prot_none: p.prot_none, pages });
+}
+
+/** __split_huge_pmd(): the THP becomes 512 4K PTEs mapping the same pfns. */
+function split_huge_pmd(w: World, h: HostHuge): void {
+  delete w.mm.huge![h.base];
+  const first = vpn_of(h.base);
+  for (let i = 0; i < h.size / PAGE_SIZE; i++) w.mm.ptes[first + i] = { pfn: h.pfn + i, prot_none: h.prot_none, changed_step: h.changed_step };
+}
+
+export interface HostChange {
+  /** The folio migrates to new pfns (try_to_migrate_one): a huge page always as a whole. */
+  migrate?: boolean;
+  /** The mapping is zapped; the model refaults it at once (new pfns). */
+  zap?: boolean;
+  prot_none?: boolean;
+}
+
+/**
+ * The primary MMU changes the mapping of hva (between invalidate_range_start
+ * and _end), as part of a change of [hva, end) (default: the whole huge page
+ * hva is in) whose notifier covered `notified` (default: anything). A huge
+ * page the notifier range does not cover was mapped after the change began:
+ * mm isolated nothing of it, and it stays. Returns how many bytes from hva
+ * the change covered: the rest of the huge page when it changed (or stayed)
+ * as a whole, else PAGE_SIZE.
+ */
+export function host_change_pte(w: World, t: Thread, hva: number, change: HostChange, end?: number, notified?: [number, number]): number {
+  const h = host_huge(w, hva);
+  if (h && notified && (h.base < notified[0] || h.base + h.size > notified[1])) return h.base + h.size - hva;
+  if (h) {
+    const whole = end === undefined || (hva <= h.base && end >= h.base + h.size);
+    if (whole || change.migrate || h.kind === 'hugetlb') {
+      const old_pfn = h.pfn;
+      const was = h.prot_none;
+      if (change.migrate || change.zap) h.pfn = alloc_pfns(w, h.size / PAGE_SIZE);
+      if (change.prot_none !== undefined) h.prot_none = change.prot_none;
+      if (h.pfn !== old_pfn || h.prot_none !== was) emit_change(w, t, h.base, old_pfn, h, h.size / PAGE_SIZE);
+      return h.base + h.size - hva;
+    }
+    // Part of a THP: split it, then change the PTE.
+    split_huge_pmd(w, h);
+  }
+  const vpn = vpn_of(hva);
   const pte = w.mm.ptes[vpn];
-  if (!pte) return;
+  if (!pte) return PAGE_SIZE;
   const old_pfn = pte.pfn;
-  if (change.migrate) pte.pfn = w.mm.next_pfn++;
+  if (change.migrate || change.zap) pte.pfn = w.mm.next_pfn++;
   if (change.prot_none !== undefined) pte.prot_none = change.prot_none;
-  pte.changed_step = w.step;
-  emit(w, t, 'mm.change_pte', { hva: vpn * 2 ** PAGE_SHIFT, old_pfn, new_pfn: pte.pfn, prot_none: pte.prot_none });
+  emit_change(w, t, vpn * 2 ** PAGE_SHIFT, old_pfn, pte, 1);
+  return PAGE_SIZE;
 }

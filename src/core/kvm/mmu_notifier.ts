@@ -8,7 +8,7 @@ import { RETURN, call, kvm_arch_fn, model_fn, ret } from '../machine/model.js';
 import { define_variant } from '../machine/variants.js';
 import { metric_add, variant_on, type World } from '../machine/world.js';
 import { KVM_REQ_GENERIC, PAGE_SIZE, type Memslot } from './kvm_host.js';
-import { host_change_pte } from './host_mm.js';
+import { host_change_pte, host_notifier_range } from './host_mm.js';
 import { kvm_mmu_invalidate_begin, kvm_mmu_invalidate_end, kvm_mmu_invalidate_range_add } from './mmu_invalidate.js';
 import { kvm_make_all_cpus_request } from './requests.js';
 import { lock_write, write_unlock } from './rwlock.js';
@@ -174,23 +174,27 @@ export type NotifyEvent = keyof typeof NOTIFY_EVENT;
 
 /**
  * The primary MMU changing [hva, hva+size): mmu_notifier_invalidate_range_start,
- * the PTE changes (one per step), mmu_notifier_invalidate_range_end. `change`
- * says what the PTEs become: migrated to a new pfn, PROT_NONE hinting
- * entries, zapped.
+ * the PTE changes (one per step; a huge mapping changes as a whole or is
+ * split, host_mm.ts), mmu_notifier_invalidate_range_end. `change` says what
+ * the PTEs become: migrated to a new pfn, PROT_NONE hinting entries, zapped.
+ * The notifier range covers every huge mapping the change touches.
  */
-export const mmu_notifier_invalidate_range = model_fn<{ hva: number; size: number; change: NotifyEvent; may_block: boolean; i: number }>(
+export const mmu_notifier_invalidate_range = model_fn<{ hva: number; size: number; change: NotifyEvent; may_block: boolean; i: number; range: [number, number] }>(
   'mmu_notifier_invalidate_range',
   {
-    start: (_w, _t, l) =>
-      call(kvm_mmu_notifier_invalidate_range_start, { start: l.hva, end: l.hva + l.size, event: NOTIFY_EVENT[l.change], numa: false, may_block: l.may_block }, 'change'),
+    start: (w, _t, l) => {
+      l.range = host_notifier_range(w, l.hva, l.size);
+      return call(kvm_mmu_notifier_invalidate_range_start, { start: l.range[0], end: l.range[1], event: NOTIFY_EVENT[l.change], numa: false, may_block: l.may_block }, 'change');
+    },
     change: (w, t, l) => {
       const hva = l.hva + (l.i ?? 0) * PAGE_SIZE;
-      if (l.change === 'numa') host_change_pte(w, t, hva, { prot_none: true });
-      else if (l.change !== 'none') host_change_pte(w, t, hva, { migrate: true });
-      l.i = (l.i ?? 0) + 1;
+      const end = l.hva + l.size;
+      let done = PAGE_SIZE;
+      if (l.change !== 'none') done = host_change_pte(w, t, hva, l.change === 'numa' ? { prot_none: true } : l.change === 'zap' ? { zap: true } : { migrate: true }, end, l.range);
+      l.i = (l.i ?? 0) + done / PAGE_SIZE;
       return l.i * PAGE_SIZE < l.size ? 'change' : 'end';
     },
-    end: (_w, _t, l) => call(kvm_mmu_notifier_invalidate_range_end, { start: l.hva, end: l.hva + l.size }, 'done'),
+    end: (_w, _t, l) => call(kvm_mmu_notifier_invalidate_range_end, { start: l.range[0], end: l.range[1] }, 'done'),
     done: () => RETURN,
   },
 );

@@ -2,7 +2,9 @@
 // invariant for every arch: a fault whose pfn lookup raced with an
 // invalidation of its gfn never installs its mapping, and no secondary MMU
 // still maps a page after the primary MMU moved it. Each arch supplies the
-// check that reads its own page tables.
+// check that reads its own page tables; a huge mapping (a stage-2 block, a
+// host THP or hugetlbfs page) counts as the run of pages it maps, and an
+// mm.change_pte event of a huge host page carries how many pages moved.
 import type { Event } from '../machine/events.js';
 import { define_invariant, type Failure } from '../machine/invariants.js';
 import type { World } from '../machine/world.js';
