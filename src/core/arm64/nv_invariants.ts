@@ -183,11 +183,16 @@ define_invariant({
     const page = Math.floor(e.ipa / PAGE_SIZE) * PAGE_SIZE;
     // L1 changed its stage-2 here and has not yet had a TLBI retire for it: still allowed.
     if (a.l1_s2_dirty.some((d) => d.vmid === vmid && page >= d.start && page < d.start + d.size)) return null;
+    const l1 = l1_translate(w, v.vttbr, e.ipa);
+    const now =
+      l1 === null
+        ? "L1's stage-2 now maps nothing there"
+        : `L1's stage-2 now gives L1 IPA ${hex(l1)}, ${truth === null ? 'which the host has not populated yet' : `PA ${hex(truth)}`}`;
     return {
       thread: e.thread,
       message:
         `${e.thread} (L2, ${mmu_name(v.hw_mmu)}) accessed nested IPA ${hex(e.ipa)} -> PA ${hex(e.pa)} via the ${e.via === 'tlb' ? 'TLB' : 'shadow stage-2'}, ` +
-        `but L1's stage-2 and the canonical side now give ${truth === null ? 'no mapping' : `PA ${hex(truth)}`}: a stale shadow translation survived`,
+        `but ${now}, and no TLBI for it is outstanding: a stale shadow translation survived`,
       values: { nested_ipa: e.ipa, pa: e.pa, expected: truth, mmu: v.hw_mmu, via: e.via },
     };
   },
