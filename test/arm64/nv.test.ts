@@ -127,12 +127,16 @@ describe('kvm_vcpu_put_hw_mmu()', () => {
     d.run_until('vcpu0', () => d.violations.length > 0);
     const v = d.violations[0]!;
     expect(v.invariant).toBe('nv.pending_unmap_cleared_early');
-    expect(v.message).toMatch(new RegExp(`^vcpu0 cleared nested_mmus\\[${m}\\]\\.pending_unmap, but the MMU, recycled at step \\d+ for VTTBR 0x${big(vttbr(9)).toString(16)}, still maps 1 page from before that \\(IPA 0x1000 -> PA 0x[0-9a-f]+\\): the unmap pass that cleared it began at step \\d+, before the recycle`));
+    expect(v.message).toMatch(
+      new RegExp(
+        `^vcpu0 cleared nested_mmus\\[${m}\\]\\.pending_unmap, but the MMU, recycled again for VTTBR 0x${big(vttbr(9)).toString(16)} since the unmap pass that cleared it began, still maps 1 page from before that recycle \\(IPA 0x1000 -> PA 0x[0-9a-f]+\\)`,
+      ),
+    );
     // The frames: vcpu0 is still in the pass it began before the recycle, on the MMU it no longer holds.
     const t0 = d.thread('vcpu0');
     const f = t0.stack.find((x) => x.fn === 'check_nested_vcpu_requests')!;
     expect(f.locals['mmu']).toBe(m);
-    expect(f.locals['pass_start'] as number).toBeLessThan(d.w.arm64!.nested_recycled_at[m]!);
+    expect(f.locals['pass_gen'] as number).toBeLessThan(d.w.arm64!.nested_recycles[m]!);
     expect(d.w.arm64!.vcpus[0]!.hw_mmu).not.toBe(m);
     expect(v.values['pa']).toBe(fill['pa']);
     // vcpu0 drops the lock; vcpu1 finds the flag clear, skips its unmap and runs context 9 on context 1's page.

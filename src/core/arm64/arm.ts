@@ -50,7 +50,7 @@ export function kvm_arch_init_vm(w: World, cfg: WorldConfig, cpu: number): void 
     nested_mmus: [],
     nested_mmus_size: 0,
     nested_mmus_next: 0,
-    nested_recycled_at: [],
+    nested_recycles: [],
     ipa_bits,
     vcpus: w.kvm.vcpus.map(() => ({
       hw_mmu: null,
@@ -72,7 +72,7 @@ export function kvm_arch_init_vm(w: World, cfg: WorldConfig, cpu: number): void 
   }
   for (let i = 0; i < (cfg.nested_mmus ?? 0); i++) {
     w.arm64.nested_mmus.push(mmu(i, 2 + i));
-    w.arm64.nested_recycled_at.push(-1);
+    w.arm64.nested_recycles.push(0);
   }
   w.arm64.nested_mmus_size = w.arm64.nested_mmus.length;
   rcu_init(w, cpu);

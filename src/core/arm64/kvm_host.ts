@@ -43,8 +43,8 @@ export interface KvmArm64 {
   nested_mmus: kvm_s2_mmu[];
   nested_mmus_size: number;
   nested_mmus_next: number;
-  /** Model bookkeeping, not a kernel field: the step at which nested_mmus[i] was last recycled (-1: never). */
-  nested_recycled_at: number[];
+  /** Model bookkeeping, not a kernel field: how many times nested_mmus[i] has been recycled. */
+  nested_recycles: number[];
   /** IPA size in bits (VTCR_EL2.T0SZ), 40 by default. */
   ipa_bits: number;
   vcpus: KvmVcpuArm64[];

@@ -58,7 +58,7 @@ define_op({
  * injected into it); then find the memslot and call user_mem_abort() on the
  * vCPU's hw_mmu at the faulting (nested) IPA.
  */
-export const handle_exit_abort = model_fn<{ walked_at: number }>('handle_exit_abort', {
+export const handle_exit_abort = model_fn<{ walked: boolean }>('handle_exit_abort', {
   abort: (w, t, l) => {
     const vcpu = vcpu_of_thread(w, t);
     // kvm_is_nested_s2_mmu(kvm, hw_mmu) && hw_mmu->nested_stage2_enabled: with L1's
@@ -70,7 +70,7 @@ export const handle_exit_abort = model_fn<{ walked_at: number }>('handle_exit_ab
     let guest_level = 0;
     if (nested) {
       // Under kvm->srcu only: nothing ties this walk to the mmu_lock section that installs its result.
-      l.walked_at = w.step;
+      l.walked = true;
       const tr = kvm_walk_nested_s2(w, t, vcpu.fault_ipa);
       if (!tr) {
         // kvm_inject_s2_fault(): L1 handles its own translation fault; the model drops the access.

@@ -93,7 +93,7 @@ export const get_s2_mmu_nested = model_fn<{ mmu: number }>('get_s2_mmu_nested', 
     if (!victim || victim.refcnt !== 0) throw new Error('BUG_ON: get_s2_mmu_nested() found no shadow stage-2 with refcnt 0');
     a.nested_mmus_next = (i + 1) % a.nested_mmus_size;
     const was_valid = kvm_s2_mmu_valid(victim);
-    a.nested_recycled_at[victim.index] = w.step;
+    a.nested_recycles[victim.index]!++;
     metric_add(w, 'nv_recycles');
     emit(w, t, 's2mmu.recycle', { index: victim.index, victim_valid: was_valid, next_cursor: a.nested_mmus_next });
     l.mmu = victim.index;
@@ -173,7 +173,7 @@ export const kvm_vcpu_put_hw_mmu = model_fn<Record<string, never>>('kvm_vcpu_put
  * hw_mmu under the write lock, which the unmap may drop at cond_resched
  * points; the flag clears only after a full pass.
  */
-export const check_nested_vcpu_requests = model_fn<{ mmu: number; pass_start: number }>('check_nested_vcpu_requests', {
+export const check_nested_vcpu_requests = model_fn<{ mmu: number; pass_gen: number }>('check_nested_vcpu_requests', {
   check: (w, t, l) => {
     if (!kvm_check_request(w, t, KVM_REQ_ARM64.NESTED_S2_UNMAP, vcpu_of_thread(w, t))) return RETURN;
     const hw = arch_vcpu(w, t).hw_mmu;
@@ -185,7 +185,7 @@ export const check_nested_vcpu_requests = model_fn<{ mmu: number; pass_start: nu
   test: (w, _t, l) => {
     const mmu = mmu_by_id(w, l.mmu);
     if (!mmu.pending_unmap) return 'unlock';
-    l.pass_start = w.step;
+    l.pass_gen = arm64(w).nested_recycles[l.mmu]!;
     return call('kvm_stage2_unmap_range', { mmu: l.mmu, start: 0, size: kvm_phys_size(w, mmu), may_block: true }, 'clear');
   },
   clear: (w, t, l) => {

@@ -88,21 +88,20 @@ define_invariant({
     const t = w.threads.find((x) => x.name === e.thread)!;
     const f = t.stack.find((x) => x.fn === 'check_nested_vcpu_requests');
     if (!f) return null;
-    const start = f.locals['pass_start'] as number;
-    const recycled = arm64(w).nested_recycled_at[e.index]!;
-    if (start > recycled) return null;
-    // The flag was set since `recycled` and nothing maps into an MMU while it is set: what is left predates the recycle.
+    const gen = f.locals['pass_gen'] as number;
+    const now = arm64(w).nested_recycles[e.index]!;
+    if (gen === now) return null;
+    // The flag was set since that recycle and nothing maps into an MMU while it is set: what is left predates the recycle.
     const left = kvm_pgtable_leaves(w, e.index);
     if (left.length === 0) return null;
     const mmu = arm64(w).nested_mmus[e.index]!;
     return {
       thread: e.thread,
       message:
-        `${e.thread} cleared nested_mmus[${e.index}].pending_unmap, but the MMU, recycled at step ${recycled} for VTTBR 0x${mmu.tlb_vttbr.toString(16)}, ` +
-        `still maps ${left.length} page${left.length === 1 ? '' : 's'} from before that (IPA ${hex(left[0]!.ipa)} -> PA ${hex(left[0]!.pa)}): ` +
-        `the unmap pass that cleared it began at step ${start}, before the recycle, and had already passed them; ` +
-        `whoever enters the guest on it next runs the new context on the old one's translations`,
-      values: { mmu: e.index, pass_start: start, recycled_at: recycled, leaves: left.length, ipa: left[0]!.ipa, pa: left[0]!.pa },
+        `${e.thread} cleared nested_mmus[${e.index}].pending_unmap, but the MMU, recycled again for VTTBR 0x${mmu.tlb_vttbr.toString(16)} since the unmap pass ` +
+        `that cleared it began, still maps ${left.length} page${left.length === 1 ? '' : 's'} from before that recycle (IPA ${hex(left[0]!.ipa)} -> PA ${hex(left[0]!.pa)}): ` +
+        `the pass had already gone past them; whoever enters the guest on it next runs the new context on the old one's translations`,
+      values: { mmu: e.index, recycles_since_pass: now - gen, leaves: left.length, ipa: left[0]!.ipa, pa: left[0]!.pa },
     };
   },
 });
@@ -130,7 +129,7 @@ define_invariant({
     const t = w.threads.find((x) => x.name === e.thread)!;
     const uma = t.stack.find((f) => f.fn === 'user_mem_abort');
     const abort = t.stack.find((f) => f.fn === 'handle_exit_abort');
-    if (!uma || !abort || abort.locals['walked_at'] === undefined) return null;
+    if (!uma || !abort || abort.locals['walked'] !== true) return null;
     const id = uma.locals['mmu'] as number;
     if (id < 0) return null;
     const mmu = arm64(w).nested_mmus[id]!;
@@ -140,15 +139,14 @@ define_invariant({
     if (now === used) return null;
     const vmid = get_vmid(mmu.tlb_vttbr);
     if (l1_change_outstanding(w, vmid, nested)) return null;
-    const walked = abort.locals['walked_at'] as number;
     return {
       thread: e.thread,
       message:
         `${e.thread} installed nested IPA ${hex(e.ipa)} -> L1 IPA ${hex(used)} (PA ${hex(e.pa)}) in ${mmu_name(id)} (VMID ${vmid}), from its walk ` +
-        `of L1's stage-2 at step ${walked}, but L1's stage-2 now gives ${now === null ? 'no mapping' : `L1 IPA ${hex(now)}`} and L1's TLBI for it has ` +
+        `of L1's stage-2 before its mmu_seq snapshot, but L1's stage-2 now gives ${now === null ? 'no mapping' : `L1 IPA ${hex(now)}`} and L1's TLBI for it has ` +
         `retired: L1 changed the entry and invalidated it while the fault was between kvm_walk_nested_s2() and kvm_fault_lock(); ` +
         `the TLBI found nothing to unmap and mmu_invalidate_retry() sees only MMU-notifier invalidations, so L2 keeps a translation L1 took away`,
-      values: { nested_ipa: e.ipa, used_ipa: used, now_ipa: now, pa: e.pa, mmu: id, vmid, walked_at: walked },
+      values: { nested_ipa: e.ipa, used_ipa: used, now_ipa: now, pa: e.pa, mmu: id, vmid },
     };
   },
 });

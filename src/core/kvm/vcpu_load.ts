@@ -113,10 +113,16 @@ function kvm_vcpu_wakeup_pending(w: World, vcpu: number): boolean {
 const HALT_WAIT = 'kvm_vcpu_halt';
 wait_kind(HALT_WAIT, true, (w, t) => kvm_vcpu_wakeup_pending(w, t.vcpu));
 
+declare module './kvm_host.js' {
+  interface KvmVcpu {
+    /** vcpu->wait (rcuwait) holds the vCPU's task: it sleeps in kvm_vcpu_block(), kvm_vcpu_wake_up() would wake it. */
+    rcuwait?: boolean;
+  }
+}
+
 /** Whether `vcpu` sleeps in kvm_vcpu_block(): kvm_vcpu_wake_up() would wake it. */
 export function kvm_vcpu_is_blocking(w: World, vcpu: number): boolean {
-  const t = w.threads[vcpu_of(w, vcpu).thread];
-  return t?.wait?.kind === HALT_WAIT;
+  return vcpu_of(w, vcpu).rcuwait === true;
 }
 
 /**
@@ -134,7 +140,9 @@ export const kvm_vcpu_block = model_fn<Record<string, never>>('kvm_vcpu_block', 
   },
   // schedule() -> kvm_sched_out()
   sched_out: (w, t) => {
-    vcpu_of(w, t.vcpu).scheduled_out = true;
+    const vcpu = vcpu_of(w, t.vcpu);
+    vcpu.rcuwait = true;
+    vcpu.scheduled_out = true;
     t.preempt_count++;
     return call('kvm_arch_vcpu_put', {}, 'switched');
   },
@@ -145,6 +153,7 @@ export const kvm_vcpu_block = model_fn<Record<string, never>>('kvm_vcpu_block', 
   asleep: (w, t) => (kvm_vcpu_wakeup_pending(w, t.vcpu) ? 'sched_in' : block(t, { kind: HALT_WAIT })),
   // kvm_sched_in()
   sched_in: (w, t) => {
+    vcpu_of(w, t.vcpu).rcuwait = false;
     emit(w, t, 'sched.wake', { reason: 'kvm_vcpu_block' });
     t.preempt_count++;
     return call('kvm_arch_vcpu_load', {}, 'back');
