@@ -89,6 +89,15 @@ export function parse_scenario(text: string, file: string, overrides: Overrides 
   if (vm.nested_mmus !== undefined && arch !== 'arm64') {
     throw yf.error(yf.node_at(['vm', 'nested_mmus'], { key: true }), `vm.nested_mmus is arm64-only (this scenario is ${arch})`, 'no nested_mmus for x86');
   }
+  // kvm_vcpu_init_nested() sizes kvm->arch.nested_mmus to S2_MMU_PER_VCPU (2) per vCPU, so one
+  // free MMU always exists for get_s2_mmu_nested(); any other size could only reach its BUG_ON.
+  if (vm.nested_mmus !== undefined && vm.nested_mmus !== 0 && vm.nested_mmus !== 2 * vm.vcpus) {
+    throw yf.error(
+      yf.node_at(['vm', 'nested_mmus']),
+      `vm.nested_mmus is ${vm.nested_mmus}, but kvm_vcpu_init_nested() gives an NV VM 2 shadow stage-2 MMUs per vCPU (S2_MMU_PER_VCPU)`,
+      `${2 * vm.vcpus} for ${vm.vcpus} vCPU${vm.vcpus === 1 ? '' : 's'} (NV), or 0 (no NV)`,
+    );
+  }
   const memslots = (vm.memslots ?? []).map((m) => ({ ...m }));
   memslots.forEach((m, i) => {
     const end = m.gpa + m.size;

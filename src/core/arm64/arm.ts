@@ -1,14 +1,17 @@
 // arch/arm64/kvm/arm.c: kvm_arch_init_vm(), kvm_arch_vcpu_ioctl_run() and
 // check_vcpu_requests(), in the kernel's order: handle work, requests,
 // interrupts off, smp_store_mb(mode, IN_GUEST_MODE), kvm_vcpu_exit_request(),
-// run the guest, exit. Left out: the vgic, timers, PMU, pKVM, debug state;
-// the guest runs the thread's scenario ops one per step until one traps.
+// run the guest, exit; kvm_vcpu_wfi() for a trapped WFI. Left out: the vgic
+// (an interrupt is one pending flag), timers, PMU, pKVM, debug state, WFE and
+// WFIT; the guest runs the thread's scenario ops one per step until one traps.
 import { emit } from '../machine/events.js';
 import { RETURN, call, has_fn, model_fn } from '../machine/model.js';
 import { op_named } from '../machine/ops.js';
 import { next_op } from '../machine/thread.js';
 import { define_variant } from '../machine/variants.js';
-import { preempt_point } from '../kvm/vcpu_load.js';
+import { preempt_point, register_kvm_arch_vcpu_runnable } from '../kvm/vcpu_load.js';
+import { define_op } from '../machine/ops.js';
+import { kvm_make_request_and_kick } from '../kvm/requests.js';
 import { variant_on, type Thread, type World } from '../machine/world.js';
 import { KVM_REQ_ARM64, KVM_REQ_GENERIC, vcpu_of, type KvmVcpu } from '../kvm/kvm_host.js';
 import { kvm_check_request, kvm_request_pending, kvm_test_request, set_mode } from '../kvm/requests.js';
@@ -21,8 +24,10 @@ import { tlbi_retire } from './sys_regs.js';
 
 export const EXIT_REQUEST_BEFORE_MODE = define_variant({
   name: 'kvm.exit_request_before_mode',
-  description: 'the vCPU looks for requests before publishing IN_GUEST_MODE, so a request made in between is missed and not kicked',
-  source: 'Documentation/virt/kvm/vcpu-requests.rst, "Ensuring Requests Are Seen" (the ordering the run loop relies on)',
+  description:
+    'kvm_arch_vcpu_ioctl_run() tests for pending requests before smp_store_mb(vcpu->mode, IN_GUEST_MODE) and not after it: a request made in between is not seen, and its maker read OUTSIDE_GUEST_MODE so it sent no kick',
+  source:
+    'hypothetical: the arm64 run loop has re-checked requests after publishing IN_GUEST_MODE since it adopted vCPU requests; the wrong order is the one Documentation/virt/kvm/vcpu-requests.rst ("Ensuring Requests Are Seen") warns about, and it shows the race the smp_store_mb()/kvm_vcpu_exit_request() pair closes',
   breaks: 'kvm.request_unserviced',
   arch: 'arm64',
 });
@@ -45,12 +50,30 @@ export function kvm_arch_init_vm(w: World, cfg: WorldConfig, cpu: number): void 
     nested_mmus: [],
     nested_mmus_size: 0,
     nested_mmus_next: 0,
+    nested_recycles: [],
     ipa_bits,
-    vcpus: w.kvm.vcpus.map(() => ({ hw_mmu: null, ctxt: 'vel2' as const, vttbr: 0n, vtcr: 0n, hcr_vm: false, tlbi_retiring: null, sysreg_trap: null })),
+    vcpus: w.kvm.vcpus.map(() => ({
+      hw_mmu: null,
+      ctxt: 'vel2' as const,
+      vttbr: 0n,
+      vtcr: 0n,
+      hcr_vm: false,
+      tlbi_retiring: null,
+      sysreg_trap: null,
+      in_wfi: false,
+      irq_pending: false,
+    })),
     l1_s2: {},
     l1_s2_dirty: [],
   };
-  for (let i = 0; i < (cfg.nested_mmus ?? 0); i++) w.arm64.nested_mmus.push(mmu(i, 2 + i));
+  // kvm_vcpu_init_nested(): S2_MMU_PER_VCPU (2) shadow MMUs per vCPU (the scenario loader enforces it).
+  if (cfg.nested_mmus && cfg.nested_mmus !== 2 * w.kvm.vcpus.length) {
+    throw new Error(`nested_mmus = ${cfg.nested_mmus}: kvm_vcpu_init_nested() sizes it to 2 per vCPU (${2 * w.kvm.vcpus.length})`);
+  }
+  for (let i = 0; i < (cfg.nested_mmus ?? 0); i++) {
+    w.arm64.nested_mmus.push(mmu(i, 2 + i));
+    w.arm64.nested_recycles.push(0);
+  }
   w.arm64.nested_mmus_size = w.arm64.nested_mmus.length;
   rcu_init(w, cpu);
 }
@@ -109,6 +132,12 @@ export const kvm_arch_vcpu_ioctl_run = model_fn<{ ret: number }>('kvm_arch_vcpu_
   },
   enter: (w, t) => {
     tlbi_retire(w, t);
+    // The guest takes the pending interrupt (the model's whole vgic).
+    const av = arm64(w).vcpus[t.vcpu]!;
+    if (av.irq_pending) {
+      av.irq_pending = false;
+      emit(w, t, 'guest.irq', {});
+    }
     emit(w, t, 'vcpu.enter', { hw_mmu: mmu_name(arm64(w).vcpus[t.vcpu]!.hw_mmu) });
     return 'guest';
   },
@@ -164,7 +193,7 @@ export const kvm_arch_vcpu_load = model_fn<Record<string, never>>('kvm_arch_vcpu
 export const kvm_arch_vcpu_put = model_fn<Record<string, never>>('kvm_arch_vcpu_put', {
   put: (w, t) => {
     const vcpu = vcpu_of_thread(w, t);
-    emit(w, t, 'vcpu.put', { scheduled_out: vcpu.scheduled_out, in_wfi: false });
+    emit(w, t, 'vcpu.put', { scheduled_out: vcpu.scheduled_out, in_wfi: arm64(w).vcpus[t.vcpu]!.in_wfi });
     if (arm64(w).nested_mmus_size > 0) return call('kvm_vcpu_put_hw_mmu', {}, 'unload');
     return 'unload';
   },
@@ -203,4 +232,59 @@ export const check_vcpu_requests = model_fn<Record<string, never>>('check_vcpu_r
     t.retval = 1;
     return RETURN;
   },
+});
+
+/** kvm_arch_vcpu_runnable(): an interrupt is pending for the vCPU (the model has no power states or pause). */
+register_kvm_arch_vcpu_runnable('arm64', (w, vcpu) => arm64(w).vcpus[vcpu]!.irq_pending);
+
+/**
+ * kvm_vcpu_wfi(): set IN_WFI (with the vgic put, preemption off), halt in
+ * kvm_vcpu_block() until the vCPU is runnable, clear IN_WFI. While it sleeps
+ * it is put with IN_WFI set, so kvm_vcpu_put_hw_mmu() drops its stage-2
+ * reference. Then the WFI retires (PC advanced).
+ */
+export const kvm_vcpu_wfi = model_fn<Record<string, never>>('kvm_vcpu_wfi', {
+  set_flag: (w, t) => {
+    arm64(w).vcpus[t.vcpu]!.in_wfi = true;
+    return call('kvm_vcpu_block', {}, 'clear_flag');
+  },
+  clear_flag: (w, t) => {
+    arm64(w).vcpus[t.vcpu]!.in_wfi = false;
+    t.ip++;
+    return RETURN;
+  },
+});
+
+/** kvm_handle_wfx() for a WFI (the guest hypervisor did not trap it, or this is vEL2). */
+export const handle_exit_wfi = model_fn<Record<string, never>>('handle_exit_wfi', {
+  wfi: () => call(kvm_vcpu_wfi, {}, 'done'),
+  done: () => RETURN,
+});
+
+define_op({
+  name: 'wfi',
+  threads: ['vcpu'],
+  summary: 'the guest (vEL2 or L2) executes WFI: trapped, kvm_vcpu_wfi() halts the vCPU until an interrupt is pending (the `irq` op)',
+  arch: 'arm64',
+  schema: { type: 'object', additionalProperties: false },
+  in_guest: () => ({ exit: 'wfi' }),
+});
+
+/** kvm_vgic_inject_irq() for the model: the interrupt becomes pending, KVM_REQ_IRQ_PENDING, kvm_vcpu_kick(). */
+export const vmm_irq = model_fn<{ vcpu: number }>('vmm_irq', {
+  inject: (w, t, l) => {
+    if (!w.arm64?.vcpus[l.vcpu]) throw new Error(`${t.name}: irq for vcpu${l.vcpu}, which does not exist`);
+    arm64(w).vcpus[l.vcpu]!.irq_pending = true;
+    return call(kvm_make_request_and_kick, { req: KVM_REQ_ARM64.IRQ_PENDING, vcpu: l.vcpu }, 'done');
+  },
+  done: () => RETURN,
+});
+
+define_op({
+  name: 'irq',
+  threads: ['vmm', 'mm'],
+  summary: 'an interrupt for a vCPU (KVM_IRQ_LINE): pending, KVM_REQ_IRQ_PENDING, kvm_vcpu_kick() (wakes it from WFI)',
+  arch: 'arm64',
+  schema: { type: 'object', properties: { vcpu: { type: 'integer', minimum: 0 } }, required: ['vcpu'], additionalProperties: false },
+  fn: vmm_irq.name,
 });

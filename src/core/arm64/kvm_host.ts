@@ -32,6 +32,10 @@ export interface KvmVcpuArm64 {
   tlbi_retiring: { vmid: number; start: number; size: number } | null;
   /** The trapped system instruction being emulated (op name, operand as hex). */
   sysreg_trap: { op: string; val: string } | null;
+  /** vcpu_get_flag(vcpu, IN_WFI): set by kvm_vcpu_wfi() around kvm_vcpu_halt(). */
+  in_wfi: boolean;
+  /** An interrupt is pending for the vCPU (vgic or HCR_EL2.VI): kvm_arch_vcpu_runnable(). Taken at the next entry. */
+  irq_pending: boolean;
 }
 
 export interface KvmArm64 {
@@ -39,6 +43,8 @@ export interface KvmArm64 {
   nested_mmus: kvm_s2_mmu[];
   nested_mmus_size: number;
   nested_mmus_next: number;
+  /** Model bookkeeping, not a kernel field: how many times nested_mmus[i] has been recycled. */
+  nested_recycles: number[];
   /** IPA size in bits (VTCR_EL2.T0SZ), 40 by default. */
   ipa_bits: number;
   vcpus: KvmVcpuArm64[];

@@ -79,15 +79,19 @@ define_op({
  * injected into it); then find the memslot and call user_mem_abort() on the
  * vCPU's hw_mmu at the faulting (nested) IPA.
  */
-export const handle_exit_abort = model_fn<Record<string, never>>('handle_exit_abort', {
-  abort: (w, t) => {
+export const handle_exit_abort = model_fn<{ walked: boolean }>('handle_exit_abort', {
+  abort: (w, t, l) => {
     const vcpu = vcpu_of_thread(w, t);
+    // kvm_is_nested_s2_mmu(kvm, hw_mmu) && hw_mmu->nested_stage2_enabled: with L1's
+    // stage-2 off there is nothing to walk and the fault is handled 1:1.
     const hw = w.arm64!.vcpus[t.vcpu]!.hw_mmu ?? -1;
-    const nested = hw >= 0;
+    const nested = hw >= 0 && mmu_by_id(w, hw).nested_stage2_enabled;
     emit(w, t, 'fault.start', { gpa: vcpu.fault_ipa, write: vcpu.fault_write, nested });
     let ipa = vcpu.fault_ipa;
     let guest_level = 0;
     if (nested) {
+      // Under kvm->srcu only: nothing ties this walk to the mmu_lock section that installs its result.
+      l.walked = true;
       const tr = kvm_walk_nested_s2(w, t, vcpu.fault_ipa);
       if (!tr) {
         // kvm_inject_s2_fault(): L1 handles its own translation fault; the model drops the access.
@@ -101,14 +105,18 @@ export const handle_exit_abort = model_fn<Record<string, never>>('handle_exit_ab
     const gfn = Math.floor(ipa / PAGE_SIZE);
     const slot = gfn_to_memslot(w, gfn);
     if (!slot) throw new Error(`${t.name}: guest access to IPA 0x${ipa.toString(16)} outside every memslot`);
-    return call(user_mem_abort, { mmu: hw, fault_ipa: vcpu.fault_ipa, canonical_ipa: ipa, write: vcpu.fault_write, hva: gfn_to_hva(slot, gfn), guest_level }, 'done');
+    return call(user_mem_abort, { fault_ipa: vcpu.fault_ipa, canonical_ipa: ipa, write: vcpu.fault_write, hva: gfn_to_hva(slot, gfn), guest_level }, 'done');
   },
   done: () => RETURN,
 });
 
 export interface Uma {
-  /** hw_mmu: -1 canonical, else the shadow stage-2 the fault is for. */
-  mmu: number;
+  /**
+   * vcpu->arch.hw_mmu (-1 canonical, else a shadow), read only once
+   * kvm_fault_lock() is held: before it the vCPU may sleep, be put and
+   * reloaded with another MMU of the same context.
+   */
+  mmu?: number;
   /** Level of the guest hypervisor's mapping (nested faults), recorded in the shadow leaf's SW bits. */
   guest_level: number;
   /** The L1 (canonical) IPA behind fault_ipa (the kernel's `ipa`): the same for non-nested faults. */
@@ -158,6 +166,9 @@ export const user_mem_abort = model_fn<Uma>('user_mem_abort', {
   // kvm_fault_lock(): read_lock(&kvm->mmu_lock).
   lock: (w, t) => lock_read(w, t, 'mmu_lock', 'check'),
   check: (w, t, l) => {
+    const hw = w.arm64!.vcpus[t.vcpu]!.hw_mmu; // pgt = vcpu->arch.hw_mmu->pgt;
+    if (hw === null) throw new Error(`${t.name}: user_mem_abort() with hw_mmu NULL under kvm_fault_lock()`);
+    l.mmu = hw;
     if (variant_on(w, NO_RETRY_CHECK.name)) return 'map';
     const k = w.kvm;
     const reason = mmu_invalidate_retry(w, l.mmu_seq);
@@ -187,7 +198,7 @@ export const user_mem_abort = model_fn<Uma>('user_mem_abort', {
     return call(
       'kvm_pgtable_stage2_map',
       {
-        mmu: l.mmu,
+        mmu: l.mmu!,
         addr: l.fault_ipa,
         size: l.vma_pagesize,
         phys: l.pfn * PAGE_SIZE,
@@ -202,8 +213,8 @@ export const user_mem_abort = model_fn<Uma>('user_mem_abort', {
   mapped: (w, t, l) => {
     const r = t.retval as number;
     if (r === 0) {
-      if (l.mmu >= 0 && revmap_enabled(w)) revmap_add(w, t, mmu_by_id(w, l.mmu), l.canonical_ipa - (l.canonical_ipa % l.vma_pagesize), l.fault_ipa, l.vma_pagesize);
-      emit(w, t, 'fault.map', { mmu: mmu_name(l.mmu), ipa: l.fault_ipa, pa: l.pfn * PAGE_SIZE, level: kvm_mapping_level(l.vma_pagesize), prot: 'RW' });
+      if (l.mmu! >= 0 && revmap_enabled(w)) revmap_add(w, t, mmu_by_id(w, l.mmu!), l.canonical_ipa - (l.canonical_ipa % l.vma_pagesize), l.fault_ipa, l.vma_pagesize);
+      emit(w, t, 'fault.map', { mmu: mmu_name(l.mmu!), ipa: l.fault_ipa, pa: l.pfn * PAGE_SIZE, level: kvm_mapping_level(l.vma_pagesize), prot: 'RW' });
       metric_add(w, 'faults_mapped');
     } else {
       // -EAGAIN from the walker: another vCPU is changing the entry; the guest refaults.

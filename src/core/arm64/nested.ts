@@ -9,7 +9,8 @@ import { emit } from '../machine/events.js';
 import { RETURN, call, model_fn, ret } from '../machine/model.js';
 import { define_variant } from '../machine/variants.js';
 import { metric_add, variant_on, type Thread, type World } from '../machine/world.js';
-import { kvm_pgtable_leaves } from './pgtable.js';
+import { kvm_pgtable_get_leaf, kvm_pgtable_leaves } from './pgtable.js';
+import { kvm_decode_nested_level } from './kvm_pgtable.js';
 import { KVM_REQ_ARM64 } from '../kvm/kvm_host.js';
 import { kvm_check_request, kvm_make_request } from '../kvm/requests.js';
 import { lock_write, lockdep_assert_held_write, write_unlock } from '../kvm/rwlock.js';
@@ -19,24 +20,29 @@ import { arm64, get_vmid, kvm_s2_mmu_valid, mmu_by_id, vttbr_baddr, VTTBR_CNP_BI
 
 export const UNMAP_ON_RECYCLE = define_variant({
   name: 'nv.unmap_on_recycle',
-  description: 'get_s2_mmu_nested() unmaps a recycled victim inline, on the vcpu_load path that may not sleep',
-  source: 'before c268f204f7c5 "KVM: arm64: nv: Punt stage-2 recycling to a vCPU request" (kvmarm-fixes-6.12)',
+  description:
+    'get_s2_mmu_nested() unmaps a valid victim in full on the spot, as v6.11 did (kvm_stage2_unmap_range() always allowed to reschedule; c268f204f7c5 later moved the unmap to KVM_REQ_NESTED_S2_UNMAP): it runs from kvm_vcpu_load_hw_mmu() with the write lock held and preemption off (vcpu_load, kvm_sched_in, the nested ERET), so cond_resched_rwlock_write() sleeps in atomic context',
+  source: 'reverts 3c164eb9464d "KVM: arm64: nv: Do not block when unmapping stage-2 if disallowed" (v6.12)',
   breaks: 'sched.sleep_in_atomic',
   arch: 'arm64',
 });
 
 export const PUT_DROPS_REF = define_variant({
   name: 'nv.put_drops_ref',
-  description: 'kvm_vcpu_put_hw_mmu() drops the MMU reference even when the vCPU is only scheduled out, so the MMU can be recycled under it',
-  source: 'before 6ded46b5a4fd "KVM: arm64: nv: Keep reference on stage-2 MMU when scheduled out" (kvmarm-fixes-6.12)',
-  breaks: 'nv.recycled_in_use',
+  description:
+    'kvm_vcpu_put_hw_mmu() drops the reference and hw_mmu on every put, also when the vCPU is only scheduled out: a vCPU preempted in its KVM_REQ_NESTED_S2_UNMAP pass (at cond_resched_rwlock_write()) no longer pins the MMU, another vCPU recycles it again and marks it pending_unmap, and the resumed pass finishes and clears that flag although what was mapped behind its cursor meanwhile is still there',
+  source:
+    'hypothetical: dropping the reference on every put is the code before 6ded46b5a4fd "KVM: arm64: nv: Keep reference on stage-2 MMU when scheduled out" (v6.12), but that code unmapped recycled MMUs inline and had no pending_unmap; on the request-based recycling of c268f204f7c5 it never existed. It shows why the reference must outlive a preempted unmap pass',
+  breaks: 'nv.pending_unmap_cleared_early',
   arch: 'arm64',
 });
 
 export const NO_UNMAP_REQUEST = define_variant({
   name: 'nv.no_unmap_request',
-  description: 'get_s2_mmu_nested() marks pending_unmap but posts no KVM_REQ_NESTED_S2_UNMAP, so nobody does the laundry before entry',
-  source: 'c268f204f7c5 "KVM: arm64: nv: Punt stage-2 recycling to a vCPU request", with the request left out',
+  description:
+    'get_s2_mmu_nested() marks a valid victim pending_unmap but makes no KVM_REQ_NESTED_S2_UNMAP request (neither for the recycler nor for a vCPU that later finds the MMU), so nobody unmaps it before entering the guest on it',
+  source:
+    'hypothetical: c268f204f7c5 "KVM: arm64: nv: Punt stage-2 recycling to a vCPU request" (v6.12) without its request; never posted. It shows what the request, made by every vCPU that takes the MMU ("lend a hand"), guarantees',
   breaks: 'nv.entry_with_pending_unmap',
   arch: 'arm64',
 });
@@ -87,6 +93,7 @@ export const get_s2_mmu_nested = model_fn<{ mmu: number }>('get_s2_mmu_nested', 
     if (!victim || victim.refcnt !== 0) throw new Error('BUG_ON: get_s2_mmu_nested() found no shadow stage-2 with refcnt 0');
     a.nested_mmus_next = (i + 1) % a.nested_mmus_size;
     const was_valid = kvm_s2_mmu_valid(victim);
+    a.nested_recycles[victim.index]!++;
     metric_add(w, 'nv_recycles');
     emit(w, t, 's2mmu.recycle', { index: victim.index, victim_valid: was_valid, next_cursor: a.nested_mmus_next });
     l.mmu = victim.index;
@@ -144,12 +151,13 @@ export const kvm_vcpu_load_hw_mmu = model_fn<Record<string, never>>('kvm_vcpu_lo
 
 /**
  * kvm_vcpu_put_hw_mmu(): a vCPU that is only scheduled out (not in WFI)
- * keeps its reference, likely to reuse the MMU soon; otherwise drop it.
+ * keeps its reference, likely to reuse the MMU soon; otherwise (a context
+ * switch, vcpu_put, or sleeping in WFI) drop it.
  */
 export const kvm_vcpu_put_hw_mmu = model_fn<Record<string, never>>('kvm_vcpu_put_hw_mmu', {
   put: (w, t) => {
     const v = arch_vcpu(w, t);
-    if (vcpu_of_thread(w, t).scheduled_out && !variant_on(w, PUT_DROPS_REF.name)) return RETURN;
+    if (vcpu_of_thread(w, t).scheduled_out && !v.in_wfi && !variant_on(w, PUT_DROPS_REF.name)) return RETURN;
     if (v.hw_mmu !== null && v.hw_mmu >= 0) {
       const mmu = mmu_by_id(w, v.hw_mmu);
       mmu.refcnt--;
@@ -165,7 +173,7 @@ export const kvm_vcpu_put_hw_mmu = model_fn<Record<string, never>>('kvm_vcpu_put
  * hw_mmu under the write lock, which the unmap may drop at cond_resched
  * points; the flag clears only after a full pass.
  */
-export const check_nested_vcpu_requests = model_fn<{ mmu: number }>('check_nested_vcpu_requests', {
+export const check_nested_vcpu_requests = model_fn<{ mmu: number; pass_gen: number }>('check_nested_vcpu_requests', {
   check: (w, t, l) => {
     if (!kvm_check_request(w, t, KVM_REQ_ARM64.NESTED_S2_UNMAP, vcpu_of_thread(w, t))) return RETURN;
     const hw = arch_vcpu(w, t).hw_mmu;
@@ -177,12 +185,16 @@ export const check_nested_vcpu_requests = model_fn<{ mmu: number }>('check_neste
   test: (w, _t, l) => {
     const mmu = mmu_by_id(w, l.mmu);
     if (!mmu.pending_unmap) return 'unlock';
+    l.pass_gen = arm64(w).nested_recycles[l.mmu]!;
     return call('kvm_stage2_unmap_range', { mmu: l.mmu, start: 0, size: kvm_phys_size(w, mmu), may_block: true }, 'clear');
   },
   clear: (w, t, l) => {
-    mmu_by_id(w, l.mmu).pending_unmap = false;
-    revmap_reset(mmu_by_id(w, l.mmu));
-    emit(w, t, 'pending_unmap.clear', { index: l.mmu });
+    const mmu = mmu_by_id(w, l.mmu);
+    // Someone else's full pass may have cleared it while this one had dropped the lock.
+    const was_set = mmu.pending_unmap;
+    mmu.pending_unmap = false;
+    revmap_reset(mmu);
+    emit(w, t, 'pending_unmap.clear', { index: l.mmu, was_set });
     return 'unlock';
   },
   unlock: (w, t) => {
@@ -230,12 +242,63 @@ export function nested_unmap_done(w: World, _t: Thread, entries0: number): typeo
   return RETURN;
 }
 
+/** ttl_to_size() for the 4K granule (TTL 3:0: granule 3:2, level 1:0); 0 = no size information. */
+export function ttl_to_size(ttl: number): number {
+  if (((ttl >> 2) & 3) !== TLBI_TTL_TG_4K) return 0;
+  return [0, 2 ** 30, 2 ** 21, 2 ** 12][ttl & 3]!;
+}
+
+const TLBI_TTL_TG_4K = 1;
+const SZ_4K = 2 ** 12;
+const SZ_2M = 2 ** 21;
+const SZ_1G = 2 ** 30;
+
 /**
- * kvm_s2_mmu_iterate_by_vmid(): under the write lock, unmap [start, start+size)
- * from every valid shadow whose tlb_vttbr carries `vmid` (several contexts
- * can share a VMID). `size` 0 means the MMU's whole IPA space.
+ * get_guest_mapping_ttl() (W-lock): probe the shadow at addr aligned down to
+ * 4K, then 2M, then 1G, for a valid leaf whose SW bits carry the guest's
+ * mapping level (KVM_NV_GUEST_MAP_SZ); the TTL it gives only counts if that
+ * guest block still contains addr. 0 when nothing says.
  */
-export const kvm_s2_mmu_iterate_by_vmid = model_fn<{ vmid: number; start: number; size: number; i: number }>('kvm_s2_mmu_iterate_by_vmid', {
+export function get_guest_mapping_ttl(w: World, t: Thread, mmu: kvm_s2_mmu, addr: number): number {
+  lockdep_assert_held_write(w, t, 'mmu_lock');
+  let tmp = addr;
+  for (const sz of [SZ_4K, SZ_2M, SZ_1G]) {
+    tmp = Math.floor(tmp / sz) * sz;
+    const { pte } = kvm_pgtable_get_leaf(w, mmu.index, tmp);
+    if (!(pte & 1n)) continue;
+    const level = kvm_decode_nested_level(pte);
+    if (!level) continue;
+    const ttl = (TLBI_TTL_TG_4K << 2) | level;
+    return addr < tmp + ttl_to_size(ttl) ? ttl : 0;
+  }
+  return 0;
+}
+
+/**
+ * compute_tlb_inval_range(mmu, val): the extent of an IPAS2E1IS for this
+ * shadow. The TTL hint if the guest gave one (NV always advertises
+ * FEAT_TTL), else the level the shadow recorded for the guest's mapping,
+ * else the largest block of the granule (1G for 4K; the model has no 16K/64K
+ * guest granules).
+ */
+export function compute_tlb_inval_range(w: World, t: Thread, mmu: kvm_s2_mmu, val: bigint): number {
+  let ttl = Number((val >> 44n) & 0xfn);
+  if (!ttl) ttl = get_guest_mapping_ttl(w, t, mmu, Number(val & 0xf_ffff_ffffn) * SZ_4K);
+  return ttl_to_size(ttl) || SZ_1G;
+}
+
+/** union tlbi_info: a range (VMALLS12E1IS, RIPAS2E1IS) or the raw IPAS2E1IS operand, resolved per MMU. */
+export type TlbiInfo = { kind: 'range'; start: number; size: number } | { kind: 'ipa'; val: string };
+
+/**
+ * kvm_s2_mmu_iterate_by_vmid(): under the write lock, apply the TLBI to every
+ * valid shadow whose tlb_vttbr carries `vmid` (several contexts can share a
+ * VMID). s2_mmu_unmap_range() unmaps the range (size 0: the MMU's whole IPA
+ * space); s2_mmu_unmap_ipa() computes its range for each MMU, here, under the
+ * lock. The unmap may drop the lock at cond_resched points; validity is
+ * re-read for each MMU once it is back.
+ */
+export const kvm_s2_mmu_iterate_by_vmid = model_fn<{ vmid: number; info: TlbiInfo; i: number }>('kvm_s2_mmu_iterate_by_vmid', {
   lock: (w, t) => lock_write(w, t, 'mmu_lock', 'first'),
   first: (_w, _t, l) => {
     l.i = 0;
@@ -246,9 +309,19 @@ export const kvm_s2_mmu_iterate_by_vmid = model_fn<{ vmid: number; start: number
     while (l.i < a.nested_mmus_size) {
       const mmu = a.nested_mmus[l.i++]!;
       if (!kvm_s2_mmu_valid(mmu) || get_vmid(mmu.tlb_vttbr) !== l.vmid) continue;
-      const size = l.size || kvm_phys_size(w, mmu);
-      emit(w, t, 'tlbi.target', { index: mmu.index, start: l.start, size });
-      return call('kvm_stage2_unmap_range', { mmu: mmu.index, start: l.start, size, may_block: true }, 'next');
+      let start: number;
+      let size: number;
+      if (l.info.kind === 'ipa') {
+        // s2_mmu_unmap_ipa(): base = Xt[35:0] << 12, aligned down to this MMU's extent.
+        const val = BigInt(l.info.val);
+        size = compute_tlb_inval_range(w, t, mmu, val);
+        start = Math.floor((Number(val & 0xf_ffff_ffffn) * SZ_4K) / size) * size;
+      } else {
+        start = l.info.start;
+        size = l.info.size || kvm_phys_size(w, mmu);
+      }
+      emit(w, t, 'tlbi.target', { index: mmu.index, start, size });
+      return call('kvm_stage2_unmap_range', { mmu: mmu.index, start, size, may_block: true }, 'next');
     }
     write_unlock(w, t, 'mmu_lock');
     return RETURN;

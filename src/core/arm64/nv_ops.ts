@@ -50,6 +50,19 @@ define_op({
   },
 });
 
+/**
+ * Record that L1 changed the entry of its stage-2 holding nested_ipa (a page,
+ * or the 2M block it was part of): shadow translations for it may be stale
+ * until a TLBI covering any part of that entry retires.
+ */
+function mark_dirty(w: World, vttbr: bigint, nested_ipa: number, level: number): void {
+  const dirty = arm64(w).l1_s2_dirty;
+  const vmid = get_vmid(vttbr);
+  const size = level === 2 ? 2 ** 21 : PAGE;
+  const start = Math.floor(nested_ipa / size) * size;
+  if (!dirty.some((d) => d.vmid === vmid && d.start === start && d.size === size)) dirty.push({ vmid, start, size });
+}
+
 function l1_table(w: World, vttbr: bigint) {
   const a = arm64(w);
   return (a.l1_s2[vttbr_baddr(vttbr)] ??= {});
@@ -73,7 +86,12 @@ define_op({
     const table = l1_table(w, u64(a['vttbr']));
     const nested = a['nested_ipa'] as number;
     const ipa = a['ipa'] as number;
-    for (let off = 0; off < size; off += PAGE) table[(nested + off) / PAGE] = { ipa: ipa + off, level, writable: a['writable'] !== false };
+    for (let off = 0; off < size; off += PAGE) {
+      const old = table[(nested + off) / PAGE];
+      // Changing a live entry (without unmapping it first) also needs a TLBI before L1 may rely on it.
+      if (old && (old.ipa !== ipa + off || old.level !== level || old.writable !== (a['writable'] !== false))) mark_dirty(w, u64(a['vttbr']), nested + off, old.level);
+      table[(nested + off) / PAGE] = { ipa: ipa + off, level, writable: a['writable'] !== false };
+    }
     return { done: true };
   },
 });
@@ -95,8 +113,12 @@ define_op({
     const vttbr = u64(a['vttbr']);
     const table = l1_table(w, vttbr);
     const nested = a['nested_ipa'] as number;
-    for (let off = 0; off < size; off += PAGE) delete table[(nested + off) / PAGE];
-    arm64(w).l1_s2_dirty.push({ vmid: get_vmid(vttbr), start: nested, size });
+    for (let off = 0; off < size; off += PAGE) {
+      const e = table[(nested + off) / PAGE];
+      if (!e) continue;
+      delete table[(nested + off) / PAGE];
+      mark_dirty(w, vttbr, nested + off, e.level);
+    }
     return { done: true };
   },
 });

@@ -1,8 +1,8 @@
 // vCPU requests: include/linux/kvm_host.h (kvm_make_request,
 // kvm_check_request, kvm_request_pending, kvm_vcpu_exiting_guest_mode) and
 // virt/kvm/kvm_main.c (kvm_vcpu_kick, kvm_make_all_cpus_request,
-// kvm_request_needs_ipi). Left out: kvm_vcpu_wake_up of halted vCPUs (no
-// vCPU halts in the model), the dirty-ring and pfncache users.
+// kvm_request_needs_ipi, kvm_vcpu_wake_up of a vCPU blocked in
+// kvm_vcpu_block()). Left out: the dirty-ring and pfncache users.
 import { emit } from '../machine/events.js';
 import { RETURN, block, model_fn } from '../machine/model.js';
 import { metric_add, type Thread, type World } from '../machine/world.js';
@@ -10,6 +10,7 @@ import {
   KVM_REQUEST_MASK,
   KVM_REQ_GENERIC,
   KVM_REQUEST_NO_ACTION,
+  KVM_REQUEST_NO_WAKEUP,
   KVM_REQUEST_WAIT,
   clear_bit,
   req_name,
@@ -20,6 +21,16 @@ import {
   type VcpuMode,
 } from './kvm_host.js';
 import { smp_send_ipi } from './smp.js';
+import { kvm_vcpu_is_blocking } from './vcpu_load.js';
+
+/**
+ * kvm_vcpu_wake_up(): rcuwait_wake_up() on a vCPU sleeping in
+ * kvm_vcpu_block(); true if it was asleep. It re-checks
+ * kvm_vcpu_check_block() and sleeps again unless it has a reason to run.
+ */
+function kvm_vcpu_wake_up(w: World, vcpu: KvmVcpu): boolean {
+  return kvm_vcpu_is_blocking(w, vcpu.vcpu_id);
+}
 
 export function set_mode(w: World, t: Thread, vcpu: KvmVcpu, to: VcpuMode, via: string): void {
   const from = vcpu.mode;
@@ -67,11 +78,15 @@ export function kvm_request_needs_ipi(w: World, t: Thread, vcpu: KvmVcpu, req: n
 }
 
 /**
- * kvm_vcpu_kick(): from the vCPU's own thread flip IN to EXITING; otherwise
+ * kvm_vcpu_kick(): wake the vCPU if it is blocked; from its own thread flip IN to EXITING; otherwise
  * a reschedule IPI when kvm_arch_vcpu_should_kick() saw IN_GUEST_MODE.
  * The IPI is not waited for.
  */
 export function kvm_vcpu_kick(w: World, t: Thread, vcpu: KvmVcpu): void {
+  if (kvm_vcpu_wake_up(w, vcpu)) {
+    emit(w, t, 'vcpu.kick', { target: vcpu.vcpu_id, action: 'wakeup' });
+    return;
+  }
   if (t.id === vcpu.thread) {
     const action = vcpu.mode === 'IN_GUEST_MODE' ? 'self' : 'none';
     if (action === 'self') set_mode(w, t, vcpu, 'EXITING_GUEST_MODE', 'kvm_vcpu_kick');
@@ -87,7 +102,8 @@ export function kvm_vcpu_kick(w: World, t: Thread, vcpu: KvmVcpu): void {
 
 /**
  * kvm_make_all_cpus_request(kvm, req) as steps: get_cpu(); per vCPU set the
- * bit, then (a separate atomic) kvm_request_needs_ipi() collects its CPU;
+ * bit; unless NO_WAKEUP, a vCPU woken from kvm_vcpu_block() needs no IPI;
+ * else (a separate atomic) kvm_request_needs_ipi() collects its CPU;
  * smp_call_function_many(mask, wait = req & WAIT); put_cpu(). Returns true
  * if any IPI was sent.
  */
@@ -106,6 +122,11 @@ export const kvm_make_all_cpus_request = model_fn<{ req: number; i: number; mask
       if (!vcpu) return 'kick';
       if (!(l.req & KVM_REQUEST_NO_ACTION)) kvm_make_request(w, t, l.req, vcpu);
       l.targets.push(vcpu.vcpu_id);
+      if (!(l.req & KVM_REQUEST_NO_WAKEUP) && kvm_vcpu_wake_up(w, vcpu)) {
+        emit(w, t, 'vcpu.kick', { target: vcpu.vcpu_id, action: 'wakeup' });
+        l.i++;
+        return 'make';
+      }
       return 'needs_ipi';
     },
     needs_ipi: (w, t, l) => {
