@@ -34,7 +34,7 @@ function race_driven(variants: string[]) {
   return d;
 }
 
-describe('the x86 TDP fault', () => {
+describe('kvm_mmu_faultin_pfn() and kvm_tdp_mmu_page_fault()', () => {
   it('an access to an unmapped gfn exits with an EPT violation, faults the pfn in under mmu_lock and completes on re-entry', () => {
     const d = machine_for(RACE.replace(/  mm:\n.*\n/, ''));
     finish(d);
@@ -61,8 +61,8 @@ describe('the x86 TDP fault', () => {
     expect(d.violation?.invariant).toBe('mmu.stale_mapping');
   });
 
-  it('without the variant the same schedule sees the new sequence count under mmu_lock and retries; the refault maps the page again', () => {
-    const r = race_with_script([]);
+  it('mmu.no_retry_precheck: the same schedule sees the new sequence count under mmu_lock and retries; the refault maps the page again', () => {
+    const r = race_with_script(['mmu.no_retry_precheck']);
     expect(r.violation).toBeNull();
     expect(r.status).toBe('end');
     const checks = of_kind(r.events, 'fault.check');
@@ -75,8 +75,8 @@ describe('the x86 TDP fault', () => {
     expect(pte.prot_none).toBe(false);
   });
 
-  it('mmu.retry_precheck: the second lockless check catches it after __kvm_mmu_faultin_pfn, without taking mmu_lock', () => {
-    const d = race_driven(['mmu.retry_precheck']);
+  it('upstream: the second lockless check catches it after __kvm_mmu_faultin_pfn, without taking mmu_lock', () => {
+    const d = race_driven([]);
     expect(d.violation).toBeNull();
     const pre = of_kind(d.events, 'fault.precheck', 'vcpu0');
     expect(pre.map((e) => [e['where'], e['retry']])).toEqual([
@@ -86,11 +86,11 @@ describe('the x86 TDP fault', () => {
     expect(of_kind(d.events, 'lock.acquire', 'vcpu0')).toEqual([]);
     expect(d.m.w.metrics['fault_retries.precheck']).toBe(1);
     expect(d.m.w.metrics['fault_mmu_lock'] ?? 0).toBe(0);
-    // ... and both checks with mmu.no_retry_check still stop this schedule (the race needs a later invalidation).
-    expect(race_driven(['mmu.retry_precheck', 'mmu.no_retry_check']).violation).toBeNull();
+    // mmu.no_retry_check skips the pre-checks too: the same interleaving maps the PROT_NONE page.
+    expect(race_driven(['mmu.no_retry_check']).violation?.invariant).toBe('mmu.stale_mapping');
   });
 
-  it('a fault on a gfn under invalidation: with the pre-check it retries before faulting in; without it contends for mmu_lock and retries under it', () => {
+  it('a fault on a gfn under invalidation: upstream retries before faulting in; mmu.no_retry_precheck contends for mmu_lock and retries under it', () => {
     const setup = (variants: string[]) => {
       // A pinned page populates the chunk, so the scan fires its notifier (and protects nothing).
       const d = machine_for(RACE.replace('  mm:\n', '  mm:\n    - dma_pin: {gpa: 0x8000_0000, size: 4K}\n'), variants);
@@ -98,14 +98,14 @@ describe('the x86 TDP fault', () => {
       drive(d, 'mm', saw('invalidate.range_add'));
       return d;
     };
-    const pre = setup(['mmu.retry_precheck']);
+    const pre = setup([]);
     drive(pre, 'vcpu0', saw('fault.retry'));
     expect(of_kind(pre.events, 'fault.precheck', 'vcpu0')[0]).toMatchObject({ where: 'before_faultin', retry: true, in_progress: 1 });
     expect(of_kind(pre.events, 'fault.faultin', 'vcpu0')).toEqual([]);
     expect(of_kind(pre.events, 'lock.contend', 'vcpu0')).toEqual([]);
     expect(of_kind(pre.events, 'fault.retry', 'vcpu0')[0]!['reason']).toBe('range');
 
-    const old = setup([]);
+    const old = setup(['mmu.no_retry_precheck']);
     drive(old, 'vcpu0', saw('lock.contend'));
     expect(of_kind(old.events, 'fault.faultin', 'vcpu0')).toHaveLength(1);
     drive(old, 'mm', saw('lock.release'));
@@ -115,7 +115,7 @@ describe('the x86 TDP fault', () => {
   });
 });
 
-/** vcpu0 maps pages 0 and 1, then faults on page 2 while the mm zaps the slot (upstream: the whole range). */
+/** vcpu0 maps pages 0 and 1, then faults on page 2 while the mm zaps the slot (upstream: the whole range, pinned pages too). */
 const ZAP = `arch: x86
 vm: {vcpus: 1, memslots: [{gpa: 0x8000_0000, size: 16K}]}
 threads:
@@ -130,7 +130,8 @@ threads:
 
 describe('the TDP MMU zap (kvm_unmap_gfn_range_x86)', () => {
   it('yields mmu_lock to a contending fault, flushing remote TLBs first, and the generic code flushes what is left', () => {
-    const d = machine_for(ZAP, ['numa.unmap_unprotected']);
+    // Without the pre-checks, so that the fault contends for mmu_lock and the zap yields to it.
+    const d = machine_for(ZAP, ['mmu.no_retry_precheck']);
     drive(d, 'mm', saw('thread.op', (e) => e['op'] === 'numa_protect'));
     drive(d, 'vcpu0', (evs) => evs.some((e) => e.kind === 'fault.start' && e['gpa'] === 0x8000_2000));
     expect(tdp_spte(d.m.w, 0x80000)).toBeDefined();
@@ -157,8 +158,8 @@ describe('the TDP MMU zap (kvm_unmap_gfn_range_x86)', () => {
     expect(d.violation).toBeNull();
   });
 
-  it('the RFC path (no numa.unmap_unprotected) leaves the pinned pages mapped and flushes nothing', () => {
-    const d = machine_for(ZAP);
+  it('numa.unmap_only_protected (the RFC) leaves the pinned pages mapped and flushes nothing', () => {
+    const d = machine_for(ZAP, ['numa.unmap_only_protected']);
     drive(d, 'mm', saw('thread.op', (e) => e['op'] === 'numa_protect'));
     drive(d, 'vcpu0', (evs) => evs.some((e) => e.kind === 'fault.start' && e['gpa'] === 0x8000_2000));
     drive(d, 'mm', saw('thread.exit'));

@@ -30,17 +30,19 @@ export function hva_range_slots(w: World, hva_start: number, hva_end: number): {
   return out;
 }
 
-export const UNMAP_UNPROTECTED = define_variant({
-  name: 'numa.unmap_unprotected',
+export const UNMAP_ONLY_PROTECTED = define_variant({
+  name: 'numa.unmap_only_protected',
   description:
-    'a NUMA-protection invalidation makes KVM unmap the whole notifier range at invalidate_range_start, including pages the pass ' +
-    'leaves alone (VFIO-pinned, already PROT_NONE, not populated); without it KVM only records the range there and unmaps each ' +
-    'page in the .numa_protect() callback as it is actually protected (Yan Zhao\'s RFC, not merged). ' +
-    'Upstream unmaps the whole range: switch the variant ON for current kernels; the default models the RFC.',
+    'Yan Zhao\'s RFC: change_protection() flags its notifier range MMU_NOTIFIER_RANGE_NUMA; for such a range KVM\'s ' +
+    'invalidate_range_start only begins the invalidation and records the range (no unmap, no remote flush), and the new ' +
+    '.numa_protect() callback, called by change_pte_range() for each page it is about to make PROT_NONE, unmaps just that page ' +
+    'and flushes. Upstream instead unmaps the whole notifier range at invalidate_range_start, pages the pass leaves alone ' +
+    '(VFIO-pinned, already PROT_NONE) included. Sean Christopherson opposed the new notifier flag; the series was not merged',
   source:
-    '"[RFC PATCH v2 0/5] Reduce NUMA balance caused TLB-shootdowns in a VM" (Yan Zhao, Aug 2023), patch 5/5 ' +
-    '"KVM: Unmap pages only when it\'s indeed protected for NUMA migration"; upstream virt/kvm/kvm_main.c kvm_mmu_notifier_invalidate_range_start()',
-  breaks: 'nothing (a cost): more SPTEs zapped (sptes_zapped, kvm_unmaps), more remote TLB flushes and their IPIs, more refaults (faults_mapped)',
+    'posting: Yan Zhao, "[RFC PATCH v2 5/5] KVM: Unmap pages only when it\'s indeed protected for NUMA migration", kvm/linux-mm, Aug 2023; ' +
+    'not merged',
+  breaks:
+    'nothing; sptes_zapped, kvm_unmaps, remote_tlb_flushes (and their IPIs) and faults_mapped (refaults) go down: pinned pages are no longer zapped',
 });
 
 
@@ -120,7 +122,7 @@ interface RangeStart {
  * kvm_mmu_notifier_invalidate_range_start(): count the invalidation
  * (mn_active_invalidate_count under mn_invalidate_lock), then on the
  * overlapping memslots begin it and unmap the range — or, for a NUMA
- * protection without numa.unmap_unprotected (the RFC), begin it and only
+ * protection with numa.unmap_only_protected (the RFC), begin it and only
  * record the range.
  */
 export const kvm_mmu_notifier_invalidate_range_start = model_fn<RangeStart>('kvm_mmu_notifier_invalidate_range_start', {
@@ -131,7 +133,7 @@ export const kvm_mmu_notifier_invalidate_range_start = model_fn<RangeStart>('kvm
   },
   count: (w, _t, l) => {
     w.kvm.mn_active_invalidate_count++;
-    const rfc = l.numa && !variant_on(w, UNMAP_UNPROTECTED.name);
+    const rfc = l.numa && variant_on(w, UNMAP_ONLY_PROTECTED.name);
     return call(
       __kvm_handle_hva_range,
       { start: l.start, end: l.end, on_lock: 'begin', handler: rfc ? 'range_add' : 'unmap', flush_on_ret: !rfc, may_block: l.may_block },
