@@ -1,11 +1,15 @@
 // Safety properties of the Hyper-V TLB flush and of the flush-inhibit
-// proposal (shared/docs/kernel-model.md section 2).
+// proposal (shared/docs/kernel-model.md section 2), and of the TLB behind
+// the TDP SPTEs (section 5: the remote flush after an unmap).
 import type { Event } from '../machine/events.js';
 import { define_invariant, type Failure } from '../machine/invariants.js';
 import type { World } from '../machine/world.js';
 import { kvm_test_request } from '../kvm/requests.js';
 import { HV_STATUS_NAMES, hvcall_name, is_tlb_flush_hcall } from './hyperv_tlfs.js';
-import { KVM_REQ, stale_entry, x86, x86_vcpu, type GuestTlbEntry, type HvFlushDone } from './kvm_host.js';
+import { KVM_REQ, stale_entry, x86, x86_vcpu, type GuestTlbEntry, type HvFlushDone, type TdpTlbEntry } from './kvm_host.js';
+import { gfn_to_hva, gfn_to_memslot } from '../kvm/kvm_host.js';
+import { host_pte } from '../kvm/host_mm.js';
+import { tdp_spte } from './tdp_mmu.js';
 import { vcpu_in_guest } from './x86.js';
 
 const hexs = (n: number) => `0x${n.toString(16)}`;
@@ -170,5 +174,74 @@ define_invariant({
       };
     }
     return null;
+  },
+});
+
+/** The host page behind `gfn` as the primary MMU maps it now: its pfn, or null (unmapped or PROT_NONE). */
+function host_pfn_of_gfn(w: World, gfn: number): { pfn: number | null; changed_step: number; prot_none: boolean } {
+  const slot = gfn_to_memslot(w, gfn);
+  const pte = slot ? host_pte(w, gfn_to_hva(slot, gfn)) : undefined;
+  if (!pte) return { pfn: null, changed_step: -1, prot_none: false };
+  return { pfn: pte.prot_none ? null : pte.pfn, changed_step: pte.changed_step, prot_none: pte.prot_none };
+}
+
+function tlb_failure(w: World, thread: string, vcpu: number, e: TdpTlbEntry, what: string, how: string): Failure {
+  const spte = tdp_spte(w, e.gfn);
+  const sp = spte ? (spte.pfn === e.pfn ? 'the SPTE is still there' : `the SPTE now maps PA ${hexs(spte.pfn * 4096)}`) : 'its SPTE was zapped';
+  return {
+    thread,
+    message:
+      `vcpu${vcpu} ${how} a TLB entry for GPA ${hexs(e.gfn * 4096)} -> PA ${hexs(e.pfn * 4096)} (filled at step ${e.step}), but the host ${what}: ` +
+      `${sp}, and no remote TLB flush reached vcpu${vcpu} before invalidate_range_start() returned ` +
+      `(kvm_flush_remote_tlbs(): KVM_REQ_TLB_FLUSH with WAIT, serviced before the next entry)`,
+    values: { vcpu, gpa: e.gfn * 4096, pa: e.pfn * 4096, filled_step: e.step, spte_present: spte !== undefined },
+  };
+}
+
+/**
+ * x86.stale_tlb_entry: once the primary MMU changed a page (moved it, made
+ * it PROT_NONE, unmapped it), no vCPU uses a guest-physical TLB entry for
+ * the old page: none is in the guest holding one when the change happens,
+ * none enters the guest with one, and no access is served by one.
+ */
+define_invariant({
+  name: 'x86.stale_tlb_entry',
+  description:
+    'no vCPU runs the guest with, enters with, or uses a TLB entry (guest-physical, behind the SPTEs) for a page the host has since moved or made PROT_NONE',
+  arch: 'x86',
+  on: ['mm.change_pte', 'vcpu.enter', 'guest.access'],
+  check(w, ev): Failure | null {
+    const x = x86(w);
+    if (ev!.kind === 'mm.change_pte') {
+      const e = ev as Event & { hva: number; old_pfn: number; new_pfn: number; prot_none: boolean };
+      if (e.old_pfn === e.new_pfn && !e.prot_none) return null;
+      const what = e.old_pfn === e.new_pfn ? `made it PROT_NONE at step ${w.step}` : `moved it to pfn ${hexs(e.new_pfn)} at step ${w.step}`;
+      for (let v = 0; v < x.vcpus.length; v++) {
+        if (!vcpu_in_guest(w, v)) continue;
+        const entry = x.vcpus[v]!.tdp_tlb.find((t) => t.pfn === e.old_pfn);
+        if (entry) return tlb_failure(w, e.thread, v, entry, what, 'is running the guest with');
+      }
+      return null;
+    }
+    const v = ev!.vcpu;
+    if (v === null) return null;
+    const stale = (t: TdpTlbEntry): string | null => {
+      const h = host_pfn_of_gfn(w, t.gfn);
+      if (h.pfn === t.pfn) return null;
+      if (h.prot_none) return `made it PROT_NONE at step ${h.changed_step}`;
+      return h.pfn === null ? 'unmapped it' : `moved it to pfn ${hexs(h.pfn)} at step ${h.changed_step}`;
+    };
+    if (ev!.kind === 'vcpu.enter') {
+      for (const t of x.vcpus[v]!.tdp_tlb) {
+        const what = stale(t);
+        if (what) return tlb_failure(w, ev!.thread, v, t, what, 'entered the guest with');
+      }
+      return null;
+    }
+    const a = ev as Event & { ipa: number; via: string };
+    if (a.via !== 'tlb') return null;
+    const t = x.vcpus[v]!.tdp_tlb.find((e) => e.gfn === Math.floor(a.ipa / 4096));
+    const what = t && stale(t);
+    return t && what ? tlb_failure(w, ev!.thread, v, t, what, 'accessed the guest page through') : null;
   },
 });

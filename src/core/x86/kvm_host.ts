@@ -96,10 +96,21 @@ export interface HvHcallInput {
   step: number;
 }
 
+/** One guest-physical translation cached from a TDP SPTE (EPT/NPT): gfn -> host pfn. */
+export interface TdpTlbEntry {
+  gfn: number;
+  pfn: number;
+  writable: boolean;
+  /** Step at which the hardware walk filled it. */
+  step: number;
+}
+
 export interface KvmVcpuX86 {
   hyperv: kvm_vcpu_hv;
   /** The guest TLB (linear translations), sorted by GVA. */
   tlb: GuestTlbEntry[];
+  /** The TLB behind the SPTEs (guest-physical translations, tagged by the EPTP), sorted by gfn. */
+  tdp_tlb: TdpTlbEntry[];
   /** The hypercall being handled, from the exit until it completes. */
   hcall: HvHcallInput | null;
   /** vcpu->mutex: thread id of the holder (KVM_RUN or another vCPU ioctl, kvm_vcpu_ioctl()), -1 when free. */
@@ -166,6 +177,7 @@ export function new_vcpu_x86(vcpu_id: number): KvmVcpuX86 {
       waiting_on: -1,
     },
     tlb: [],
+    tdp_tlb: [],
     hcall: null,
     mutex: -1,
     inhibited: false,

@@ -39,6 +39,7 @@ import { host_faultin, host_pte } from '../kvm/host_mm.js';
 import { describe_invalidation, mmu_invalidate_retry_gfn, mmu_invalidate_retry_gfn_unsafe, type RetryReason } from '../kvm/mmu_invalidate.js';
 import { lock_read, read_unlock } from '../kvm/rwlock.js';
 import { kvm_tdp_mmu_map, kvm_tdp_mmu_unmap_gfn_range, tdp_gfns_mapping, tdp_spte } from './tdp_mmu.js';
+import { tdp_tlb_fill, tdp_tlb_lookup } from './tlb.js';
 
 // RET_PF_* (mmu_internal.h), as the model returns them.
 export const RET_PF_CONTINUE = 0;
@@ -76,22 +77,31 @@ function prechecks_on(w: World): boolean {
 }
 
 /**
- * A guest load or store to a guest-physical address: a present (and, for a
- * store, writable) SPTE completes it; otherwise an EPT violation exits to
- * the host. With TDP the guest's own paging is not modelled: the access
- * names the GPA (`access_gva` is the Hyper-V TLB model's GVA access).
+ * A guest load or store to a guest-physical address, as the hardware does
+ * it: a TLB entry for the gfn (tlb.ts) serves it without looking at the
+ * SPTE; else a walk of a present (and, for a store, writable) SPTE fills
+ * the TLB and completes it; otherwise an EPT violation exits to the host.
+ * With TDP the guest's own paging is not modelled: the access names the
+ * GPA (`access_gva` is the Hyper-V TLB model's GVA access).
  */
 define_op({
   name: 'access_gpa',
   threads: ['vcpu'],
   arch: 'x86',
-  summary: 'guest load or store to a guest-physical address (EPT violation into kvm_tdp_mmu_page_fault when the TDP MMU does not map it)',
+  summary: 'guest load or store to a guest-physical address: the TLB, else a walk of the SPTE (EPT violation into kvm_tdp_mmu_page_fault when the TDP MMU does not map it)',
   schema: { type: 'object', properties: { gpa: S.addr, write: S.bool }, required: ['gpa'], additionalProperties: false },
   in_guest: (w, t, args) => {
     const gpa = args['gpa'] as number;
     const write = args['write'] === true;
-    const spte = tdp_spte(w, Math.floor(gpa / PAGE_SIZE));
+    const gfn = Math.floor(gpa / PAGE_SIZE);
+    const hit = tdp_tlb_lookup(w, t.vcpu, gfn);
+    if (hit && (!write || hit.writable)) {
+      emit(w, t, 'guest.access', { ipa: gpa, write, pa: hit.pfn * PAGE_SIZE + (gpa % PAGE_SIZE), via: 'tlb' });
+      return { done: true };
+    }
+    const spte = tdp_spte(w, gfn);
     if (spte && (!write || spte.writable)) {
+      tdp_tlb_fill(w, t.vcpu, gfn, spte.pfn, spte.writable);
       emit(w, t, 'guest.access', { ipa: gpa, write, pa: spte.pfn * PAGE_SIZE + (gpa % PAGE_SIZE), via: 'tdp' });
       return { done: true };
     }

@@ -26,7 +26,7 @@ import { metric_add, type Thread, type World } from '../machine/world.js';
 import { KVM_REQ_GENERIC, vcpu_of, type KvmVcpu } from '../kvm/kvm_host.js';
 import { kvm_check_request, kvm_request_pending, kvm_test_request, set_mode } from '../kvm/requests.js';
 import { local_irq_disable, local_irq_enable } from '../kvm/smp.js';
-import { KVM_SRCU, srcu_held_idx, srcu_init, srcu_read_lock, srcu_read_unlock } from '../rcu/srcu.js';
+import { KVM_SRCU, srcu_held_idx, srcu_read_lock, srcu_read_unlock } from '../rcu/srcu.js';
 import type { WorldConfig } from '../world_init.js';
 import { KVM_REQ, new_vcpu_x86 } from './kvm_host.js';
 import { flush_tlb_all_entries } from './tlb.js';
@@ -38,9 +38,8 @@ import './vcpu_ioctl.js';
 /** Name of the x86 vCPU thread's root function: the VMM's KVM_RUN loop under vcpu->mutex (vcpu_ioctl.ts). */
 export const X86_VCPU_ROOT = 'kvm_vcpu_ioctl_run';
 
-/** kvm_arch_init_vm() + kvm_hv_init_vm() + init_srcu_struct(&kvm->srcu), and each vCPU's kvm_hv_vcpu_init(). */
+/** kvm_arch_init_vm() + kvm_hv_init_vm(), and each vCPU's kvm_hv_vcpu_init() (kvm->srcu is kvm_create_vm()'s: world_init.ts). */
 export function kvm_arch_init_vm_x86(w: World, _cfg: WorldConfig, _cpu: number): void {
-  srcu_init(w, KVM_SRCU);
   w.x86 = { vcpus: w.kvm.vcpus.map((v) => new_vcpu_x86(v.vcpu_id)), clock: 0, flushes: [] };
 }
 
