@@ -43,10 +43,11 @@ export const UNMAP_ONLY_PROTECTED = define_variant({
     'invalidate_range_start only begins the invalidation and records the range (no unmap, no remote flush), and the new ' +
     '.numa_protect() callback, called by change_pte_range() for each page it is about to make PROT_NONE, unmaps just that page ' +
     'and flushes. Upstream instead unmaps the whole notifier range at invalidate_range_start, pages the pass leaves alone ' +
-    '(VFIO-pinned, already PROT_NONE) included. Sean Christopherson opposed the new notifier flag; the series was not merged',
+    '(VFIO-pinned, already PROT_NONE) included. Sean Christopherson was "strongly opposed to adding MMU_NOTIFIER_RANGE_NUMA" (a ' +
+    'one-off; invalidations lose their batching; the callback runs under the PMD/PTE lock); the series was not merged',
   source:
-    'posting: Yan Zhao, "[RFC PATCH v2 5/5] KVM: Unmap pages only when it\'s indeed protected for NUMA migration", kvm/linux-mm, Aug 2023; ' +
-    'not merged',
+    'posting: Yan Zhao, "[RFC PATCH v2 5/5] KVM: Unmap pages only when it\'s indeed protected for NUMA migration", kvm/linux-mm list, 10 Aug 2023; ' +
+    'Sean Christopherson, "Re: [RFC PATCH v2 0/5] Reduce NUMA balance caused TLB-shootdowns in a VM", kvm list, 14 Aug 2023; not merged',
   breaks:
     'nothing; sptes_zapped, kvm_unmaps, remote_tlb_flushes (and their IPIs) and faults_mapped (refaults) go down: pinned pages are no longer zapped',
 });

@@ -61,7 +61,8 @@ export const TLB_FLUSH_INHIBIT = define_variant({
     'merged suspended/waiting_on state (one store) and KVM_REQ_UNBLOCK are folded in',
   source:
     'posting: Nikolas Wipper, "[PATCH 0/7] KVM: x86: Introduce new ioctl KVM_HYPERV_SET_TLB_FLUSH_INHIBIT", kvm list, 4 Oct 2024; ' +
-    'Vitaly Kuznetsov and Sean Christopherson, review of 2/7 and 5/7, kvm list, Oct 2024; not merged',
+    'Vitaly Kuznetsov, "Re: [PATCH 2/7] KVM: x86: Implement Hyper-V\'s vCPU suspended state", kvm list, 10 Oct 2024; ' +
+    'Sean Christopherson, "Re: [PATCH 2/7] KVM: x86: Implement Hyper-V\'s vCPU suspended state", kvm list, Oct 2024; not merged',
   breaks: 'nothing; flush hypercalls that target an inhibited vCPU suspend their caller (hv_suspends, hv_unsuspends) and re-run once it is cleared',
   arch: 'x86',
 });

@@ -1,5 +1,6 @@
 // arch/x86/kvm/x86.c: kvm_arch_init_vm(), kvm_arch_vcpu_ioctl_run(),
-// vcpu_run(), vcpu_enter_guest() and vcpu_block(), in the kernel's order:
+// vcpu_run(), vcpu_enter_guest() and vcpu_block(), in the kernel's order
+// (KVM_RUN itself is called under vcpu->mutex: vcpu_ioctl.ts):
 //
 //   KVM_RUN: vcpu_load, kvm_vcpu_srcu_read_lock (kvm->srcu is held whenever
 //   the vCPU is in KVM_RUN outside the guest and not blocked)
