@@ -92,16 +92,16 @@ interface HandleHvaRange {
  * TLB flush before unlocking. No overlapping memslot: nothing at all.
  *  */
 export const __kvm_handle_hva_range = model_fn<HandleHvaRange>('__kvm_handle_hva_range', {
-  // idx = srcu_read_lock(&kvm->srcu): the memslots are read under it.
-  srcu_lock: (w, t, l) => {
+  // idx = srcu_read_lock(&kvm->srcu), then the memslots read under it: one
+  // step, as neither blocks and nothing in the model changes the memslots.
+  slots: (w, t, l) => {
     l.srcu_idx = srcu_read_lock(w, t, KVM_SRCU);
-    return 'slots';
-  },
-  slots: (w, _t, l) => {
     l.slots = hva_range_slots(w, l.start, l.end).map(({ start, end }) => ({ start, end }));
     l.i = 0;
     l.flush = false;
-    return l.slots.length ? 'lock' : 'srcu_unlock';
+    if (l.slots.length) return 'lock';
+    srcu_read_unlock(w, t, KVM_SRCU, l.srcu_idx);
+    return ret(t, false);
   },
   lock: (w, t) => lock_write(w, t, 'mmu_lock', 'on_lock'),
   on_lock: (w, t, l) => {
@@ -129,11 +129,9 @@ export const __kvm_handle_hva_range = model_fn<HandleHvaRange>('__kvm_handle_hva
     if (variant_on(w, NO_REMOTE_FLUSH.name)) return 'unlock';
     return call('kvm_flush_remote_tlbs', { reason: 'mmu_notifier' }, 'unlock');
   },
-  unlock: (w, t) => {
+  // KVM_MMU_UNLOCK(kvm); srcu_read_unlock(&kvm->srcu, idx): two releases, one step.
+  unlock: (w, t, l) => {
     write_unlock(w, t, 'mmu_lock');
-    return 'srcu_unlock';
-  },
-  srcu_unlock: (w, t, l) => {
     srcu_read_unlock(w, t, KVM_SRCU, l.srcu_idx);
     return ret(t, l.flush);
   },
