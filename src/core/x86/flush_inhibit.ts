@@ -73,8 +73,8 @@ export const INHIBIT_V1 = define_variant({
     'on top of hv.tlb_flush_inhibit, the v1 patches as posted: the caller suspends with two stores (waiting_on, then suspended) ' +
     'and the unsuspend wakes waiters with KVM_REQ_EVENT; the check-first order and the synchronize_srcu() are v1\'s too',
   source:
-    'posting: Nikolas Wipper, "[PATCH 2/7] KVM: x86: Implement Hyper-V\'s vCPU suspended state" and "[PATCH 5/7] KVM: x86: Implement ' +
-    'KVM_HYPERV_SET_TLB_FLUSH_INHIBIT", kvm list, 4 Oct 2024; not merged',
+    'posting: Nikolas Wipper, "[PATCH 2/7] KVM: x86: Implement Hyper-V\'s vCPU suspended state", kvm list, 4 Oct 2024; ' +
+    'Nikolas Wipper, "[PATCH 5/7] KVM: x86: Implement KVM_HYPERV_SET_TLB_FLUSH_INHIBIT", kvm list, 4 Oct 2024; not merged',
   breaks:
     'nothing; the wake-up request is KVM_REQ_EVENT (hv_unsuspend_requests.EVENT instead of .UNBLOCK). The window Vitaly Kuznetsov ' +
     'asked about (flag read, then set, before the request) is closed by synchronize_srcu(): the flusher holds kvm->srcu from its read ' +
