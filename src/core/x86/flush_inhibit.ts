@@ -35,8 +35,11 @@
 // the request first, then checking the mask and suspending. Nikolas answered
 // that the ioctl's synchronize_srcu() waits for such a flusher. Vitaly also
 // asked to merge `suspended` into `waiting_on` and to make the flag a bool;
-// Sean called the SRCU use imprecise and slow (writers wait for every vCPU
-// outside the guest) and suggested KVM_REQ_UNBLOCK instead of KVM_REQ_EVENT.
+// Sean called the SRCU use imprecise (no data is tagged __rcu; what makes a
+// vCPU see inhibit=false or a wake-up is the smp_wmb() in
+// __kvm_make_request()) and slow (writers wait for every vCPU outside the
+// guest), suggested KVM_REQ_UNBLOCK instead of KVM_REQ_EVENT, and asked to
+// settle first whether HvTranslateVirtualAddress belongs in userspace at all.
 //
 // hv.tlb_flush_inhibit is the series with those two review points folded in
 // (one store suspends, KVM_REQ_UNBLOCK wakes) and v1's check-first order;
