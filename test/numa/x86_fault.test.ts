@@ -2,10 +2,9 @@
 // its unmap (kvm_unmap_gfn_range_x86 -> tdp_mmu_zap_leafs), driven step by
 // step against a NUMA-balancing invalidation.
 import { describe, expect, it } from 'vitest';
-import { run_scenario } from '../../src/scenario/run.js';
 import { tdp_spte } from '../../src/core/x86/tdp_mmu.js';
 import { host_pte } from '../../src/core/kvm/host_mm.js';
-import { drive, finish, machine_for, of_kind, parse_with, saw } from './helpers.js';
+import { drive, finish, machine_for, of_kind, saw } from './helpers.js';
 
 /** One vCPU writes page 1 of a 16K slot; the mm runs one NUMA scan over the slot. */
 const RACE = `arch: x86
