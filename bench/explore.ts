@@ -20,7 +20,7 @@ import { package_path } from './paths.js';
 
 /** Where each breaking variant shows (the same table as test/explore/variants.test.ts). */
 const CASES: [string, string][] = [
-  ['hv.inhibit_request_first', 'hv-tlb-flush-inhibit'],
+  ['mmu.no_notifier_flush', 'numa-invalidate-retry'],
   ['hv.no_srcu_sync', 'hv-tlb-flush-inhibit'],
   ['kvm.exit_request_before_mode', 'default'],
   ['mmu.no_retry_check', 'fault-vs-invalidate'],

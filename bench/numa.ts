@@ -35,8 +35,8 @@ const COLUMNS: Record<'x86' | 'arm64', string[]> = {
 };
 
 const CONFIGS: Record<'x86' | 'arm64', string[][]> = {
-  x86: [[], ['mmu.retry_precheck'], ['numa.unmap_unprotected'], ['mmu.retry_precheck', 'numa.unmap_unprotected']],
-  arm64: [[], ['numa.unmap_unprotected']],
+  x86: [[], ['mmu.no_retry_precheck'], ['numa.unmap_only_protected'], ['mmu.no_retry_precheck', 'numa.unmap_only_protected']],
+  arm64: [[], ['numa.unmap_only_protected']],
 };
 
 export interface VariantRow {
@@ -96,7 +96,7 @@ export async function bench_numa(seeds = 100): Promise<void> {
       CONFIGS[arch].map((vs) => measure(FILES[arch], vs, seeds)),
     );
   }
-  console.log('  (upstream today: x86 mmu.retry_precheck + numa.unmap_unprotected, arm64 numa.unmap_unprotected; no variant = v6.7 fault path + the unmerged RFC)');
+  console.log('  (no variant = upstream; mmu.no_retry_precheck = the fault path before d02c357e5bfa; numa.unmap_only_protected = Yan Zhao\'s unmerged RFC)');
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {

@@ -10,6 +10,7 @@ import type { Op, ThreadKind, World } from './machine/world.js';
 import { INVALID_GPA, PAGE_SIZE } from './kvm/kvm_host.js';
 import { rwlock_init } from './kvm/rwlock.js';
 import { arch_init_vm, arch_vcpu_root } from './arch.js';
+import { KVM_SRCU, srcu_init } from './rcu/srcu.js';
 
 export interface WorldConfig {
   arch: 'arm64' | 'x86';
@@ -90,6 +91,8 @@ export function create_world(cfg: WorldConfig): World {
     }
     spawn_thread(w, t.name, t.kind, { cpu: cpu++, root: 'host_thread_fn', prog: t.prog });
   }
+  // kvm_create_vm(): init_srcu_struct(&kvm->srcu), for every arch.
+  srcu_init(w, KVM_SRCU);
   arch_init_vm(w, cfg, cpu);
   for (let c = 0; c < w.threads.reduce((m, t) => Math.max(m, t.cpu + 1), 0); c++) w.cpus.push({ id: c, ipi_pending: false });
   return w;

@@ -17,6 +17,7 @@ function breaks(v: { breaks: string }): string | null {
 const CASES: Record<string, { scenario: string; strategies: Strategy[]; expect?: string }[]> = {
   'hv.inhibit_request_first': [{ scenario: 'hv-tlb-flush-inhibit', strategies: ['random', 'pct'] }],
   'hv.no_srcu_sync': [{ scenario: 'hv-tlb-flush-inhibit', strategies: ['random', 'pct'] }],
+  'mmu.no_notifier_flush': [{ scenario: 'numa-invalidate-retry', strategies: ['random', 'pct'] }],
   'kvm.exit_request_before_mode': [{ scenario: 'default', strategies: ['random', 'pct'] }],
   'mmu.no_retry_check': [
     { scenario: 'fault-vs-invalidate', strategies: ['random', 'pct'] },

@@ -11,11 +11,7 @@ import type { Violation } from '../../src/core/machine/world.js';
 export const X86_FILE = fileURLToPath(new URL('../../scenarios/numa-invalidate-retry.yaml', import.meta.url));
 export const ARM64_FILE = fileURLToPath(new URL('../../scenarios/numa-invalidate-retry-arm64.yaml', import.meta.url));
 
-/**
- * Load a scenario with extra variants. mmu.no_retry_check is still declared
- * arm64-only, so the loader would refuse it for x86: variants go straight
- * into the config, which create_world() accepts for any arch.
- */
+/** Load a scenario with extra variants, added straight to the config (create_world() accepts any arch's). */
 export function load_with(file: string, variants: string[] = [], seed?: number): LoadedScenario {
   const s = load_scenario(file, seed === undefined ? {} : { seed });
   for (const v of variants) if (!s.config.variants.includes(v)) s.config.variants.push(v);

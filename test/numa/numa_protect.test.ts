@@ -39,7 +39,7 @@ function run_pass(variants: string[]) {
 
 describe('change_prot_numa', () => {
   it('protects only present PTEs that are neither pinned nor already PROT_NONE, inside one MMU_NOTIFY_PROTECTION_VMA invalidation', () => {
-    for (const variants of [[], ['numa.unmap_unprotected']]) {
+    for (const variants of [[], ['numa.unmap_only_protected']]) {
       const d = run_pass(variants);
       expect(d.violation).toBeNull();
       const second = d.events.slice(d.events.findIndex((e) => e.kind === 'numa.protect' && e['start'] === HVA));
@@ -55,38 +55,6 @@ describe('change_prot_numa', () => {
       expect(d.m.w.kvm.mn_active_invalidate_count).toBe(0);
       expect(d.m.w.kvm.mmu_invalidate_in_progress).toBe(0);
     }
-  });
-
-  it('upstream unmaps the whole notifier range at range_start; the RFC unmaps each page in .numa_protect just before protecting it', () => {
-    const up = run_pass(['numa.unmap_unprotected']);
-    const rfc = run_pass([]);
-    // Both scans saw the guest's two SPTEs (pages 0 and 2) mapped.
-    expect(of_kind(up.events, 'spte.zap').map((e) => e['gpa'])).toEqual([0x8000_2000, 0x8000_0000]);
-    expect(of_kind(up.events, 'invalidate.numa_protect')).toEqual([]);
-    expect(of_kind(rfc.events, 'invalidate.numa_protect').map((e) => e['hva_start'])).toEqual([HVA + 0x2000, HVA]);
-    expect(of_kind(rfc.events, 'spte.zap').map((e) => e['gpa'])).toEqual([0x8000_2000, 0x8000_0000]);
-    // The RFC's .numa_protect comes before the PTE change, and its unmap flushes by itself.
-    const kinds = rfc.events.filter((e) => e.thread === 'mm').map((e) => e.kind);
-    const cb = kinds.lastIndexOf('invalidate.numa_protect');
-    expect(kinds.indexOf('spte.zap', cb)).toBeLessThan(kinds.indexOf('mm.change_pte', cb));
-    expect(kinds.indexOf('flush.remote', cb)).toBeLessThan(kinds.indexOf('mm.change_pte', cb));
-  });
-
-  it('with a pinned SPTE in the range, upstream zaps it (the cost Yan Zhao measured) and the RFC keeps it', () => {
-    const text = PASS.replace('    - access_gpa: {gpa: 0x8000_2000}\n', '    - access_gpa: {gpa: 0x8000_1000}\n');
-    const go = (variants: string[]) => {
-      const d = machine_for(text, variants);
-      drive(d, 'mm', saw('mm.pin'));
-      drive(d, 'vcpu0', saw('thread.exit'));
-      drive(d, 'mm', saw('thread.exit'));
-      return d;
-    };
-    const up = go(['numa.unmap_unprotected']);
-    const rfc = go([]);
-    expect(tdp_spte(up.m.w, 0x80001)).toBeUndefined();
-    expect(tdp_spte(rfc.m.w, 0x80001)).toBeDefined();
-    expect(up.m.w.metrics['sptes_zapped']).toBe(2);
-    expect(rfc.m.w.metrics['sptes_zapped']).toBe(1);
   });
 
   it('fires the notifier lazily from the first populated PUD chunk to the end of the range', () => {
@@ -119,6 +87,41 @@ threads:
     expect(of_kind(d.events, 'invalidate.start')).toEqual([]);
     expect(d.m.w.kvm.mmu_invalidate_seq).toBe(0);
   });
+});
+
+describe('kvm_mmu_notifier_invalidate_range_start()', () => {
+  it('upstream unmaps the whole notifier range at range_start; the RFC unmaps each page in .numa_protect just before protecting it', () => {
+    const up = run_pass([]);
+    const rfc = run_pass(['numa.unmap_only_protected']);
+    // Both scans saw the guest's two SPTEs (pages 0 and 2) mapped.
+    expect(of_kind(up.events, 'spte.zap').map((e) => e['gpa'])).toEqual([0x8000_2000, 0x8000_0000]);
+    expect(of_kind(up.events, 'invalidate.numa_protect')).toEqual([]);
+    expect(of_kind(rfc.events, 'invalidate.numa_protect').map((e) => e['hva_start'])).toEqual([HVA + 0x2000, HVA]);
+    expect(of_kind(rfc.events, 'spte.zap').map((e) => e['gpa'])).toEqual([0x8000_2000, 0x8000_0000]);
+    // The RFC's .numa_protect comes before the PTE change, and its unmap flushes by itself.
+    const kinds = rfc.events.filter((e) => e.thread === 'mm').map((e) => e.kind);
+    const cb = kinds.lastIndexOf('invalidate.numa_protect');
+    expect(kinds.indexOf('spte.zap', cb)).toBeLessThan(kinds.indexOf('mm.change_pte', cb));
+    expect(kinds.indexOf('flush.remote', cb)).toBeLessThan(kinds.indexOf('mm.change_pte', cb));
+  });
+
+  it('with a pinned SPTE in the range, upstream zaps it (the cost Yan Zhao measured) and the RFC keeps it', () => {
+    const text = PASS.replace('    - access_gpa: {gpa: 0x8000_2000}\n', '    - access_gpa: {gpa: 0x8000_1000}\n');
+    const go = (variants: string[]) => {
+      const d = machine_for(text, variants);
+      drive(d, 'mm', saw('mm.pin'));
+      drive(d, 'vcpu0', saw('thread.exit'));
+      drive(d, 'mm', saw('thread.exit'));
+      return d;
+    };
+    const up = go([]);
+    const rfc = go(['numa.unmap_only_protected']);
+    expect(tdp_spte(up.m.w, 0x80001)).toBeUndefined();
+    expect(tdp_spte(rfc.m.w, 0x80001)).toBeDefined();
+    expect(up.m.w.metrics['sptes_zapped']).toBe(2);
+    expect(rfc.m.w.metrics['sptes_zapped']).toBe(1);
+  });
+
 });
 
 describe('numa_migrate and the arch dispatch', () => {

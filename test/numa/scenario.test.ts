@@ -17,7 +17,7 @@ describe('the NUMA scenarios', () => {
 
   for (const [arch, file] of [['x86', X86_FILE], ['arm64', ARM64_FILE]] as const) {
     it(`${arch}: runs to its end as it expects, with and without the variants, and the same seed gives the same run`, () => {
-      const variants = arch === 'x86' ? ['mmu.retry_precheck', 'numa.unmap_unprotected'] : ['numa.unmap_unprotected'];
+      const variants = arch === 'x86' ? ['mmu.no_retry_precheck', 'numa.unmap_only_protected'] : ['numa.unmap_only_protected'];
       for (const vs of [[], variants]) {
         const s = load_with(file, vs);
         const r = run_scenario(s);
@@ -34,8 +34,8 @@ describe('the NUMA scenarios', () => {
     expect(() => parse_with('arch: arm64\nvm: {vcpus: 1}\nthreads:\n  vcpu0:\n    - access_gpa: {gpa: 0x1000}\n')).toThrow(/test\.yaml:5:.*x86-only/);
   });
 
-  it('mmu.retry_precheck is x86-only in a scenario file', () => {
-    expect(() => parse_with('arch: arm64\nvm: {vcpus: 1}\nvariants: [mmu.retry_precheck]\nthreads: {}\n')).toThrow(/x86-only/);
+  it('mmu.no_retry_precheck is x86-only in a scenario file', () => {
+    expect(() => parse_with('arch: arm64\nvm: {vcpus: 1}\nvariants: [mmu.no_retry_precheck]\nthreads: {}\n')).toThrow(/x86-only/);
   });
 });
 

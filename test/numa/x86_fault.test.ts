@@ -2,10 +2,9 @@
 // its unmap (kvm_unmap_gfn_range_x86 -> tdp_mmu_zap_leafs), driven step by
 // step against a NUMA-balancing invalidation.
 import { describe, expect, it } from 'vitest';
-import { run_scenario } from '../../src/scenario/run.js';
 import { tdp_spte } from '../../src/core/x86/tdp_mmu.js';
 import { host_pte } from '../../src/core/kvm/host_mm.js';
-import { drive, finish, machine_for, of_kind, parse_with, saw } from './helpers.js';
+import { drive, finish, machine_for, of_kind, saw } from './helpers.js';
 
 /** One vCPU writes page 1 of a 16K slot; the mm runs one NUMA scan over the slot. */
 const RACE = `arch: x86
@@ -17,15 +16,7 @@ threads:
     - numa_protect: {gpa: 0x8000_0000, size: 16K}
 `;
 
-/** The committed schedule: vcpu0 up to its pfn lookup, the whole scan, then vcpu0 again. */
-const RACE_SCRIPT = [...Array(20).fill('vcpu0'), ...Array(39).fill('mm'), ...Array(5).fill('vcpu0')];
-
-function race_with_script(variants: string[]) {
-  const text = `${RACE}schedule: {policy: script, script: [${RACE_SCRIPT.join(', ')}]}\n`;
-  return run_scenario(parse_with(text, variants));
-}
-
-/** Drive the race by events: vcpu0 to fault.faultin, mm to its end, vcpu0 to a map or a retry. */
+/** The race, driven by events: vcpu0 to its pfn lookup (fault.faultin), the whole scan, vcpu0 to a map or a retry. */
 function race_driven(variants: string[]) {
   const d = machine_for(RACE, variants);
   drive(d, 'vcpu0', saw('fault.faultin'));
@@ -34,14 +25,14 @@ function race_driven(variants: string[]) {
   return d;
 }
 
-describe('the x86 TDP fault', () => {
+describe('kvm_mmu_faultin_pfn() and kvm_tdp_mmu_page_fault()', () => {
   it('an access to an unmapped gfn exits with an EPT violation, faults the pfn in under mmu_lock and completes on re-entry', () => {
     const d = machine_for(RACE.replace(/  mm:\n.*\n/, ''));
     finish(d);
     expect(d.violation).toBeNull();
     expect(of_kind(d.events, 'vcpu.exit').map((e) => e['reason'])).toEqual(['ept_violation', 'done']);
     const order = d.events
-      .filter((e) => ['fault.start', 'fault.seq_snapshot', 'fault.faultin', 'lock.acquire', 'fault.check', 'fault.map', 'lock.release', 'guest.access'].includes(e.kind))
+      .filter((e) => ['fault.start', 'fault.seq_snapshot', 'fault.faultin', 'fault.check', 'fault.map', 'guest.access'].includes(e.kind) || e['lock'] === 'mmu_lock')
       .map((e) => e.kind);
     expect(order).toEqual(['fault.start', 'fault.seq_snapshot', 'fault.faultin', 'lock.acquire', 'fault.check', 'fault.map', 'lock.release', 'guest.access']);
     const spte = tdp_spte(d.m.w, 0x80001)!;
@@ -49,22 +40,19 @@ describe('the x86 TDP fault', () => {
     expect(d.m.w.metrics['faults_mapped']).toBe(1);
   });
 
-  it('mmu.no_retry_check: the committed schedule maps a pfn the NUMA scan made PROT_NONE in between (mmu.stale_mapping)', () => {
-    const r = race_with_script(['mmu.no_retry_check']);
-    expect(r.status).toBe('violation');
+  it('mmu.no_retry_check: the fault maps a pfn the NUMA scan made PROT_NONE in between (mmu.stale_mapping)', () => {
+    const r = race_driven(['mmu.no_retry_check']);
     expect(r.violation!.invariant).toBe('mmu.stale_mapping');
     expect(r.violation!.message).toMatch(
       /^vcpu0 installed a SPTE for GPA 0x80001000 -> PA 0x[0-9a-f]+, but the host now maps hva 0x7f0000001000 to the same pfn but PROT_NONE .*looked up its pfn before an invalidation of this gfn and mapped it after \(mmu_seq snapshot 0, now mmu_invalidate_seq=1 .*is_page_fault_stale\(\) would have returned RET_PF_RETRY/,
     );
-    // The same interleaving, found by events rather than by step counts.
-    const d = race_driven(['mmu.no_retry_check']);
-    expect(d.violation?.invariant).toBe('mmu.stale_mapping');
   });
 
-  it('without the variant the same schedule sees the new sequence count under mmu_lock and retries; the refault maps the page again', () => {
-    const r = race_with_script([]);
+  it('mmu.no_retry_precheck: the same interleaving sees the new sequence count under mmu_lock and retries; the refault maps the page again', () => {
+    const d = race_driven(['mmu.no_retry_precheck']);
+    finish(d);
+    const r = { violation: d.violation, events: d.events, metrics: d.m.w.metrics, machine: d.m };
     expect(r.violation).toBeNull();
-    expect(r.status).toBe('end');
     const checks = of_kind(r.events, 'fault.check');
     expect(checks[0]).toMatchObject({ retry: true, seq_snap: 0, seq_now: 1, in_progress: 0 });
     expect(of_kind(r.events, 'fault.retry')[0]!['reason']).toBe('seq');
@@ -75,22 +63,22 @@ describe('the x86 TDP fault', () => {
     expect(pte.prot_none).toBe(false);
   });
 
-  it('mmu.retry_precheck: the second lockless check catches it after __kvm_mmu_faultin_pfn, without taking mmu_lock', () => {
-    const d = race_driven(['mmu.retry_precheck']);
+  it('upstream: the second lockless check catches it after __kvm_mmu_faultin_pfn, without taking mmu_lock', () => {
+    const d = race_driven([]);
     expect(d.violation).toBeNull();
     const pre = of_kind(d.events, 'fault.precheck', 'vcpu0');
     expect(pre.map((e) => [e['where'], e['retry']])).toEqual([
       ['before_faultin', false],
       ['after_faultin', true],
     ]);
-    expect(of_kind(d.events, 'lock.acquire', 'vcpu0')).toEqual([]);
+    expect(of_kind(d.events, 'lock.acquire', 'vcpu0').filter((e) => e['lock'] === 'mmu_lock')).toEqual([]);
     expect(d.m.w.metrics['fault_retries.precheck']).toBe(1);
     expect(d.m.w.metrics['fault_mmu_lock'] ?? 0).toBe(0);
-    // ... and both checks with mmu.no_retry_check still stop this schedule (the race needs a later invalidation).
-    expect(race_driven(['mmu.retry_precheck', 'mmu.no_retry_check']).violation).toBeNull();
+    // mmu.no_retry_check skips the pre-checks too: the same interleaving maps the PROT_NONE page.
+    expect(race_driven(['mmu.no_retry_check']).violation?.invariant).toBe('mmu.stale_mapping');
   });
 
-  it('a fault on a gfn under invalidation: with the pre-check it retries before faulting in; without it contends for mmu_lock and retries under it', () => {
+  it('a fault on a gfn under invalidation: upstream retries before faulting in; mmu.no_retry_precheck contends for mmu_lock and retries under it', () => {
     const setup = (variants: string[]) => {
       // A pinned page populates the chunk, so the scan fires its notifier (and protects nothing).
       const d = machine_for(RACE.replace('  mm:\n', '  mm:\n    - dma_pin: {gpa: 0x8000_0000, size: 4K}\n'), variants);
@@ -98,14 +86,14 @@ describe('the x86 TDP fault', () => {
       drive(d, 'mm', saw('invalidate.range_add'));
       return d;
     };
-    const pre = setup(['mmu.retry_precheck']);
+    const pre = setup([]);
     drive(pre, 'vcpu0', saw('fault.retry'));
     expect(of_kind(pre.events, 'fault.precheck', 'vcpu0')[0]).toMatchObject({ where: 'before_faultin', retry: true, in_progress: 1 });
     expect(of_kind(pre.events, 'fault.faultin', 'vcpu0')).toEqual([]);
     expect(of_kind(pre.events, 'lock.contend', 'vcpu0')).toEqual([]);
     expect(of_kind(pre.events, 'fault.retry', 'vcpu0')[0]!['reason']).toBe('range');
 
-    const old = setup([]);
+    const old = setup(['mmu.no_retry_precheck']);
     drive(old, 'vcpu0', saw('lock.contend'));
     expect(of_kind(old.events, 'fault.faultin', 'vcpu0')).toHaveLength(1);
     drive(old, 'mm', saw('lock.release'));
@@ -115,7 +103,7 @@ describe('the x86 TDP fault', () => {
   });
 });
 
-/** vcpu0 maps pages 0 and 1, then faults on page 2 while the mm zaps the slot (upstream: the whole range). */
+/** vcpu0 maps pages 0 and 1, then faults on page 2 while the mm zaps the slot (upstream: the whole range, pinned pages too). */
 const ZAP = `arch: x86
 vm: {vcpus: 1, memslots: [{gpa: 0x8000_0000, size: 16K}]}
 threads:
@@ -130,7 +118,8 @@ threads:
 
 describe('the TDP MMU zap (kvm_unmap_gfn_range_x86)', () => {
   it('yields mmu_lock to a contending fault, flushing remote TLBs first, and the generic code flushes what is left', () => {
-    const d = machine_for(ZAP, ['numa.unmap_unprotected']);
+    // Without the pre-checks, so that the fault contends for mmu_lock and the zap yields to it.
+    const d = machine_for(ZAP, ['mmu.no_retry_precheck']);
     drive(d, 'mm', saw('thread.op', (e) => e['op'] === 'numa_protect'));
     drive(d, 'vcpu0', (evs) => evs.some((e) => e.kind === 'fault.start' && e['gpa'] === 0x8000_2000));
     expect(tdp_spte(d.m.w, 0x80000)).toBeDefined();
@@ -157,8 +146,8 @@ describe('the TDP MMU zap (kvm_unmap_gfn_range_x86)', () => {
     expect(d.violation).toBeNull();
   });
 
-  it('the RFC path (no numa.unmap_unprotected) leaves the pinned pages mapped and flushes nothing', () => {
-    const d = machine_for(ZAP);
+  it('numa.unmap_only_protected (the RFC) leaves the pinned pages mapped and flushes nothing', () => {
+    const d = machine_for(ZAP, ['numa.unmap_only_protected']);
     drive(d, 'mm', saw('thread.op', (e) => e['op'] === 'numa_protect'));
     drive(d, 'vcpu0', (evs) => evs.some((e) => e.kind === 'fault.start' && e['gpa'] === 0x8000_2000));
     drive(d, 'mm', saw('thread.exit'));

@@ -261,7 +261,7 @@ describe('hv.stale_gva_after_flush (the checker itself)', () => {
     const w = create_world(x86_config(2, {}));
     const x = x86(w);
     x86_vcpu(w, 1).tlb = [{ gva: 0x1000, stamp: stamp_entry, step: 3 }];
-    x.flushes = [{ flusher: 0, code: 0x3, targets: [1], ranges, stamp: 5, issued_step: 4, done_step: 9 }];
+    x.flushes = [{ flusher: 0, code: 0x3, targets: [1], ranges, stamp: 5, issued_step: 4, done_step: 9, read_steps: {} }];
     w.kvm.vcpus[1]!.mode = 'IN_GUEST_MODE';
     w.step = 10;
     return w;

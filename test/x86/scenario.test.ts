@@ -12,7 +12,8 @@ describe('scenarios/hv-tlb-flush-inhibit.yaml', () => {
     expect(s.config.arch).toBe('x86');
     expect(s.config.vcpus).toBe(3);
     const ops = new Set(s.config.threads.flatMap((t) => t.prog.map((o) => o.op)));
-    expect([...ops].sort()).toEqual(['access_gva', 'hv_flush', 'set_tlb_flush_inhibit']);
+    expect([...ops].sort()).toEqual(['access_gva', 'hv_flush', 'set_tlb_flush_inhibit', 'userspace_exit']);
+    expect(s.config.variants).toEqual(['hv.tlb_flush_inhibit']);
   });
 
   it('runs to its end as it expects, and the same seed gives the same run', () => {

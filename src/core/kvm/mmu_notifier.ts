@@ -1,8 +1,13 @@
 // virt/kvm/kvm_main.c: kvm_mmu_notifier_invalidate_range_start/_end through
-// __kvm_handle_hva_range(), and kvm_flush_remote_tlbs(); plus the primary
-// MMU's side (mm/mmu_notifier.c callers): start, change the PTEs, end.
+// __kvm_handle_hva_range() (under kvm->srcu, mmu_lock taken at the first
+// overlapping memslot), and kvm_flush_remote_tlbs(); plus the primary
+// MMU's side (mm/mmu_notifier.c callers): start, change the PTEs, end, with
+// the MMU_NOTIFY_* event each caller passes (KVM itself does not look at
+// it). The newest kvm_main.c read has no change_pte notifier any more.
 // Left out: gfn_to_pfn_cache invalidation, the memslot-update rcuwait,
-// guest_memfd ranges, the young/test-young notifiers.
+// guest_memfd ranges, kvm_arch_guest_memory_reclaimed(), the
+// clear_flush_young / clear_young / test_young notifiers (aging: x86 selects
+// CONFIG_KVM_ELIDE_TLB_FLUSH_IF_YOUNG, so they never flush), release.
 import { emit } from '../machine/events.js';
 import { RETURN, call, kvm_arch_fn, model_fn, ret } from '../machine/model.js';
 import { define_variant } from '../machine/variants.js';
@@ -12,6 +17,7 @@ import { host_change_pte, host_notifier_range } from './host_mm.js';
 import { kvm_mmu_invalidate_begin, kvm_mmu_invalidate_end, kvm_mmu_invalidate_range_add } from './mmu_invalidate.js';
 import { kvm_make_all_cpus_request } from './requests.js';
 import { lock_write, write_unlock } from './rwlock.js';
+import { KVM_SRCU, srcu_read_lock, srcu_read_unlock } from '../rcu/srcu.js';
 
 /** Memslots overlapping [hva_start, hva_end), with the gfn range they cover. */
 export function hva_range_slots(w: World, hva_start: number, hva_end: number): { slot: Memslot; start: number; end: number }[] {
@@ -30,19 +36,35 @@ export function hva_range_slots(w: World, hva_start: number, hva_end: number): {
   return out;
 }
 
-export const UNMAP_UNPROTECTED = define_variant({
-  name: 'numa.unmap_unprotected',
+export const UNMAP_ONLY_PROTECTED = define_variant({
+  name: 'numa.unmap_only_protected',
   description:
-    'a NUMA-protection invalidation makes KVM unmap the whole notifier range at invalidate_range_start, including pages the pass ' +
-    'leaves alone (VFIO-pinned, already PROT_NONE, not populated); without it KVM only records the range there and unmaps each ' +
-    'page in the .numa_protect() callback as it is actually protected (Yan Zhao\'s RFC, not merged). ' +
-    'Upstream unmaps the whole range: switch the variant ON for current kernels; the default models the RFC.',
+    'Yan Zhao\'s RFC: change_protection() flags its notifier range MMU_NOTIFIER_RANGE_NUMA; for such a range KVM\'s ' +
+    'invalidate_range_start only begins the invalidation and records the range (no unmap, no remote flush), and the new ' +
+    '.numa_protect() callback, called by change_pte_range() for each page it is about to make PROT_NONE, unmaps just that page ' +
+    'and flushes. Upstream instead unmaps the whole notifier range at invalidate_range_start, pages the pass leaves alone ' +
+    '(VFIO-pinned, already PROT_NONE) included. Sean Christopherson was "strongly opposed to adding MMU_NOTIFIER_RANGE_NUMA" (a ' +
+    'one-off; invalidations lose their batching; the callback runs under the PMD/PTE lock); the series was not merged',
   source:
-    '"[RFC PATCH v2 0/5] Reduce NUMA balance caused TLB-shootdowns in a VM" (Yan Zhao, Aug 2023), patch 5/5 ' +
-    '"KVM: Unmap pages only when it\'s indeed protected for NUMA migration"; upstream virt/kvm/kvm_main.c kvm_mmu_notifier_invalidate_range_start()',
-  breaks: 'nothing (a cost): more SPTEs zapped (sptes_zapped, kvm_unmaps), more remote TLB flushes and their IPIs, more refaults (faults_mapped)',
+    'posting: Yan Zhao, "[RFC PATCH v2 5/5] KVM: Unmap pages only when it\'s indeed protected for NUMA migration", kvm/linux-mm list, 10 Aug 2023; ' +
+    'Sean Christopherson, "Re: [RFC PATCH v2 0/5] Reduce NUMA balance caused TLB-shootdowns in a VM", kvm list, 14 Aug 2023; not merged',
+  breaks:
+    'nothing; sptes_zapped, kvm_unmaps, remote_tlb_flushes (and their IPIs) and faults_mapped (refaults) go down: pinned pages are no longer zapped',
 });
 
+
+export const NO_REMOTE_FLUSH = define_variant({
+  name: 'mmu.no_notifier_flush',
+  description:
+    '__kvm_handle_hva_range() ignores flush_on_ret: after kvm_unmap_gfn_range() zapped SPTEs, invalidate_range_start returns without ' +
+    'kvm_flush_remote_tlbs(), so vCPUs keep the zapped translations in their TLBs (only a zap that yielded mmu_lock flushed what it had ' +
+    'zapped before the yield)',
+  source:
+    'hypothetical: no kernel dropped this flush; it shows why the TLB model sits behind the SPTEs: zapping a SPTE alone does not stop ' +
+    'a vCPU from using the page, the remote flush (KVM_REQ_TLB_FLUSH with WAIT) must reach every vCPU before the primary MMU changes the PTE',
+  breaks: 'x86.stale_tlb_entry',
+  arch: 'x86',
+});
 
 interface HandleHvaRange {
   start: number;
@@ -60,6 +82,7 @@ interface HandleHvaRange {
   slots: { start: number; end: number }[];
   i: number;
   flush: boolean;
+  srcu_idx: number;
 }
 
 /**
@@ -69,11 +92,16 @@ interface HandleHvaRange {
  * TLB flush before unlocking. No overlapping memslot: nothing at all.
  *  */
 export const __kvm_handle_hva_range = model_fn<HandleHvaRange>('__kvm_handle_hva_range', {
+  // idx = srcu_read_lock(&kvm->srcu), then the memslots read under it: one
+  // step, as neither blocks and nothing in the model changes the memslots.
   slots: (w, t, l) => {
+    l.srcu_idx = srcu_read_lock(w, t, KVM_SRCU);
     l.slots = hva_range_slots(w, l.start, l.end).map(({ start, end }) => ({ start, end }));
     l.i = 0;
     l.flush = false;
-    return l.slots.length ? 'lock' : ret(t, false);
+    if (l.slots.length) return 'lock';
+    srcu_read_unlock(w, t, KVM_SRCU, l.srcu_idx);
+    return ret(t, false);
   },
   lock: (w, t) => lock_write(w, t, 'mmu_lock', 'on_lock'),
   on_lock: (w, t, l) => {
@@ -97,15 +125,20 @@ export const __kvm_handle_hva_range = model_fn<HandleHvaRange>('__kvm_handle_hva
     if (l.i < l.slots.length) return 'handler';
     return l.flush && l.flush_on_ret ? 'flush' : 'unlock';
   },
-  flush: () => call('kvm_flush_remote_tlbs', { reason: 'mmu_notifier' }, 'unlock'),
+  flush: (w, t) => {
+    if (variant_on(w, NO_REMOTE_FLUSH.name)) return 'unlock';
+    return call('kvm_flush_remote_tlbs', { reason: 'mmu_notifier' }, 'unlock');
+  },
+  // KVM_MMU_UNLOCK(kvm); srcu_read_unlock(&kvm->srcu, idx): two releases, one step.
   unlock: (w, t, l) => {
     write_unlock(w, t, 'mmu_lock');
+    srcu_read_unlock(w, t, KVM_SRCU, l.srcu_idx);
     return ret(t, l.flush);
   },
 });
 
-/** The mmu_notifier_range event names the model passes (include/linux/mmu_notifier.h). */
-export type MmuNotifyEvent = 'MMU_NOTIFY_PROTECTION_VMA' | 'MMU_NOTIFY_CLEAR';
+/** The mmu_notifier_range event names the model's callers pass (include/linux/mmu_notifier.h enum mmu_notifier_event). */
+export type MmuNotifyEvent = 'MMU_NOTIFY_PROTECTION_VMA' | 'MMU_NOTIFY_CLEAR' | 'MMU_NOTIFY_UNMAP';
 
 interface RangeStart {
   start: number;
@@ -120,7 +153,7 @@ interface RangeStart {
  * kvm_mmu_notifier_invalidate_range_start(): count the invalidation
  * (mn_active_invalidate_count under mn_invalidate_lock), then on the
  * overlapping memslots begin it and unmap the range — or, for a NUMA
- * protection without numa.unmap_unprotected (the RFC), begin it and only
+ * protection with numa.unmap_only_protected (the RFC), begin it and only
  * record the range.
  */
 export const kvm_mmu_notifier_invalidate_range_start = model_fn<RangeStart>('kvm_mmu_notifier_invalidate_range_start', {
@@ -131,7 +164,7 @@ export const kvm_mmu_notifier_invalidate_range_start = model_fn<RangeStart>('kvm
   },
   count: (w, _t, l) => {
     w.kvm.mn_active_invalidate_count++;
-    const rfc = l.numa && !variant_on(w, UNMAP_UNPROTECTED.name);
+    const rfc = l.numa && variant_on(w, UNMAP_ONLY_PROTECTED.name);
     return call(
       __kvm_handle_hva_range,
       { start: l.start, end: l.end, on_lock: 'begin', handler: rfc ? 'range_add' : 'unmap', flush_on_ret: !rfc, may_block: l.may_block },
@@ -169,7 +202,19 @@ export const kvm_flush_remote_tlbs = model_fn<{ reason: string }>('kvm_flush_rem
   done: () => RETURN,
 });
 
-const NOTIFY_EVENT = { migrate: 'MMU_NOTIFY_MIGRATE', zap: 'MMU_NOTIFY_UNMAP', numa: 'MMU_NOTIFY_PROTECTION_VMA', none: 'MMU_NOTIFY_CLEAR' } as const;
+/**
+ * The event each kind of host change passes: a page migration is
+ * try_to_migrate_one()'s MMU_NOTIFY_CLEAR (MMU_NOTIFY_MIGRATE is
+ * migrate_vma's, for device memory); a zap is munmap's unmap_vmas(),
+ * MMU_NOTIFY_UNMAP; PROT_NONE hinting is change_protection()'s
+ * MMU_NOTIFY_PROTECTION_VMA.
+ */
+const NOTIFY_EVENT: Record<'migrate' | 'zap' | 'numa' | 'none', MmuNotifyEvent> = {
+  migrate: 'MMU_NOTIFY_CLEAR',
+  zap: 'MMU_NOTIFY_UNMAP',
+  numa: 'MMU_NOTIFY_PROTECTION_VMA',
+  none: 'MMU_NOTIFY_CLEAR',
+};
 export type NotifyEvent = keyof typeof NOTIFY_EVENT;
 
 /**

@@ -18,8 +18,8 @@
 //
 // KVM upstream unmaps the whole notifier range at range_start (and flushes
 // remote TLBs), so with VFIO-pinned guest memory every NUMA scan zaps SPTEs
-// the pass never protects, and the guest faults them all back. Yan Zhao's
-// RFC v2 ("Reduce NUMA balance caused TLB-shootdowns in a VM", Aug 2023,
+// the pass never protects, and the guest faults them all back. The variant
+// numa.unmap_only_protected switches on Yan Zhao's RFC v2 ("Reduce NUMA balance caused TLB-shootdowns in a VM", Aug 2023,
 // patch 5/5 "KVM: Unmap pages only when it's indeed protected for NUMA
 // migration"; not merged) flagged NUMA invalidations with
 // MMU_NOTIFIER_RANGE_NUMA, made KVM's range_start only count the
@@ -40,9 +40,9 @@ import { define_variant } from '../machine/variants.js';
 import { metric_add, variant_on, type Thread, type World } from '../machine/world.js';
 import { PAGE_SHIFT, PAGE_SIZE, gfn_to_hva, gfn_to_memslot } from './kvm_host.js';
 import { host_change_pte, host_faultin, host_pte } from './host_mm.js';
-import { UNMAP_UNPROTECTED, __kvm_handle_hva_range, kvm_mmu_notifier_invalidate_range_end, kvm_mmu_notifier_invalidate_range_start } from './mmu_notifier.js';
+import { UNMAP_ONLY_PROTECTED, __kvm_handle_hva_range, kvm_mmu_notifier_invalidate_range_end, kvm_mmu_notifier_invalidate_range_start } from './mmu_notifier.js';
 
-export { UNMAP_UNPROTECTED };
+export { UNMAP_ONLY_PROTECTED };
 import { lock_write, write_unlock } from './rwlock.js';
 
 /** Page-table chunk at which change_protection() fires the notifier: PUD (1 GiB with 4K pages) since Peter Xu's 2024 change. */
@@ -200,7 +200,7 @@ export const change_prot_numa = model_fn<ChangeProtNuma>('change_prot_numa', {
       return 'pte';
     }
     // The RFC: mmu_notifier_numa_protect(mm, addr, addr + PAGE_SIZE) before ptep_modify_prot_start().
-    if (!variant_on(w, UNMAP_UNPROTECTED.name)) return call(kvm_mmu_notifier_numa_protect, { start: l.pte, end: l.pte + PAGE_SIZE }, 'protect');
+    if (variant_on(w, UNMAP_ONLY_PROTECTED.name)) return call(kvm_mmu_notifier_numa_protect, { start: l.pte, end: l.pte + PAGE_SIZE }, 'protect');
     return 'protect';
   },
   protect: (w, t, l) => {

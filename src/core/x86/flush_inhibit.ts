@@ -1,13 +1,20 @@
-// The KVM_HYPERV_SET_TLB_FLUSH_INHIBIT proposal (NOT merged): Nikolas
-// Wipper, "[PATCH 0/7] KVM: x86: Introduce new ioctl
-// KVM_HYPERV_SET_TLB_FLUSH_INHIBIT", 4 Oct 2024, with the review by Vitaly
-// Kuznetsov and Sean Christopherson.
+// The KVM_HYPERV_SET_TLB_FLUSH_INHIBIT proposal (NOT merged), switched on by
+// the variant hv.tlb_flush_inhibit: Nikolas Wipper, "[PATCH 0/7] KVM: x86:
+// Introduce new ioctl KVM_HYPERV_SET_TLB_FLUSH_INHIBIT", kvm list, 4 Oct
+// 2024, with the review by Vitaly Kuznetsov and Sean Christopherson.
+// Upstream has no such ioctl: without the variant it fails with -EINVAL
+// (kvm_arch_vcpu_ioctl()'s default) and flushes never look at a flag.
 //
-// TLFS TlbFlushInhibit: while a vCPU's inhibit is set, a vCPU that asks for
-// a TLB flush of it with a Hyper-V hypercall is suspended until the inhibit
-// is cleared, and then re-runs the hypercall. The VMM sets the inhibit while
-// it emulates an instruction of that vCPU (HvTranslateVirtualAddress for
-// VSM), so that the translation it used stays in the vCPU's TLB.
+// The TLFS (HvCallFlushVirtualAddressSpace/List, "Restrictions on TLB
+// Flushes"): while a VP's TLB is "locked" (TlbFlushInhibit), a flush
+// hypercall that needs to flush it suspends its caller without advancing the
+// instruction pointer; clearing the inhibit resumes the suspended callers,
+// which issue the hypercall again; and a flush hypercall returns only once
+// its flushes have taken effect on every target. What a VMM can observe, and
+// what hv.flush_while_inhibited checks: once the ioctl that sets X's inhibit
+// has returned, and until the VMM starts the ioctl that clears it, no flush
+// hypercall that targets X completes; hv.suspended_forever checks that every
+// caller suspended on X is released when the inhibit is cleared.
 //
 //  - 2/7: kvm_vcpu_hv.suspended and .waiting_on; kvm_vcpu_running() is false
 //    while suspended; unsuspend clears both for the vCPUs waiting on a vCPU
@@ -15,71 +22,99 @@
 //  - 5/7: kvm_hv_flush_tlb() reads every target's tlb_flush_inhibit and, at
 //    the first one set, suspends the caller (-EBUSY; the instruction is not
 //    skipped). The ioctl writes the flag, then synchronize_srcu(&kvm->srcu):
-//    on inhibit, every flush that read the old value has finished queueing;
-//    on uninhibit, every flusher that read the old value has finished
+//    on inhibit, every flush that read the old value has finished; on
+//    uninhibit, every flusher that read the old value has finished
 //    suspending, so the unsuspend that follows sees it. The flusher is a
 //    reader because a vCPU holds kvm->srcu whenever it is in KVM_RUN outside
-//    the guest (x86.ts); the patch asserts it in the suspend path.
+//    the guest (x86.ts); the patch asserts it in the suspend path. Being a
+//    vCPU ioctl, it runs under the target's vcpu->mutex (vcpu_ioctl.ts): the
+//    target is in userspace, not in KVM_RUN, while its flag changes.
 //
 // Review: Vitaly asked what happens if the flag changes after the flusher
 // read it and before kvm_make_vcpus_request_mask(), and suggested making
 // the request first, then checking the mask and suspending. Nikolas answered
 // that the ioctl's synchronize_srcu() waits for such a flusher. Vitaly also
 // asked to merge `suspended` into `waiting_on` and to make the flag a bool;
-// Sean called the SRCU use imprecise and slow (writers wait for every vCPU
-// outside the guest) and suggested KVM_REQ_UNBLOCK instead of KVM_REQ_EVENT.
+// Sean called the SRCU use imprecise (no data is tagged __rcu; what makes a
+// vCPU see inhibit=false or a wake-up is the smp_wmb() in
+// __kvm_make_request()) and slow (writers wait for every vCPU outside the
+// guest), suggested KVM_REQ_UNBLOCK instead of KVM_REQ_EVENT, and asked to
+// settle first whether HvTranslateVirtualAddress belongs in userspace at all.
 //
-// The model's current code (no variant) is the proposal as corrected by
-// that review, with the check-first order of v1: flushers read every
-// target's flag before queueing anything, the ioctl synchronizes kvm->srcu,
-// suspended is one store (waiting_on set means suspended), the wake-up is
-// KVM_REQ_UNBLOCK. Why check-first: a flush that is queued on a vCPU is
-// performed by that vCPU the next time it enters the guest, whatever its
-// inhibit says (kvm_hv_vcpu_flush_tlb() does not look at it), so the
-// guarantee the ioctl gives ("no TLB flushes happen once the ioctl exits",
-// 5/7) must be that nothing is queued on an inhibited vCPU after it
-// returned; the request-first order queues first and suspends afterwards,
-// which breaks exactly that (hv.inhibit_request_first shows it). With the
-// request first, the flusher does not return to its guest while the target
-// is inhibited either way; that weaker promise holds in both orders (the
-// tests check it too).
+// hv.tlb_flush_inhibit is the series with those two review points folded in
+// (one store suspends, KVM_REQ_UNBLOCK wakes) and v1's check-first order;
+// hv.inhibit_v1 restores v1's two stores and KVM_REQ_EVENT; the other two
+// variants change the order or drop the SRCU wait. Each of those implies
+// hv.tlb_flush_inhibit.
 import { emit } from '../machine/events.js';
-import { RETURN, block, call, model_fn, wait_kind } from '../machine/model.js';
+import { RETURN, call, model_fn, ret } from '../machine/model.js';
 import { define_op } from '../machine/ops.js';
 import { define_variant } from '../machine/variants.js';
 import { metric_add, variant_on, type World } from '../machine/world.js';
 import { KVM_SRCU, srcu_read_lock_held, synchronize_srcu } from '../rcu/srcu.js';
 import { KVM_REQ, x86, x86_vcpu } from './kvm_host.js';
+import { vcpu_mutex_lock, vcpu_mutex_unlock } from './vcpu_ioctl.js';
+
+export const TLB_FLUSH_INHIBIT = define_variant({
+  name: 'hv.tlb_flush_inhibit',
+  description:
+    'adds KVM_HYPERV_SET_TLB_FLUSH_INHIBIT (a vCPU ioctl: write kvm_vcpu_hv.tlb_flush_inhibit, synchronize_srcu(&kvm->srcu), ' +
+    'on clear unsuspend the vCPUs waiting on this one with KVM_REQ_UNBLOCK); kvm_hv_flush_tlb() reads each target\'s flag before ' +
+    'queueing anything and, at an inhibited one, suspends its caller (not runnable, hypercall not skipped) instead; the review\'s ' +
+    'merged suspended/waiting_on state (one store) and KVM_REQ_UNBLOCK are folded in',
+  source:
+    'posting: Nikolas Wipper, "[PATCH 0/7] KVM: x86: Introduce new ioctl KVM_HYPERV_SET_TLB_FLUSH_INHIBIT", kvm list, 4 Oct 2024; ' +
+    'Vitaly Kuznetsov, "Re: [PATCH 2/7] KVM: x86: Implement Hyper-V\'s vCPU suspended state", kvm list, 10 Oct 2024; ' +
+    'Sean Christopherson, "Re: [PATCH 2/7] KVM: x86: Implement Hyper-V\'s vCPU suspended state", kvm list, Oct 2024; not merged',
+  breaks: 'nothing; flush hypercalls that target an inhibited vCPU suspend their caller (hv_suspends, hv_unsuspends) and re-run once it is cleared',
+  arch: 'x86',
+});
 
 export const INHIBIT_V1 = define_variant({
   name: 'hv.inhibit_v1',
   description:
-    "the v1 patches as posted: suspended and waiting_on written in two stores, each target's tlb_flush_inhibit read before anything is queued, waiters woken with KVM_REQ_EVENT",
+    'on top of hv.tlb_flush_inhibit, the v1 patches as posted: the caller suspends with two stores (waiting_on, then suspended) ' +
+    'and the unsuspend wakes waiters with KVM_REQ_EVENT; the check-first order and the synchronize_srcu() are v1\'s too',
   source:
-    '[PATCH 2/7] and [PATCH 5/7] of "KVM: x86: Introduce new ioctl KVM_HYPERV_SET_TLB_FLUSH_INHIBIT" (Nikolas Wipper, 4 Oct 2024); the window between the read and kvm_make_vcpus_request_mask() that Vitaly Kuznetsov asked about (10 Oct 2024)',
+    'posting: Nikolas Wipper, "[PATCH 2/7] KVM: x86: Implement Hyper-V\'s vCPU suspended state", kvm list, 4 Oct 2024; ' +
+    'Nikolas Wipper, "[PATCH 5/7] KVM: x86: Implement KVM_HYPERV_SET_TLB_FLUSH_INHIBIT", kvm list, 4 Oct 2024; not merged',
   breaks:
-    "nothing: the flusher holds kvm->srcu from its read to its request, and the ioctl's synchronize_srcu() waits for it (Nikolas Wipper's answer); with hv.no_srcu_sync as well the window opens: hv.flush_while_inhibited",
+    'nothing; the wake-up request is KVM_REQ_EVENT (hv_unsuspend_requests.EVENT instead of .UNBLOCK). The window Vitaly Kuznetsov ' +
+    'asked about (flag read, then set, before the request) is closed by synchronize_srcu(): the flusher holds kvm->srcu from its read ' +
+    'to its return (Nikolas Wipper\'s answer); with hv.no_srcu_sync it opens',
   arch: 'x86',
 });
 
 export const INHIBIT_REQUEST_FIRST = define_variant({
   name: 'hv.inhibit_request_first',
   description:
-    'the order Vitaly Kuznetsov suggested: queue the flush and make KVM_REQ_HV_TLB_FLUSH on every target first, then look through the mask for an inhibited vCPU and suspend',
-  source: 'Vitaly Kuznetsov, "Re: [PATCH 5/7] KVM: x86: Implement KVM_HYPERV_SET_TLB_FLUSH_INHIBIT" (10 Oct 2024)',
+    'on top of hv.tlb_flush_inhibit, the order Vitaly Kuznetsov suggested: queue the flush and make KVM_REQ_HV_TLB_FLUSH on every ' +
+    'target first, then look through the mask for an inhibited vCPU and suspend',
+  source: 'posting: Vitaly Kuznetsov, "Re: [PATCH 5/7] KVM: x86: Implement KVM_HYPERV_SET_TLB_FLUSH_INHIBIT", kvm list, 10 Oct 2024; not merged',
   breaks:
-    'hv.flush_while_inhibited: a flusher that comes after the inhibit ioctl returned queues its flush on the inhibited vCPU before it finds the flag and suspends (the flusher itself does not return early)',
+    'nothing; a flusher that comes after the inhibit was set still suspends before completing, but its flush is already queued on the ' +
+    'inhibited vCPU, which performs it on its next entry (hv_fifo_push_while_inhibited up from 0)',
   arch: 'x86',
 });
 
 export const NO_SRCU_SYNC = define_variant({
   name: 'hv.no_srcu_sync',
-  description: 'KVM_HYPERV_SET_TLB_FLUSH_INHIBIT returns without synchronize_srcu(&kvm->srcu): it does not wait for flushes in flight',
-  source: '[PATCH 5/7] KVM: x86: Implement KVM_HYPERV_SET_TLB_FLUSH_INHIBIT (what its synchronize_srcu() is for)',
+  description: 'on top of hv.tlb_flush_inhibit, KVM_HYPERV_SET_TLB_FLUSH_INHIBIT returns without synchronize_srcu(&kvm->srcu): it does not wait for flushes in flight',
+  source:
+    'hypothetical: no posting drops the synchronize_srcu() (Sean Christopherson only called it imprecise and slow); shows what it is ' +
+    'for: the window between a flusher reading the flag and queueing or suspending, in both directions',
   breaks:
-    'hv.flush_while_inhibited (a flusher that read the flag before it was set queues its flush after the ioctl returned) and hv.suspended_forever (a flusher that read the flag before it was cleared suspends after the unsuspend scan)',
+    'hv.flush_while_inhibited (a flusher that read the flag as 0 before it was set completes after the ioctl returned) and ' +
+    'hv.suspended_forever (a flusher that read the flag as 1 before it was cleared suspends after the unsuspend scan)',
   arch: 'x86',
 });
+
+const PROPOSAL = [TLB_FLUSH_INHIBIT, INHIBIT_V1, INHIBIT_REQUEST_FIRST, NO_SRCU_SYNC].map((v) => v.name);
+
+/** The proposal is in (hv.tlb_flush_inhibit, or a variant of it). */
+export function tlb_flush_inhibit_on(w: World): boolean {
+  return PROPOSAL.some((v) => variant_on(w, v));
+}
 
 /** READ_ONCE(v->arch.hyperv->tlb_flush_inhibit). */
 export function tlb_flush_inhibited(w: World, vcpu: number): boolean {
@@ -145,30 +180,36 @@ export const kvm_hv_unsuspend_vcpus = model_fn<{ vcpu: number; i: number; mask: 
   },
   wake: (w, _t, l) => {
     if (!l.mask.length) return RETURN;
-    const req = variant_on(w, INHIBIT_V1.name) ? KVM_REQ.EVENT : KVM_REQ.UNBLOCK;
+    const v1 = variant_on(w, INHIBIT_V1.name);
+    const req = v1 ? KVM_REQ.EVENT : KVM_REQ.UNBLOCK;
+    metric_add(w, v1 ? 'hv_unsuspend_requests.EVENT' : 'hv_unsuspend_requests.UNBLOCK');
     return call('kvm_make_vcpus_request_mask', { req, mask: l.mask.slice() }, 'done');
   },
   done: () => RETURN,
 });
 
-// vCPU ioctls are serialized by vcpu->mutex. The model serializes the
-// inhibit ioctls of one vCPU with each other, but not with the vCPU's own
-// KVM_RUN (so the inhibited vCPU may keep running; see kvm_host.ts).
-wait_kind('vcpu_ioctl', true, (w, _t, wait) => x86_vcpu(w, wait['vcpu'] as number).inhibit_ioctl === 'none');
+/** -EINVAL: kvm_arch_vcpu_ioctl()'s answer to an ioctl it does not know (upstream, without the proposal). */
+const EINVAL = -22;
 
 /**
- * kvm_vcpu_ioctl_set_tlb_flush_inhibit(vcpu, {inhibit}): nothing if the flag
- * already says so; else write it, synchronize_srcu(&kvm->srcu), and on clear
- * unsuspend the vCPUs waiting on this one.
+ * kvm_vcpu_ioctl(vcpu, KVM_HYPERV_SET_TLB_FLUSH_INHIBIT, {inhibit}) under
+ * vcpu->mutex: nothing if the flag already says so; else write it,
+ * synchronize_srcu(&kvm->srcu), and on clear unsuspend the vCPUs waiting
+ * on this one.
  */
-export const kvm_vcpu_ioctl_set_tlb_flush_inhibit = model_fn<{ vcpu: number; inhibit: boolean }>('kvm_vcpu_ioctl_set_tlb_flush_inhibit', {
-  mutex: (w, t, l) => {
+export const kvm_vcpu_ioctl_set_tlb_flush_inhibit = model_fn<{ vcpu: number; inhibit: boolean; r: number }>('kvm_vcpu_ioctl_set_tlb_flush_inhibit', {
+  mutex: (w, t, l) => vcpu_mutex_lock(w, t, l.vcpu, 'dispatch'),
+  dispatch: (w, t, l) => {
     const xv = x86_vcpu(w, l.vcpu);
-    if (xv.inhibit_ioctl !== 'none') return block(t, { kind: 'vcpu_ioctl', vcpu: l.vcpu });
-    xv.inhibit_ioctl = l.inhibit ? 'set' : 'clear';
-    // From here the VMM is taking the inhibit away: flushes may reach the vCPU again.
+    l.r = 0;
+    if (!tlb_flush_inhibit_on(w)) {
+      l.r = EINVAL;
+      emit(w, t, 'hv.inhibit', { target: l.vcpu, inhibit: l.inhibit, phase: 'einval' });
+      return 'unlock';
+    }
+    // From here the VMM is taking the inhibit away: flushes may complete again.
     if (!l.inhibit) xv.inhibited = false;
-    return xv.hyperv.tlb_flush_inhibit === l.inhibit ? 'done' : 'write';
+    return xv.hyperv.tlb_flush_inhibit === l.inhibit ? 'unlock' : 'write';
   },
   write: (w, t, l) => {
     const xv = x86_vcpu(w, l.vcpu);
@@ -178,10 +219,12 @@ export const kvm_vcpu_ioctl_set_tlb_flush_inhibit = model_fn<{ vcpu: number; inh
     return variant_on(w, NO_SRCU_SYNC.name) ? 'after_sync' : 'sync';
   },
   sync: () => call(synchronize_srcu, { srcu: KVM_SRCU }, 'after_sync'),
-  after_sync: (_w, _t, l) => (l.inhibit ? 'done' : call(kvm_hv_unsuspend_vcpus, { vcpu: l.vcpu }, 'done')),
-  done: (w, t, l) => {
+  after_sync: (_w, _t, l) => (l.inhibit ? 'unlock' : call(kvm_hv_unsuspend_vcpus, { vcpu: l.vcpu }, 'unlock')),
+  // mutex_unlock(&vcpu->mutex); the ioctl returns.
+  unlock: (w, t, l) => {
+    vcpu_mutex_unlock(w, t, l.vcpu);
+    if (l.r < 0) return ret(t, l.r);
     const xv = x86_vcpu(w, l.vcpu);
-    xv.inhibit_ioctl = 'none';
     if (l.inhibit) {
       xv.inhibited = true;
       xv.inhibit_return_step = w.step;
@@ -189,8 +232,7 @@ export const kvm_vcpu_ioctl_set_tlb_flush_inhibit = model_fn<{ vcpu: number; inh
       xv.clear_return_step = w.step;
     }
     emit(w, t, 'hv.inhibit', { target: l.vcpu, inhibit: l.inhibit, phase: 'return' });
-    t.retval = 0;
-    return RETURN;
+    return ret(t, 0);
   },
 });
 
@@ -198,7 +240,9 @@ define_op({
   name: 'set_tlb_flush_inhibit',
   threads: ['vmm'],
   arch: 'x86',
-  summary: 'KVM_HYPERV_SET_TLB_FLUSH_INHIBIT on a vCPU (proposal): set or clear its tlb_flush_inhibit, synchronize kvm->srcu, on clear wake the vCPUs suspended on it',
+  summary:
+    'KVM_HYPERV_SET_TLB_FLUSH_INHIBIT on a vCPU under its vcpu->mutex (the proposal, variant hv.tlb_flush_inhibit; -EINVAL without it): ' +
+    'set or clear its tlb_flush_inhibit, synchronize kvm->srcu, on clear wake the vCPUs suspended on it',
   schema: {
     type: 'object',
     properties: { vcpu: { type: 'integer', minimum: 0 }, inhibit: { type: 'boolean' } },

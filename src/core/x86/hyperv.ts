@@ -11,9 +11,10 @@
 // returns only once every target that was in the guest has left it, and a
 // target drains its FIFO before it re-enters.
 //
-// The proposal's inhibit check (flush_inhibit.ts) sits where the v1 patch
-// put it: before anything is queued; or, with hv.inhibit_request_first,
-// after the request, as Vitaly Kuznetsov suggested.
+// The proposal's inhibit check (flush_inhibit.ts, variant
+// hv.tlb_flush_inhibit) sits where the v1 patch put it: before anything is
+// queued; or, with hv.inhibit_request_first, after the request, as Vitaly
+// Kuznetsov suggested. Upstream has no such check.
 //
 // Left out: L2 (direct) flushes and the L2 FIFO's users (is_guest_mode() is
 // false), translate_nested_gpa, hv_check_hypercall_access/enforce_cpuid,
@@ -69,7 +70,7 @@ import {
   type HvHcallInput,
 } from './kvm_host.js';
 import { flush_tlb_gva, gva_range } from './tlb.js';
-import { INHIBIT_REQUEST_FIRST, kvm_hv_vcpu_suspended, tlb_flush_inhibited } from './flush_inhibit.js';
+import { INHIBIT_REQUEST_FIRST, kvm_hv_vcpu_suspended, tlb_flush_inhibit_on, tlb_flush_inhibited } from './flush_inhibit.js';
 
 /** -EBUSY as the u64 kvm_hv_flush_tlb() returns in the v1 patch; its low 16 bits as a status. */
 export const EBUSY_STATUS = 0xfff0;
@@ -232,6 +233,8 @@ export function hv_tlb_flush_enqueue_locked(w: World, t: Thread, vcpu: number, f
     emit(w, t, 'hv.fifo.push', { target: vcpu, fifo: fifo_idx, entries: pushed ? 1 : 0, flushall: true });
     metric_add(w, 'hv_fifo_flushall');
   }
+  // The proposal's cost: a flush queued on a vCPU whose inhibit the VMM holds is performed on its next entry.
+  if (x86_vcpu(w, vcpu).inhibited) metric_add(w, 'hv_fifo_push_while_inhibited');
   fifo.write_lock = -1;
   t.preempt_count--;
   emit(w, t, 'lock.release', { lock: fifo_lock_name(vcpu, fifo_idx), mode: 'spin' });
@@ -307,6 +310,8 @@ export interface FlushResult {
   busy: boolean;
   targets: number[];
   ranges: [number, number][] | null;
+  /** The proposal: step at which each target's tlb_flush_inhibit was read as 0, by vcpu_id. */
+  read_steps: Record<number, number>;
 }
 
 interface FlushLocals {
@@ -326,8 +331,8 @@ function flush_ranges(hc: kvm_hv_hcall, input: HvHcallInput): [number, number][]
   return input.gvas.slice(0, hc.rep_cnt).map(gva_range);
 }
 
-function success(t: Thread, hc: kvm_hv_hcall, d: FlushDecoded | null, input: HvHcallInput): typeof RETURN {
-  const r: FlushResult = { status: HV_STATUS_SUCCESS, reps: hc.rep_cnt, busy: false, targets: d ? d.targets.slice() : [], ranges: flush_ranges(hc, input) };
+function success(t: Thread, hc: kvm_hv_hcall, d: FlushDecoded | null, input: HvHcallInput, read_steps: Record<number, number> = {}): typeof RETURN {
+  const r: FlushResult = { status: HV_STATUS_SUCCESS, reps: hc.rep_cnt, busy: false, targets: d ? d.targets.slice() : [], ranges: flush_ranges(hc, input), read_steps };
   return ret(t, r);
 }
 
@@ -345,7 +350,7 @@ export const kvm_hv_flush_tlb = model_fn<FlushLocals>('kvm_hv_flush_tlb', {
     const all_cpus = 'decoded' in r ? r.decoded.all_cpus : false;
     emit(w, t, 'hv.hypercall', { code: l.hc.code, flags: Number(input.flags), rep_cnt: l.hc.rep_cnt, all_cpus, banks, fast: l.hc.fast });
     if ('status' in r) {
-      const res: FlushResult = { status: r.status, reps: 0, busy: false, targets: [], ranges: null };
+      const res: FlushResult = { status: r.status, reps: 0, busy: false, targets: [], ranges: null, read_steps: {} };
       return ret(t, res);
     }
     if ('success_no_targets' in r) return success(t, l.hc, null, input);
@@ -355,7 +360,8 @@ export const kvm_hv_flush_tlb = model_fn<FlushLocals>('kvm_hv_flush_tlb', {
     l.read_steps = {};
     l.waiting_on = -1;
     if (l.d.entries === null) metric_add(w, 'hv_flush_all_requests');
-    return variant_on(w, INHIBIT_REQUEST_FIRST.name) ? (l.d.targets.length ? 'enqueue_lock' : 'request') : 'check_inhibit';
+    if (tlb_flush_inhibit_on(w) && !variant_on(w, INHIBIT_REQUEST_FIRST.name)) return 'check_inhibit';
+    return l.d.targets.length ? 'enqueue_lock' : 'request';
   },
   // The proposal: READ_ONCE(v->arch.hyperv->tlb_flush_inhibit) per target;
   // an inhibited one suspends the caller (goto ret_suspend). By default
@@ -377,7 +383,7 @@ export const kvm_hv_flush_tlb = model_fn<FlushLocals>('kvm_hv_flush_tlb', {
     return 'check_inhibit';
   },
   suspended: (w, t, l) => {
-    const res: FlushResult = { status: EBUSY_STATUS, reps: 0, busy: true, targets: [], ranges: null };
+    const res: FlushResult = { status: EBUSY_STATUS, reps: 0, busy: true, targets: [], ranges: null, read_steps: { ...l.read_steps } };
     return ret(t, res);
   },
   // hv_tlb_flush_enqueue(v, kvm_hv_get_tlb_flush_fifo(v, false), entries, rep_cnt)
@@ -397,10 +403,11 @@ export const kvm_hv_flush_tlb = model_fn<FlushLocals>('kvm_hv_flush_tlb', {
   },
   requested: (w, _t, l) => {
     if (!variant_on(w, INHIBIT_REQUEST_FIRST.name)) return 'done';
+    // (hv.inhibit_request_first implies the proposal.)
     l.i = 0;
     return 'check_inhibit';
   },
-  done: (w, t, l) => success(t, l.hc, l.d, x86_vcpu(w, t.vcpu).hcall!),
+  done: (w, t, l) => success(t, l.hc, l.d, x86_vcpu(w, t.vcpu).hcall!, { ...l.read_steps }),
 });
 
 /**
@@ -409,7 +416,15 @@ export const kvm_hv_flush_tlb = model_fn<FlushLocals>('kvm_hv_flush_tlb', {
  * proposal a caller that suspended itself skips neither (the guest re-runs
  * the hypercall once it is unsuspended).
  */
-export const kvm_hv_hypercall = model_fn<{ hc: kvm_hv_hcall; status: number; reps: number; busy: boolean; targets: number[]; ranges: [number, number][] | null }>(
+export const kvm_hv_hypercall = model_fn<{
+  hc: kvm_hv_hcall;
+  status: number;
+  reps: number;
+  busy: boolean;
+  targets: number[];
+  ranges: [number, number][] | null;
+  read_steps: Record<number, number>;
+}>(
   'kvm_hv_hypercall',
   {
     decode: (w, t, l) => {
@@ -423,6 +438,7 @@ export const kvm_hv_hypercall = model_fn<{ hc: kvm_hv_hcall; status: number; rep
       l.busy = false;
       l.targets = [];
       l.ranges = null;
+      l.read_steps = {};
       if (hc.param & HV_HYPERCALL_RSVD_MASK) return fail(l, HV_STATUS_INVALID_HYPERCALL_INPUT);
       const list = hc.code === HVCALL_FLUSH_VIRTUAL_ADDRESS_LIST || hc.code === HVCALL_FLUSH_VIRTUAL_ADDRESS_LIST_EX;
       const space = hc.code === HVCALL_FLUSH_VIRTUAL_ADDRESS_SPACE || hc.code === HVCALL_FLUSH_VIRTUAL_ADDRESS_SPACE_EX;
@@ -443,6 +459,7 @@ export const kvm_hv_hypercall = model_fn<{ hc: kvm_hv_hcall; status: number; rep
       l.busy = r.busy;
       l.targets = r.targets;
       l.ranges = r.ranges;
+      l.read_steps = r.read_steps;
       return 'complete';
     },
     // kvm_hv_hypercall_complete()
@@ -467,6 +484,7 @@ export const kvm_hv_hypercall = model_fn<{ hc: kvm_hv_hcall; status: number; rep
           stamp: input.stamp,
           issued_step: input.step,
           done_step: w.step,
+          read_steps: l.read_steps,
         };
         prune_flushes(w);
         x86(w).flushes.push(done);

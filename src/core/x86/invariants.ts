@@ -1,51 +1,58 @@
 // Safety properties of the Hyper-V TLB flush and of the flush-inhibit
-// proposal (shared/docs/kernel-model.md section 2).
+// proposal (shared/docs/kernel-model.md section 2), and of the TLB behind
+// the TDP SPTEs (section 5: the remote flush after an unmap).
 import type { Event } from '../machine/events.js';
 import { define_invariant, type Failure } from '../machine/invariants.js';
 import type { World } from '../machine/world.js';
-import { HV_STATUS_NAMES, hvcall_name } from './hyperv_tlfs.js';
-import { stale_entry, x86, x86_vcpu, type GuestTlbEntry, type HvFlushDone } from './kvm_host.js';
+import { kvm_test_request } from '../kvm/requests.js';
+import { HV_STATUS_NAMES, hvcall_name, is_tlb_flush_hcall } from './hyperv_tlfs.js';
+import { KVM_REQ, stale_entry, x86, x86_vcpu, type GuestTlbEntry, type HvFlushDone, type TdpTlbEntry } from './kvm_host.js';
+import { gfn_to_hva, gfn_to_memslot } from '../kvm/kvm_host.js';
+import { host_pte } from '../kvm/host_mm.js';
+import { tdp_spte } from './tdp_mmu.js';
+import { vcpu_in_guest } from './x86.js';
 
 const hexs = (n: number) => `0x${n.toString(16)}`;
 
 /**
- * hv.flush_while_inhibited: once KVM_HYPERV_SET_TLB_FLUSH_INHIBIT(X, 1)
- * returned, no flush hypercall queues a flush on X until an ioctl starts
- * clearing it. A queued flush is what X performs the next time it enters
- * the guest; kvm_hv_vcpu_flush_tlb() does not look at the inhibit.
+ * hv.flush_while_inhibited, what the VMM observes (TLFS: a flush hypercall
+ * that needs to flush a VP whose TLB is locked suspends its caller, and is
+ * issued again once the lock is cleared): from the return of
+ * KVM_HYPERV_SET_TLB_FLUSH_INHIBIT(X, 1) until a clearing ioctl on X starts,
+ * no flush hypercall that targets X completes (returns to its guest with
+ * the instruction skipped).
  */
 define_invariant({
   name: 'hv.flush_while_inhibited',
   description:
-    'after KVM_HYPERV_SET_TLB_FLUSH_INHIBIT(vcpu, 1) returns, no Hyper-V flush hypercall queues a flush on that vCPU until the inhibit is cleared',
+    'from the return of KVM_HYPERV_SET_TLB_FLUSH_INHIBIT(vcpu, 1) until the VMM starts clearing it, no Hyper-V flush hypercall that targets that vCPU completes',
   arch: 'x86',
-  on: ['hv.fifo.push'],
+  on: ['hv.hypercall.complete'],
   check(w, ev): Failure | null {
-    const e = ev as Event & { target: number; entries: number; flushall: boolean };
-    const xv = x86_vcpu(w, e.target);
-    if (!xv.inhibited) return null;
-    const flusher = w.threads.find((t) => t.name === e.thread);
-    const frame = flusher?.stack.find((f) => f.fn === 'kvm_hv_flush_tlb');
-    const locals = (frame?.locals ?? {}) as { read_steps?: Record<number, number>; hc?: { code: number } };
-    const read = locals.read_steps?.[e.target];
-    const code = locals.hc ? hvcall_name(locals.hc.code) : 'a flush hypercall';
+    const e = ev as Event & { code: number; status: number; suspended: boolean };
+    if (e.suspended || e.status !== 0 || !is_tlb_flush_hcall(e.code)) return null;
+    const f = x86(w).flushes.find((d) => d.done_step === w.step && d.flusher === e.vcpu);
+    const x = f?.targets.find((v) => x86_vcpu(w, v).inhibited);
+    if (!f || x === undefined) return null;
+    const xv = x86_vcpu(w, x);
+    const read = f.read_steps[x];
     let why: string;
     if (read === undefined) {
-      why = `it had not read vcpu${e.target}'s tlb_flush_inhibit: it queues and makes the request first and checks the flag afterwards`;
+      why = `it never read vcpu${x}'s tlb_flush_inhibit`;
     } else if (read < xv.inhibit_write_step) {
       why =
-        `it read vcpu${e.target}'s tlb_flush_inhibit as 0 at step ${read}, before the ioctl wrote 1 at step ${xv.inhibit_write_step}, ` +
-        `and the ioctl returned without waiting for this flush to finish`;
+        `it read vcpu${x}'s tlb_flush_inhibit as 0 at step ${read}, before the ioctl wrote 1 at step ${xv.inhibit_write_step}, ` +
+        `and the ioctl returned without waiting for this flusher to finish (synchronize_srcu(&kvm->srcu))`;
     } else {
-      why = `it read vcpu${e.target}'s tlb_flush_inhibit as 0 at step ${read}`;
+      why = `it read vcpu${x}'s tlb_flush_inhibit as 0 at step ${read}`;
     }
-    const what = e.flushall ? 'a FLUSHALL entry' : `${e.entries} GVA entr${e.entries === 1 ? 'y' : 'ies'}`;
     return {
       thread: e.thread,
       message:
-        `${e.thread}'s ${code} queued ${what} on vcpu${e.target}'s flush FIFO after KVM_HYPERV_SET_TLB_FLUSH_INHIBIT(vcpu${e.target}, 1) ` +
-        `returned at step ${xv.inhibit_return_step}; vcpu${e.target} will flush its TLB the next time it enters the guest, inhibited or not: ${why}`,
-      values: { target: e.target, flusher: e.thread, inhibit_write_step: xv.inhibit_write_step, inhibit_return_step: xv.inhibit_return_step, read_step: read ?? null },
+        `${e.thread}'s ${hvcall_name(e.code)} returned HV_STATUS_SUCCESS with vcpu${x} among its targets while the VMM holds vcpu${x}'s ` +
+        `flush inhibit (KVM_HYPERV_SET_TLB_FLUSH_INHIBIT(vcpu${x}, 1) returned at step ${xv.inhibit_return_step}): the caller should have ` +
+        `been suspended until the inhibit is cleared; ${why}`,
+      values: { target: x, flusher: e.thread, inhibit_write_step: xv.inhibit_write_step, inhibit_return_step: xv.inhibit_return_step, read_step: read ?? null },
     };
   },
 });
@@ -90,8 +97,12 @@ define_invariant({
       const f = x.flushes[x.flushes.length - 1]!;
       if (f.done_step !== w.step) return null;
       for (const v of f.targets) {
-        const mode = w.kvm.vcpus[v]!.mode;
+        const vcpu = w.kvm.vcpus[v]!;
+        const mode = vcpu.mode;
         if (mode !== 'IN_GUEST_MODE' && mode !== 'EXITING_GUEST_MODE') continue;
+        // IN_GUEST_MODE but not yet past kvm_vcpu_exit_request(): it sees the pending request there, cancels the
+        // entry and flushes before it can enter (vcpu_enter_guest() stores the mode, then checks requests).
+        if (!vcpu_in_guest(w, v) && kvm_test_request(KVM_REQ.HV_TLB_FLUSH, vcpu)) continue;
         const entry = stale_entry(w, v, f);
         if (entry) return stale_failure(e.thread, v, mode, f, entry, `the hypercall returned while vcpu${v} was still in the guest`);
       }
@@ -163,5 +174,74 @@ define_invariant({
       };
     }
     return null;
+  },
+});
+
+/** The host page behind `gfn` as the primary MMU maps it now: its pfn, or null (unmapped or PROT_NONE). */
+function host_pfn_of_gfn(w: World, gfn: number): { pfn: number | null; changed_step: number; prot_none: boolean } {
+  const slot = gfn_to_memslot(w, gfn);
+  const pte = slot ? host_pte(w, gfn_to_hva(slot, gfn)) : undefined;
+  if (!pte) return { pfn: null, changed_step: -1, prot_none: false };
+  return { pfn: pte.prot_none ? null : pte.pfn, changed_step: pte.changed_step, prot_none: pte.prot_none };
+}
+
+function tlb_failure(w: World, thread: string, vcpu: number, e: TdpTlbEntry, what: string, how: string): Failure {
+  const spte = tdp_spte(w, e.gfn);
+  const sp = spte ? (spte.pfn === e.pfn ? 'the SPTE is still there' : `the SPTE now maps PA ${hexs(spte.pfn * 4096)}`) : 'its SPTE was zapped';
+  return {
+    thread,
+    message:
+      `vcpu${vcpu} ${how} a TLB entry for GPA ${hexs(e.gfn * 4096)} -> PA ${hexs(e.pfn * 4096)} (filled at step ${e.step}), but the host ${what}: ` +
+      `${sp}, and no remote TLB flush reached vcpu${vcpu} before invalidate_range_start() returned ` +
+      `(kvm_flush_remote_tlbs(): KVM_REQ_TLB_FLUSH with WAIT, serviced before the next entry)`,
+    values: { vcpu, gpa: e.gfn * 4096, pa: e.pfn * 4096, filled_step: e.step, spte_present: spte !== undefined },
+  };
+}
+
+/**
+ * x86.stale_tlb_entry: once the primary MMU changed a page (moved it, made
+ * it PROT_NONE, unmapped it), no vCPU uses a guest-physical TLB entry for
+ * the old page: none is in the guest holding one when the change happens,
+ * none enters the guest with one, and no access is served by one.
+ */
+define_invariant({
+  name: 'x86.stale_tlb_entry',
+  description:
+    'no vCPU runs the guest with, enters with, or uses a TLB entry (guest-physical, behind the SPTEs) for a page the host has since moved or made PROT_NONE',
+  arch: 'x86',
+  on: ['mm.change_pte', 'vcpu.enter', 'guest.access'],
+  check(w, ev): Failure | null {
+    const x = x86(w);
+    if (ev!.kind === 'mm.change_pte') {
+      const e = ev as Event & { hva: number; old_pfn: number; new_pfn: number; prot_none: boolean };
+      if (e.old_pfn === e.new_pfn && !e.prot_none) return null;
+      const what = e.old_pfn === e.new_pfn ? `made it PROT_NONE at step ${w.step}` : `moved it to pfn ${hexs(e.new_pfn)} at step ${w.step}`;
+      for (let v = 0; v < x.vcpus.length; v++) {
+        if (!vcpu_in_guest(w, v)) continue;
+        const entry = x.vcpus[v]!.tdp_tlb.find((t) => t.pfn === e.old_pfn);
+        if (entry) return tlb_failure(w, e.thread, v, entry, what, 'is running the guest with');
+      }
+      return null;
+    }
+    const v = ev!.vcpu;
+    if (v === null) return null;
+    const stale = (t: TdpTlbEntry): string | null => {
+      const h = host_pfn_of_gfn(w, t.gfn);
+      if (h.pfn === t.pfn) return null;
+      if (h.prot_none) return `made it PROT_NONE at step ${h.changed_step}`;
+      return h.pfn === null ? 'unmapped it' : `moved it to pfn ${hexs(h.pfn)} at step ${h.changed_step}`;
+    };
+    if (ev!.kind === 'vcpu.enter') {
+      for (const t of x.vcpus[v]!.tdp_tlb) {
+        const what = stale(t);
+        if (what) return tlb_failure(w, ev!.thread, v, t, what, 'entered the guest with');
+      }
+      return null;
+    }
+    const a = ev as Event & { ipa: number; via: string };
+    if (a.via !== 'tlb') return null;
+    const t = x.vcpus[v]!.tdp_tlb.find((e) => e.gfn === Math.floor(a.ipa / 4096));
+    const what = t && stale(t);
+    return t && what ? tlb_failure(w, ev!.thread, v, t, what, 'accessed the guest page through') : null;
   },
 });

@@ -2,13 +2,11 @@
 // struct kvm_vcpu_hv the Hyper-V TLB flush model needs, the x86 request
 // numbers it uses, and the per-vCPU guest TLB.
 //
-// Left out: everything about the MMU proper (TDP is assumed on, and every
-// GVA the guest touches translates: the guest TLB below caches GVA pages
-// only, with no physical side), nested guests (is_guest_mode() is always
-// false, so the L2 FIFO exists but is never filled), the vCPU mutex (the
-// inhibit ioctl does not wait for the target vCPU to leave KVM_RUN), APIC,
-// timers, MSRs, and the vCPU's hypercall registers beyond what the flush
-// hypercalls read.
+// Left out: nested guests (is_guest_mode() is always false, so the L2 FIFO
+// exists but is never filled), APIC, timers, MSRs, and the vCPU's hypercall
+// registers beyond what the flush hypercalls read. The guest TLB of GVA
+// pages (Hyper-V's flushes) and the TLB of guest-physical translations
+// behind the SPTEs (tlb.ts) are kept apart: no combined GVA->HPA entries.
 import type { World } from '../machine/world.js';
 import { KVM_REQUEST_NO_WAKEUP, KVM_REQUEST_WAIT, KVM_REQUEST_ARCH_BASE, KVM_REQ_GENERIC, KVM_REQ_X86 } from '../kvm/kvm_host.js';
 
@@ -98,15 +96,26 @@ export interface HvHcallInput {
   step: number;
 }
 
+/** One guest-physical translation cached from a TDP SPTE (EPT/NPT): gfn -> host pfn. */
+export interface TdpTlbEntry {
+  gfn: number;
+  pfn: number;
+  writable: boolean;
+  /** Step at which the hardware walk filled it. */
+  step: number;
+}
+
 export interface KvmVcpuX86 {
   hyperv: kvm_vcpu_hv;
   /** The guest TLB (linear translations), sorted by GVA. */
   tlb: GuestTlbEntry[];
+  /** The TLB behind the SPTEs (guest-physical translations, tagged by the EPTP), sorted by gfn. */
+  tdp_tlb: TdpTlbEntry[];
   /** The hypercall being handled, from the exit until it completes. */
   hcall: HvHcallInput | null;
+  /** vcpu->mutex: thread id of the holder (KVM_RUN or another vCPU ioctl, kvm_vcpu_ioctl()), -1 when free. */
+  mutex: number;
   // Bookkeeping of the inhibit ioctl on this vCPU, for the invariants and messages:
-  /** The KVM_HYPERV_SET_TLB_FLUSH_INHIBIT ioctl in flight on this vCPU. */
-  inhibit_ioctl: 'none' | 'set' | 'clear';
   /** An inhibit ioctl returned with inhibit=1 and no clearing ioctl has started since. */
   inhibited: boolean;
   /** Steps of the last write of tlb_flush_inhibit, of the last return of a setting and of a clearing ioctl (-1: none). */
@@ -129,6 +138,8 @@ export interface HvFlushDone {
   stamp: number;
   issued_step: number;
   done_step: number;
+  /** The proposal: step at which the flusher read each target's tlb_flush_inhibit as 0. */
+  read_steps: Record<number, number>;
 }
 
 export interface KvmX86 {
@@ -166,8 +177,9 @@ export function new_vcpu_x86(vcpu_id: number): KvmVcpuX86 {
       waiting_on: -1,
     },
     tlb: [],
+    tdp_tlb: [],
     hcall: null,
-    inhibit_ioctl: 'none',
+    mutex: -1,
     inhibited: false,
     inhibit_write_step: -1,
     inhibit_return_step: -1,

@@ -14,10 +14,11 @@
 //   RET_PF_RETRY re-enters the guest, which faults again.
 //
 // The two lockless checks came with d02c357e5bfa "KVM: x86/mmu: Retry fault
-// before acquiring mmu_lock if mapping is changing" (v6.8); before it the
-// first look at the invalidation was under mmu_lock. The variant
-// `mmu.retry_precheck` switches them on (see its description). Older trees
-// name the functions kvm_faultin_pfn / __kvm_faultin_pfn.
+// before acquiring mmu_lock if mapping is changing" (kvm-x86-fixes-6.8-2,
+// v6.8); `mmu.no_retry_precheck` removes them (see its description). Older
+// trees name the functions kvm_faultin_pfn / __kvm_faultin_pfn.
+// `mmu.no_retry_check` (arm64/mmu.ts) skips every retry check of this
+// path: both lockless ones and is_page_fault_stale()'s.
 //
 // Left out: the memslot flags (KVM_MEMSLOT_INVALID -> RET_PF_RETRY is not
 // reachable: memslots never change), private/guest_memfd faults, MMIO
@@ -38,6 +39,7 @@ import { host_faultin, host_pte } from '../kvm/host_mm.js';
 import { describe_invalidation, mmu_invalidate_retry_gfn, mmu_invalidate_retry_gfn_unsafe, type RetryReason } from '../kvm/mmu_invalidate.js';
 import { lock_read, read_unlock } from '../kvm/rwlock.js';
 import { kvm_tdp_mmu_map, kvm_tdp_mmu_unmap_gfn_range, tdp_gfns_mapping, tdp_spte } from './tdp_mmu.js';
+import { tdp_tlb_fill, tdp_tlb_lookup } from './tlb.js';
 
 // RET_PF_* (mmu_internal.h), as the model returns them.
 export const RET_PF_CONTINUE = 0;
@@ -48,42 +50,58 @@ export const RET_PF_SPURIOUS = 5;
 /** The exit reason of a guest access to a gfn the TDP MMU does not map (EXIT_REASON_EPT_VIOLATION). */
 export const EXIT_EPT_VIOLATION = 'ept_violation';
 
-export const RETRY_PRECHECK = define_variant({
-  name: 'mmu.retry_precheck',
+export const NO_RETRY_PRECHECK = define_variant({
+  name: 'mmu.no_retry_precheck',
   description:
-    'kvm_mmu_faultin_pfn() checks mmu_invalidate_retry_gfn_unsafe() without mmu_lock, before and after faulting the pfn in, and ' +
-    'returns RET_PF_RETRY when the gfn is being invalidated; without it a racing fault only finds out under mmu_lock ' +
-    '(is_page_fault_stale()), after contending for the lock the invalidation holds and making it yield. ' +
-    'Upstream since v6.8 has the checks: switch the variant ON for current kernels; the default models v6.7 and older.',
-  source: 'd02c357e5bfa "KVM: x86/mmu: Retry fault before acquiring mmu_lock if mapping is changing" (Sean Christopherson, v6.8)',
+    'kvm_mmu_faultin_pfn() without its two mmu_invalidate_retry_gfn_unsafe() pre-checks (before and after __kvm_mmu_faultin_pfn()): ' +
+    'a fault on a gfn under invalidation only finds out under mmu_lock, in is_page_fault_stale(), after contending for the lock the ' +
+    'invalidation holds (and making tdp_mmu_zap_leafs() yield, flushing first). This is mainline between f00dfa90ceb1 ' +
+    '"KVM: Use gfn instead of hva for mmu_notifier_retry" (v6.8-rc1) and d02c357e5bfa (late v6.8-rc): no final release shipped it; ' +
+    'v6.7 had no pre-check either but tracked the invalidation by hva, which gives the same retry decisions when, as in every ' +
+    'bundled scenario, one memslot maps the range',
+  source: 'reverts d02c357e5bfa "KVM: x86/mmu: Retry fault before acquiring mmu_lock if mapping is changing" (v6.8)',
   breaks:
-    'nothing (a performance change): faults during an invalidation retry before taking mmu_lock (metrics fault_retries.precheck up, ' +
-    'fault_mmu_lock and fault_retries.locked down), so the zap yields to them less (tdp_mmu_yields.contended, remote_tlb_flushes down)',
+    'nothing; fault_retries.precheck drops to 0, fault_mmu_lock, fault_mmu_lock.during_invalidation and fault_retries.locked go up, ' +
+    'and with every NUMA invalidation unmapping the zap yields to contending faults more (tdp_mmu_yields.contended, remote_tlb_flushes)',
   arch: 'x86',
 });
 
-/** True when the fault-path retry check is skipped (the arm64 variant applies to both fault paths). */
+/** mmu.no_retry_check (defined in arm64/mmu.ts, for every fault path): skip every mmu_invalidate_retry*() check. */
 function no_retry_check(w: World): boolean {
   return variant_on(w, 'mmu.no_retry_check');
 }
 
+/** The lockless pre-checks run: upstream since d02c357e5bfa, unless a variant removes them. */
+function prechecks_on(w: World): boolean {
+  return !variant_on(w, NO_RETRY_PRECHECK.name) && !no_retry_check(w);
+}
+
 /**
- * A guest load or store to a guest-physical address: a present (and, for a
- * store, writable) SPTE completes it; otherwise an EPT violation exits to
- * the host. With TDP the guest's own paging is not modelled: the access
- * names the GPA (`access_gva` is the Hyper-V TLB model's GVA access).
+ * A guest load or store to a guest-physical address, as the hardware does
+ * it: a TLB entry for the gfn (tlb.ts) serves it without looking at the
+ * SPTE; else a walk of a present (and, for a store, writable) SPTE fills
+ * the TLB and completes it; otherwise an EPT violation exits to the host.
+ * With TDP the guest's own paging is not modelled: the access names the
+ * GPA (`access_gva` is the Hyper-V TLB model's GVA access).
  */
 define_op({
   name: 'access_gpa',
   threads: ['vcpu'],
   arch: 'x86',
-  summary: 'guest load or store to a guest-physical address (EPT violation into kvm_tdp_mmu_page_fault when the TDP MMU does not map it)',
+  summary: 'guest load or store to a guest-physical address: the TLB, else a walk of the SPTE (EPT violation into kvm_tdp_mmu_page_fault when the TDP MMU does not map it)',
   schema: { type: 'object', properties: { gpa: S.addr, write: S.bool }, required: ['gpa'], additionalProperties: false },
   in_guest: (w, t, args) => {
     const gpa = args['gpa'] as number;
     const write = args['write'] === true;
-    const spte = tdp_spte(w, Math.floor(gpa / PAGE_SIZE));
+    const gfn = Math.floor(gpa / PAGE_SIZE);
+    const hit = tdp_tlb_lookup(w, t.vcpu, gfn);
+    if (hit && (!write || hit.writable)) {
+      emit(w, t, 'guest.access', { ipa: gpa, write, pa: hit.pfn * PAGE_SIZE + (gpa % PAGE_SIZE), via: 'tlb' });
+      return { done: true };
+    }
+    const spte = tdp_spte(w, gfn);
     if (spte && (!write || spte.writable)) {
+      tdp_tlb_fill(w, t.vcpu, gfn, spte.pfn, spte.writable);
       emit(w, t, 'guest.access', { ipa: gpa, write, pa: spte.pfn * PAGE_SIZE + (gpa % PAGE_SIZE), via: 'tdp' });
       return { done: true };
     }
@@ -205,9 +223,9 @@ function precheck(w: World, t: Thread, l: Faultin, where: 'before_faultin' | 'af
 }
 
 /**
- * kvm_mmu_faultin_pfn(): snapshot the invalidation sequence, (with the
- * variant) look at the invalidation without mmu_lock, get the pfn, and
- * (with the variant) look again. Returns {r, mmu_seq, pfn}.
+ * kvm_mmu_faultin_pfn(): snapshot the invalidation sequence, look at the
+ * invalidation without mmu_lock, get the pfn, and look again. Returns
+ * {r, mmu_seq, pfn}.
  */
 export const kvm_mmu_faultin_pfn = model_fn<Faultin>('kvm_mmu_faultin_pfn', {
   // fault->mmu_seq = vcpu->kvm->mmu_invalidate_seq; smp_rmb();
@@ -218,7 +236,7 @@ export const kvm_mmu_faultin_pfn = model_fn<Faultin>('kvm_mmu_faultin_pfn', {
     return 'precheck';
   },
   precheck: (w, t, l) => {
-    if (variant_on(w, RETRY_PRECHECK.name) && precheck(w, t, l, 'before_faultin')) return ret(t, { r: RET_PF_RETRY, mmu_seq: l.mmu_seq, pfn: -1 });
+    if (prechecks_on(w) && precheck(w, t, l, 'before_faultin')) return ret(t, { r: RET_PF_RETRY, mmu_seq: l.mmu_seq, pfn: -1 });
     return 'faultin';
   },
   // __kvm_mmu_faultin_pfn() -> __gfn_to_pfn_memslot() -> GUP: may sleep;
@@ -231,7 +249,7 @@ export const kvm_mmu_faultin_pfn = model_fn<Faultin>('kvm_mmu_faultin_pfn', {
   },
   // "Check again ... purely to avoid contending mmu_lock."
   postcheck: (w, t, l) => {
-    if (variant_on(w, RETRY_PRECHECK.name) && precheck(w, t, l, 'after_faultin')) return ret(t, { r: RET_PF_RETRY, mmu_seq: l.mmu_seq, pfn: l.pfn });
+    if (prechecks_on(w) && precheck(w, t, l, 'after_faultin')) return ret(t, { r: RET_PF_RETRY, mmu_seq: l.mmu_seq, pfn: l.pfn });
     return ret(t, { r: RET_PF_CONTINUE, mmu_seq: l.mmu_seq, pfn: l.pfn });
   },
 });

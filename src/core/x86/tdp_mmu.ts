@@ -15,8 +15,9 @@
 // Left out: obsolete/invalid roots and their zapping, the shadow MMU and
 // rmaps, TDX/private SPTEs, huge pages and NX huge page recovery, access
 // tracking and aging, dirty logging, fast_page_fault(), the remote flush by
-// range (kvm_flush_remote_tlbs_range); TLB state behind the SPTEs (the
-// guest's translations are the SPTEs themselves).
+// range (kvm_flush_remote_tlbs_range). The vCPUs' TLB behind the SPTEs is
+// in tlb.ts: a zapped SPTE stays usable until the remote flush reaches the
+// vCPU, which is why tdp_mmu_iter_cond_resched() flushes before yielding.
 import { emit } from '../machine/events.js';
 import { might_sleep } from '../machine/machine.js';
 import { call, model_fn, ret } from '../machine/model.js';

@@ -1,17 +1,25 @@
-// The guest's TLB of linear translations (GVA pages) on each vCPU, which is
-// what a Hyper-V TLB flush hypercall asks to invalidate. Filled by guest
-// accesses, emptied by kvm_x86_ops.flush_tlb_gva (one page) and
-// flush_tlb_guest / flush_tlb_all / flush_tlb_current (everything: with TDP,
-// each of them drops the vCPU's cached linear translations).
+// The vCPU's TLBs. Two kinds of entry are kept apart:
+//  - linear translations of GVA pages, which is what a Hyper-V TLB flush
+//    hypercall asks to invalidate: filled by guest accesses through a GVA,
+//    emptied by kvm_x86_ops.flush_tlb_gva (one page) and every full flush;
+//  - guest-physical translations behind the TDP SPTEs (gfn -> host pfn,
+//    tagged by the EPTP/nCR3): filled by a hardware walk of a present SPTE,
+//    used by later accesses without looking at the SPTE again, and emptied
+//    only by flush_tlb_all / flush_tlb_current (INVEPT / the ASID flush),
+//    which KVM_REQ_TLB_FLUSH(_CURRENT) runs before the next entry. So a
+//    zapped SPTE keeps working until kvm_flush_remote_tlbs() reaches the
+//    vCPU: x86.stale_tlb_entry checks that none is used, or kept by a vCPU
+//    in the guest, once the primary MMU changed the page behind it.
+//    flush_tlb_guest (INVVPID) leaves them alone.
 //
-// Left out: the guest page tables themselves (every GVA translates; what
-// matters is only whether a translation cached before a flush hypercall is
-// still cached after it), PCIDs and global pages (KVM flushes regardless of
-// HV_FLUSH_NON_GLOBAL_MAPPINGS_ONLY and the address space argument).
+// Left out: the guest page tables themselves (every GVA translates), PCIDs
+// and global pages (KVM flushes regardless of HV_FLUSH_NON_GLOBAL_MAPPINGS_ONLY
+// and the address space argument), combined GVA->HPA entries, paging-
+// structure caches, capacity evictions, the per-pCPU (not per-vCPU) tagging.
 import { emit } from '../machine/events.js';
 import { define_op, S } from '../machine/ops.js';
 import { metric_add, type Thread, type World } from '../machine/world.js';
-import { PAGE_SIZE, gva_page, x86, x86_vcpu, type GuestTlbEntry } from './kvm_host.js';
+import { PAGE_SIZE, gva_page, x86, x86_vcpu, type GuestTlbEntry, type TdpTlbEntry } from './kvm_host.js';
 
 export function tlb_lookup(w: World, vcpu: number, gva: number): GuestTlbEntry | undefined {
   const page = gva_page(gva);
@@ -38,11 +46,18 @@ export function flush_tlb_gva(w: World, vcpu: number, gva: number): boolean {
   return true;
 }
 
-/** Drop every cached translation of the vCPU; returns how many went. */
+/**
+ * Drop the vCPU's cached linear translations, and for a flush of 'all' or
+ * 'current' (INVEPT) its guest-physical ones too; returns how many went.
+ */
 export function flush_tlb_all_entries(w: World, t: Thread, vcpu: number, scope: string, reason: string): number {
   const v = x86_vcpu(w, vcpu);
-  const n = v.tlb.length;
+  let n = v.tlb.length;
   v.tlb = [];
+  if (scope === 'all' || scope === 'current') {
+    n += v.tdp_tlb.length;
+    v.tdp_tlb = [];
+  }
   emit(w, t, 'guest.tlb_flush', { scope, reason, entries: n });
   metric_add(w, 'guest_tlb_full_flushes');
   return n;
@@ -70,3 +85,20 @@ define_op({
     return { done: true };
   },
 });
+
+/** The guest-physical TLB entry of `vcpu` for `gfn`, if cached. */
+export function tdp_tlb_lookup(w: World, vcpu: number, gfn: number): TdpTlbEntry | undefined {
+  return x86_vcpu(w, vcpu).tdp_tlb.find((e) => e.gfn === gfn);
+}
+
+/** The hardware walked a present SPTE for `gfn` and caches it (replacing an older entry for the gfn). */
+export function tdp_tlb_fill(w: World, vcpu: number, gfn: number, pfn: number, writable: boolean): TdpTlbEntry {
+  const tlb = x86_vcpu(w, vcpu).tdp_tlb;
+  const old = tlb.findIndex((e) => e.gfn === gfn);
+  if (old >= 0) tlb.splice(old, 1);
+  const e: TdpTlbEntry = { gfn, pfn, writable, step: w.step };
+  let i = 0;
+  while (i < tlb.length && tlb[i]!.gfn < gfn) i++;
+  tlb.splice(i, 0, e);
+  return e;
+}

@@ -1,5 +1,6 @@
 // arch/x86/kvm/x86.c: kvm_arch_init_vm(), kvm_arch_vcpu_ioctl_run(),
-// vcpu_run(), vcpu_enter_guest() and vcpu_block(), in the kernel's order:
+// vcpu_run(), vcpu_enter_guest() and vcpu_block(), in the kernel's order
+// (KVM_RUN itself is called under vcpu->mutex: vcpu_ioctl.ts):
 //
 //   KVM_RUN: vcpu_load, kvm_vcpu_srcu_read_lock (kvm->srcu is held whenever
 //   the vCPU is in KVM_RUN outside the guest and not blocked)
@@ -26,20 +27,20 @@ import { metric_add, type Thread, type World } from '../machine/world.js';
 import { KVM_REQ_GENERIC, vcpu_of, type KvmVcpu } from '../kvm/kvm_host.js';
 import { kvm_check_request, kvm_request_pending, kvm_test_request, set_mode } from '../kvm/requests.js';
 import { local_irq_disable, local_irq_enable } from '../kvm/smp.js';
-import { KVM_SRCU, srcu_held_idx, srcu_init, srcu_read_lock, srcu_read_unlock } from '../rcu/srcu.js';
+import { KVM_SRCU, srcu_held_idx, srcu_read_lock, srcu_read_unlock } from '../rcu/srcu.js';
 import type { WorldConfig } from '../world_init.js';
 import { KVM_REQ, new_vcpu_x86 } from './kvm_host.js';
 import { flush_tlb_all_entries } from './tlb.js';
 import { kvm_hv_vcpu_flush_tlb, kvm_hv_vcpu_purge_flush_tlb } from './hyperv.js';
 import { kvm_hv_vcpu_suspended } from './flush_inhibit.js';
 import { VCPU_BLOCK_WAIT } from './requests_mask.js';
+import './vcpu_ioctl.js';
 
-/** Name of the x86 vCPU thread's root function (arm64 has its own kvm_arch_vcpu_ioctl_run). */
-export const X86_VCPU_ROOT = 'kvm_arch_vcpu_ioctl_run_x86';
+/** Name of the x86 vCPU thread's root function: the VMM's KVM_RUN loop under vcpu->mutex (vcpu_ioctl.ts). */
+export const X86_VCPU_ROOT = 'kvm_vcpu_ioctl_run';
 
-/** kvm_arch_init_vm() + kvm_hv_init_vm() + init_srcu_struct(&kvm->srcu), and each vCPU's kvm_hv_vcpu_init(). */
+/** kvm_arch_init_vm() + kvm_hv_init_vm(), and each vCPU's kvm_hv_vcpu_init() (kvm->srcu is kvm_create_vm()'s: world_init.ts). */
 export function kvm_arch_init_vm_x86(w: World, _cfg: WorldConfig, _cpu: number): void {
-  srcu_init(w, KVM_SRCU);
   w.x86 = { vcpus: w.kvm.vcpus.map((v) => new_vcpu_x86(v.vcpu_id)), clock: 0, flushes: [] };
 }
 
@@ -67,7 +68,7 @@ function kvm_vcpu_exit_request(vcpu: KvmVcpu): boolean {
 }
 
 /** kvm_arch_vcpu_ioctl_run(): load, take kvm->srcu, vcpu_run(), drop it, put. */
-export const kvm_arch_vcpu_ioctl_run_x86 = model_fn<Record<string, never>>(X86_VCPU_ROOT, {
+export const kvm_arch_vcpu_ioctl_run_x86 = model_fn<Record<string, never>>('kvm_arch_vcpu_ioctl_run_x86', {
   load: (w, t) => {
     const vcpu = vcpu_of_thread(w, t);
     vcpu.cpu = t.cpu;
@@ -77,9 +78,11 @@ export const kvm_arch_vcpu_ioctl_run_x86 = model_fn<Record<string, never>>(X86_V
   },
   run: () => call(vcpu_run, {}, 'put'),
   put: (w, t) => {
+    const r = t.retval as number;
     kvm_vcpu_srcu_read_unlock(w, t);
     emit(w, t, 'vcpu.put', { scheduled_out: false, in_wfi: false });
     vcpu_of_thread(w, t).cpu = -1;
+    t.retval = r;
     return RETURN;
   },
 });
@@ -262,18 +265,34 @@ export const vcpu_enter_guest = model_fn<{ r: number }>('vcpu_enter_guest', {
     return 'handle_exit';
   },
   // kvm_x86_ops.handle_exit(): a hypercall goes to kvm_emulate_hypercall()
-  // -> kvm_hv_hypercall(); an interrupt or kick just re-enters; the end of
-  // the program is an exit to userspace (r = 0).
+  // -> kvm_hv_hypercall(); an interrupt or kick just re-enters; a
+  // userspace_exit op, or the end of the program, is an exit to userspace
+  // (r = 0; the VMM completes the op).
   handle_exit: (w, t) => {
     const reason = vcpu_of_thread(w, t).exit_reason;
     if (reason === 'hypercall') return call('kvm_hv_hypercall', {}, 'handled');
     if (reason === 'done') return ret(t, 0);
+    if (reason === 'userspace') {
+      t.ip++;
+      return ret(t, 0);
+    }
     // kvm_vmx_exit_handlers[]: a reason with a `handle_<reason>` model function (handle_ept_violation) runs it.
     if (has_fn(`handle_${reason}`)) return call(`handle_${reason}`, {}, 'handled');
     return ret(t, 1);
   },
   handled: (_w, t) => ret(t, t.retval as number),
 });
+
+/**
+ * The vCPU has passed kvm_vcpu_exit_request() and runs (or is about to run)
+ * the guest: between that check and the exit, a pending request is not
+ * looked at until the next entry.
+ */
+export function vcpu_in_guest(w: World, vcpu: number): boolean {
+  const t = w.threads[vcpu_of(w, vcpu).thread];
+  const top = t?.stack[t.stack.length - 1];
+  return top?.fn === vcpu_enter_guest.name && (top.pc === 'enter' || top.pc === 'guest' || top.pc === 'exit');
+}
 
 function guest_exit(vcpu: KvmVcpu, reason: string): string {
   vcpu.exit_reason = reason;
