@@ -5,32 +5,35 @@
 //     the explorer's worker when the sources run under vitest);
 //  2. the scenario validators as ajv standalone code (validators_gen.ts);
 //  3. the CLI that bin/kvmdbg.js runs, in dist/cli/:
-//     main.js    CommonJS: commander, the commands, the model, the REPL, the
-//                TUI's controller. Each `await import()` of the sources
-//                stays lazy (esbuild wraps the module in an init function
-//                run on first import), so `--version` runs commander alone.
-//                bin/kvmdbg.js compiles it with a V8 code cache (main.js.cache,
-//                written by step 4), which Node 20 has no other way to keep.
-//     tui.mjs    ES module: the Ink view (src/tui/*.tsx) with Ink, React and
-//                yoga (whose top-level await rules out CommonJS). Our .ts
-//                modules it imports are not copied: it takes main.js's own
-//                instances (the "bridge" below), so there is one Session,
-//                one set of registries.
-//     worker.js  CommonJS: the explorer's worker thread (its own copy of the
-//                model: a thread has its own module graph anyway), loaded
-//                by Node itself, without the code cache.
+//     main.js    CommonJS: the command line (commander, commands/main.ts and
+//                the modules it imports statically), all `--version` needs;
+//     core.js    CommonJS: what the commands run (every module main.js
+//                imports with `await import()`: the model, the scenario
+//                loader, the REPL, the recorder, the explorer, the TUI's
+//                controller), loaded on the first such import; inside, each
+//                module is initialised on first use, as ES modules are;
+//     tui.mjs    an ES module: the TUI's Ink view (src/tui/*.tsx) with Ink,
+//                React and yoga, whose top-level await rules out CommonJS;
+//     worker.js  CommonJS: the explorer's worker thread, loaded by Node
+//                itself (a thread has its own module graph: its own copy).
+//     bin/kvmdbg.js compiles main.js and core.js with V8's code cache
+//     (*.cache, step 4), the one way Node 20 has to keep compiled code.
+//     A module of ours exists once: core.js takes main.js's instances of
+//     what main.js holds (UserError above all, for `instanceof`), and
+//     tui.mjs takes core.js's (one Session, one set of registries), through
+//     globalThis[Symbol.for('kvmdbg')], which the launcher sets up.
 //  4. the code cache, from runs of the CLI (KVMDBG_CODE_CACHE=write).
 // Type errors do not stop the build: `npm run typecheck` (tsc) reports them.
 import { build } from 'esbuild';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, isAbsolute, join, relative, sep } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const DIST = join(ROOT, 'dist');
 const CLI = join(DIST, 'cli');
-const BRIDGE = "globalThis[Symbol.for('kvmdbg.modules')]";
+const KV = "globalThis[Symbol.for('kvmdbg')]";
 
 function sources(dir) {
   const out = [];
@@ -42,20 +45,14 @@ function sources(dir) {
   return out;
 }
 
-/** `src/x/y.ts` for a path of ours, with / on every platform. */
+/** `src/x/y.ts` for a file of ours, with / on every platform. */
 const rel = (p) => relative(ROOT, p).split(sep).join('/');
 
-/** The source file a relative import of ours names (`./view.js` is view.ts or view.tsx). */
-function source_of(dir, spec) {
-  const base = join(dir, spec).replace(/\.js$/, '');
-  for (const ext of ['.ts', '.tsx']) {
-    try {
-      readFileSync(base + ext);
-      return base + ext;
-    } catch {
-      // not this one
-    }
-  }
+/** The source file of ours an import names (`./view.js` is view.ts or view.tsx), or null. */
+function ours(a) {
+  if (a.importer.includes(`${sep}node_modules${sep}`) || !/^[./]|^[A-Za-z]:/.test(a.path)) return null;
+  const base = (isAbsolute(a.path) ? a.path : join(a.resolveDir, a.path)).replace(/\.js$/, '');
+  for (const ext of ['', '.ts', '.tsx']) if (/\.tsx?$/.test(base + ext) && existsSync(base + ext)) return rel(base + ext);
   return null;
 }
 
@@ -72,35 +69,40 @@ const validators = validators_module();
  * Modules of the sources that the CLI bundle replaces: the validators
  * compiled ahead of time; import() by way of the launcher (code from V8's
  * code cache has none of its own in Node 20: src/import_url.ts); and the
- * TUI's view as tui.mjs beside main.js.
+ * TUI's view as tui.mjs.
  */
 const SWAPS = {
   'src/scenario/validators.ts': () => validators,
   'src/import_url.ts': () =>
     [
-      "const lent = globalThis[Symbol.for('kvmdbg.import')];",
+      `const kv = ${KV};`,
       'export function import_url(url) {',
-      "  if (!lent) throw new Error('kvmdbg: dist/cli/main.js runs from bin/kvmdbg.js, which lends it a dynamic import');",
-      '  return lent(url);',
+      "  if (!kv) throw new Error('kvmdbg: dist/cli/ runs from bin/kvmdbg.js, which lends it a dynamic import');",
+      '  return kv.import(url);',
       '}',
     ].join('\n'),
   'src/tui/load_view.ts': () =>
     [`import { import_url } from ${JSON.stringify(join(ROOT, 'src/import_url.ts'))};`, "export const load_view = () => import_url(new URL('./tui.mjs', import.meta.url).href);"].join('\n'),
 };
-/** A plugin putting SWAPS[path] (for the paths in `which`) in place of those modules. */
-function swap(which) {
+
+/**
+ * A plugin standing in for modules of ours: `pick(path, args)` returns the
+ * contents of the module to use instead (CommonJS or ESM), or undefined.
+ */
+function stand_in(name, pick) {
   return {
-    name: 'swap',
+    name,
     setup(b) {
-      b.onResolve({ filter: /^[./]|^[A-Za-z]:/ }, (a) => {
-        const src = isAbsolute(a.path) ? a.path : source_of(a.resolveDir, a.path);
-        const r = src && rel(src);
-        return r && which.includes(r) ? { path: r, namespace: 'kvmdbg-swap' } : undefined;
+      b.onResolve({ filter: /.*/ }, async (a) => {
+        const r = ours(a);
+        const contents = r && (await pick(r, a));
+        return contents === undefined || contents === null ? undefined : { path: r, namespace: name, pluginData: contents };
       });
-      b.onLoad({ filter: /.*/, namespace: 'kvmdbg-swap' }, (a) => ({ contents: SWAPS[a.path](), loader: 'js', resolveDir: join(ROOT, dirname(a.path)) }));
+      b.onLoad({ filter: /.*/, namespace: name }, (a) => ({ contents: a.pluginData, loader: 'js', resolveDir: join(ROOT, dirname(a.path)) }));
     },
   };
 }
+const swap = (which) => stand_in('swap', (r) => (which.includes(r) ? SWAPS[r]() : undefined));
 
 /** React's production build only (its index.js picks one by NODE_ENV at run time). */
 const react_production = {
@@ -113,9 +115,9 @@ const react_production = {
   },
 };
 
-// CommonJS has no import.meta: the bundle's own URL stands in (package_root(),
-// createRequire, the worker's URL all resolve from dist/cli/ as they would
-// from the module).
+// CommonJS has no import.meta: the file's own URL stands in (package_root(),
+// createRequire, the worker's URL resolve from dist/cli/ as they would from
+// the module).
 const cjs = {
   ...common,
   bundle: true,
@@ -130,9 +132,31 @@ const cjs = {
 
 const tmp = `${CLI}.tmp-${process.pid}`;
 rmSync(tmp, { recursive: true, force: true });
+const inputs_of = (r) => new Set(Object.keys(r.metafile.inputs).map((p) => p.split(sep).join('/')).filter((p) => /^(src|commands)\/.*\.tsx?$/.test(p)));
 
-// The view first: it says which of our modules it imports (the bridge).
-const bridged = new Map();
+// main.js: its `await import()`s of our modules go to core.js. Built twice:
+// the first build says which modules it holds (MAIN) and which it leaves
+// to core.js (EDGES); the second also hands MAIN's instances to core.js.
+const EDGES = new Set();
+let MAIN = new Set();
+const main_build = (entry) =>
+  build({
+    ...cjs,
+    stdin: { contents: entry, resolveDir: ROOT, sourcefile: 'kvmdbg-main.js', loader: 'js' },
+    outfile: join(tmp, 'main.js'),
+    plugins: [
+      stand_in('core', (r, a) => {
+        if (a.kind !== 'dynamic-import' || MAIN.has(r)) return undefined;
+        EDGES.add(r);
+        return `module.exports = ${KV}.load('core.js')(${JSON.stringify(r)});`;
+      }),
+    ],
+  });
+const main_entry = `export * from ${JSON.stringify(join(ROOT, 'commands/main.ts'))};`;
+MAIN = inputs_of(await main_build(main_entry));
+
+// tui.mjs: our .ts modules come from main.js or core.js (BRIDGED).
+const BRIDGED = new Set();
 const view = await build({
   ...common,
   entryPoints: { tui: 'src/tui/app.tsx' },
@@ -152,83 +176,77 @@ const view = await build({
   banner: { js: "import { createRequire as __kvmdbg_require } from 'node:module'; const require = __kvmdbg_require(import.meta.url);" },
   plugins: [
     react_production,
-    {
-      name: 'bridge',
-      setup(b) {
-        b.onResolve({ filter: /^\.\.?\// }, (a) => {
-          if (a.importer.includes(`${sep}node_modules${sep}`)) return undefined;
-          const src = source_of(a.resolveDir, a.path);
-          if (!src || src.endsWith('.tsx')) return undefined;
-          bridged.set(rel(src), src);
-          return { path: rel(src), namespace: 'kvmdbg-bridge' };
-        });
-        b.onLoad({ filter: /.*/, namespace: 'kvmdbg-bridge' }, async (a) => {
-          const names = Object.keys(await import(pathToFileURL(join(DIST, a.path.replace(/\.tsx?$/, '.js'))).href));
-          return {
-            contents: [
-              `const bridge = ${BRIDGE};`,
-              `if (!bridge) throw new Error('tui.mjs runs inside kvmdbg (bin/kvmdbg.js), which provides ${a.path}');`,
-              `const m = await bridge[${JSON.stringify(a.path)}]();`,
-              `export const { ${names.join(', ')} } = m;`,
-            ].join('\n'),
-            loader: 'js',
-          };
-        });
-      },
-    },
+    stand_in('bridge', async (r) => {
+      if (r.endsWith('.tsx')) return undefined;
+      BRIDGED.add(r);
+      const names = Object.keys(await import(pathToFileURL(join(DIST, r.replace(/\.tsx?$/, '.js'))).href));
+      const from = MAIN.has(r) ? `kv.main[${JSON.stringify(r)}]` : `kv.load('core.js')(${JSON.stringify(r)})`;
+      return [`const kv = ${KV};`, `if (!kv) throw new Error('kvmdbg: tui.mjs runs from bin/kvmdbg.js, which provides ${r}');`, `const m = ${from};`, `export const { ${names.join(', ')} } = m;`].join('\n');
+    }),
   ],
 });
 
-// main.js: the CLI, the bridged modules offered lazily to the view, and the
-// view itself (src/tui/app.tsx) loaded as the ES module tui.mjs.
-const entry = [
-  `export * from ${JSON.stringify(join(ROOT, 'commands/main.ts'))};`,
-  `${BRIDGE} = {`,
-  ...[...bridged].map(([r, abs]) => `  ${JSON.stringify(r)}: () => import(${JSON.stringify(abs)}),`),
-  '};',
-].join('\n');
-const main = await build({
+const main = await main_build(
+  [
+    main_entry,
+    ...[...MAIN].map((r, i) => `import * as m${i} from ${JSON.stringify(join(ROOT, r))};`),
+    `${KV}.main = {`,
+    ...[...MAIN].map((r, i) => `  ${JSON.stringify(r)}: m${i},`),
+    '};',
+  ].join('\n'),
+);
+
+// core.js: a table of the modules main.js and tui.mjs ask for, each
+// initialised when first asked (esbuild's require() of an ES module).
+const wanted = [...EDGES, ...[...BRIDGED].filter((r) => !MAIN.has(r))];
+const core = await build({
   ...cjs,
-  stdin: { contents: entry, resolveDir: ROOT, sourcefile: 'kvmdbg-main.js', loader: 'js' },
-  outfile: join(tmp, 'main.js'),
-  plugins: [swap(Object.keys(SWAPS))],
+  stdin: {
+    contents: ['const table = {', ...wanted.map((r) => `  ${JSON.stringify(r)}: () => require(${JSON.stringify(join(ROOT, r))}),`), '};', 'module.exports = (path) => table[path]();'].join('\n'),
+    resolveDir: ROOT,
+    sourcefile: 'kvmdbg-core.js',
+    loader: 'js',
+  },
+  outfile: join(tmp, 'core.js'),
+  plugins: [swap(Object.keys(SWAPS)), stand_in('main', (r) => (MAIN.has(r) ? `module.exports = ${KV}.main[${JSON.stringify(r)}];` : undefined))],
 });
 
 // Code from the cache has no import() in Node 20 (src/import_url.ts).
-const native = /\bimport\(/.exec(readFileSync(join(tmp, 'main.js'), 'utf8'));
-if (native) {
-  const text = readFileSync(join(tmp, 'main.js'), 'utf8');
-  throw new Error(`dist/cli/main.js has an import() of its own (...${text.slice(native.index - 60, native.index + 40)}...): it fails from the code cache; use import_url() (src/import_url.ts)`);
+for (const f of ['main.js', 'core.js']) {
+  const text = readFileSync(join(tmp, f), 'utf8');
+  const native = /(?<![.\w$])import\(/.exec(text);
+  if (native) throw new Error(`dist/cli/${f} has an import() of its own (...${text.slice(native.index - 60, native.index + 40)}...): it fails from the code cache; use import_url() (src/import_url.ts)`);
 }
 
 const worker = await build({ ...cjs, entryPoints: { worker: 'src/explore/worker.ts' }, outdir: tmp, plugins: [swap(['src/scenario/validators.ts'])] });
 
-// Into dist/cli: the view's chunks first and the entries last, so a CLI
-// already running from dist/cli keeps finding what it loads later.
+// Into dist/cli: the rest first and the entries last, so a CLI already
+// running from dist/cli keeps finding what it loads later.
 writeFileSync(join(tmp, 'package.json'), '{ "type": "commonjs" }\n');
 mkdirSync(CLI, { recursive: true });
 const made = readdirSync(tmp);
-const last = ['tui.mjs', 'worker.js', 'main.js'];
+const last = ['tui.mjs', 'worker.js', 'core.js', 'main.js'];
 for (const f of made) if (!last.includes(f)) renameSync(join(tmp, f), join(CLI, f));
 for (const f of last) renameSync(join(tmp, f), join(CLI, f));
 rmSync(tmp, { recursive: true, force: true });
-for (const f of readdirSync(CLI)) if (!made.includes(f) && f !== 'main.js.cache') rmSync(join(CLI, f), { force: true });
+for (const f of readdirSync(CLI)) if (!made.includes(f)) rmSync(join(CLI, f), { force: true });
 
-// 4. The code cache: what a run and a REPL session compile.
+// 4. The code caches: what a run and a REPL session compile.
 const warm = [
   ['run', 'fault-vs-invalidate'],
   ['repl', '--json', '-e', 'info vcpus', '-e', 'step 10', '-e', 'where vcpu0'],
 ];
-rmSync(join(CLI, 'main.js.cache'), { force: true });
 for (const args of warm) {
   const r = spawnSync(process.execPath, [join(ROOT, 'bin/kvmdbg.js'), ...args], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, KVMDBG_CODE_CACHE: 'write' } });
   if (r.status !== 0) console.warn(`build: warming the code cache with \`kvmdbg ${args.join(' ')}\` failed (exit ${r.status}):\n${r.stderr}`);
 }
 
 if (process.argv.includes('--sizes')) {
-  for (const r of [main, worker, view]) {
+  for (const r of [main, core, view, worker]) {
     for (const [f, o] of Object.entries(r.metafile.outputs)) {
       if (f.endsWith('js')) console.log(`${f.replace(/.*[\\/]/, '').padEnd(20)} ${String(o.bytes).padStart(9)} bytes  ${Object.keys(o.inputs).length} inputs`);
     }
   }
+  console.log(`main.js holds ${[...MAIN].join(' ')}`);
+  console.log(`tui.mjs takes ${[...BRIDGED].join(' ')}`);
 }

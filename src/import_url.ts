@@ -3,9 +3,9 @@
 // cache (bin/kvmdbg.js), and in Node 20 code compiled from a cache has no
 // import() of its own ("A dynamic import callback was not specified"): the
 // launcher lends its import() under a global symbol, used here when present.
-const LENT = Symbol.for('kvmdbg.import');
+const KV = Symbol.for('kvmdbg');
 
 export function import_url(url: string): Promise<unknown> {
-  const lent = (globalThis as { [LENT]?: (url: string) => Promise<unknown> })[LENT];
-  return lent ? lent(url) : import(url);
+  const lent = (globalThis as { [KV]?: { import: (url: string) => Promise<unknown> } })[KV];
+  return lent ? lent.import(url) : import(url);
 }

@@ -15,30 +15,43 @@ function inputs(file: string): string[] {
   return (JSON.parse(readFileSync(join(CLI, `${file}.map`), 'utf8')) as { sources: string[] }).sources;
 }
 const packages = (srcs: string[]) => new Set(srcs.filter((s) => s.includes('node_modules/')).map((s) => /node_modules\/((@[^/]+\/)?[^/]+)/.exec(s)![1]!));
-const ours = (srcs: string[]) => srcs.filter((s) => !s.includes('node_modules/')).map((s) => s.replace(/^(\.\.\/)+/, ''));
+const ours = (srcs: string[]) => srcs.filter((s) => !s.includes('node_modules/') && !s.includes('kvmdbg-')).map((s) => s.replace(/^(\.\.\/)+/, ''));
 
 beforeAll(() => ensure_built());
 
 describe('the bundle', () => {
-  it('main.js holds the CLI without Ink, React or ajv\'s compiler; the validators are precompiled', () => {
+  it('main.js is the command line alone: commander and the flag declarations, no YAML parser, no model', () => {
     const srcs = inputs('main.js');
-    const pk = packages(srcs);
-    for (const p of ['commander', 'yaml', 'pure-rand']) expect(pk.has(p), p).toBe(true);
-    for (const p of ['ink', 'react', 'react-reconciler', 'yoga-layout', '@alcalzone/ink-table']) expect(pk.has(p), p).toBe(false);
-    // Of ajv, only the runtime helpers the standalone code calls.
-    expect(srcs.filter((s) => s.includes('node_modules/ajv/')).every((s) => /node_modules\/ajv\/(dist|lib)\/runtime\//.test(s))).toBe(true);
-    expect(ours(srcs)).toContain('kvmdbg-swap:src/scenario/validators.ts');
-    expect(ours(srcs)).toContain('src/tui/controller.ts');
-    expect(ours(srcs)).toContain('src/core/world_init.ts');
+    expect([...packages(srcs)]).toEqual(['commander']);
+    const own = ours(srcs);
+    expect(own).toContain('commands/main.ts');
+    expect(own.filter((s) => /^src\/(core|repl|debugger|record|explore|tui)\//.test(s))).toEqual([]);
+    // What the commands run comes from core.js, on the first `await import()`.
+    for (const m of ['commands/run.ts', 'src/repl/main.ts', 'src/explore/cli.ts', 'src/tui/main.ts']) expect(own).toContain(`core:${m}`);
   });
 
-  it('tui.mjs holds the Ink view and takes every module of ours from main.js (one Session, one set of registries)', () => {
+  it("core.js holds the rest but Ink and React, and ajv's runtime helpers but not its compiler; it shares main.js's modules", () => {
+    const srcs = inputs('core.js');
+    const pk = packages(srcs);
+    for (const p of ['yaml', 'pure-rand']) expect(pk.has(p), p).toBe(true);
+    for (const p of ['commander', 'ink', 'react', 'react-reconciler', 'yoga-layout', '@alcalzone/ink-table']) expect(pk.has(p), p).toBe(false);
+    expect(srcs.filter((s) => s.includes('node_modules/ajv/')).every((s) => /node_modules\/ajv\/(dist|lib)\/runtime\//.test(s))).toBe(true);
+    const own = ours(srcs);
+    for (const m of ['src/core/world_init.ts', 'src/scenario/load.ts', 'src/repl/main.ts', 'src/tui/controller.ts', 'swap:src/scenario/validators.ts']) expect(own).toContain(m);
+    // One UserError class for both files, or `instanceof` in commands/main.ts would miss core.js's errors.
+    expect(own).toContain('main:src/scenario/errors.ts');
+    expect(own).not.toContain('src/scenario/errors.ts');
+    const main_own = ours(inputs('main.js')).filter((s) => !s.includes(':'));
+    expect(own.filter((s) => main_own.includes(s))).toEqual([]);
+  });
+
+  it('tui.mjs holds the Ink view and takes every module of ours from core.js (one Session, one set of registries)', () => {
     const srcs = inputs('tui.mjs');
     expect(packages(srcs).has('ink')).toBe(true);
     const own = ours(srcs);
     expect(own).toContain('src/tui/app.tsx');
-    expect(own.filter((s) => s.startsWith('src/') || s.startsWith('commands/'))).toEqual(own.filter((s) => s.endsWith('.tsx')));
-    expect(own.filter((s) => s.startsWith('kvmdbg-bridge:')).sort()).toEqual(['kvmdbg-bridge:src/tui/layout.ts', 'kvmdbg-bridge:src/tui/view.ts']);
+    expect(own.filter((s) => !s.includes(':')).every((s) => s.endsWith('.tsx'))).toBe(true);
+    expect(own.filter((s) => s.startsWith('bridge:')).sort()).toEqual(['bridge:src/tui/layout.ts', 'bridge:src/tui/view.ts']);
   });
 });
 
@@ -53,7 +66,7 @@ describe('the code cache', () => {
 
   it('a cache V8 rejects (another Node, a rebuilt bundle) still starts kvmdbg, and is rewritten', () => {
     const dir = copy();
-    const cache = join(dir, 'dist', 'cli', 'main.js.cache');
+    const cache = join(dir, 'dist', 'cli', 'core.js.cache');
     writeFileSync(cache, Buffer.alloc(4096, 7));
     const want = kvmdbg(['run', 'fault-vs-invalidate', '--json']);
     const r = run(dir, ['run', 'fault-vs-invalidate', '--json']);
@@ -65,22 +78,22 @@ describe('the code cache', () => {
     expect(rewritten.equals(Buffer.alloc(rewritten.length, 7))).toBe(false);
     // And the next start takes it as it is.
     const t = statSync(cache).mtimeMs;
-    const again = run(dir, ['--version']);
-    expect(again.stdout).toBe(`${(JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version}\n`);
+    const again = run(dir, ['run', 'fault-vs-invalidate', '--json']);
+    expect(again.stdout).toBe(r.stdout);
     expect(statSync(cache).mtimeMs).toBe(t);
   });
 
   it('without a cache, or where it cannot be written, kvmdbg starts all the same', () => {
     const dir = copy();
-    const cache = join(dir, 'dist', 'cli', 'main.js.cache');
-    // A directory where the cache would go: reading and writing it fail.
-    rmSync(cache);
-    mkdirSync(cache);
+    // Directories where the caches would go: reading and writing them fail.
+    for (const f of ['main.js.cache', 'core.js.cache']) {
+      rmSync(join(dir, 'dist', 'cli', f));
+      mkdirSync(join(dir, 'dist', 'cli', f));
+    }
     const r = run(dir, ['repl', '--json', '-e', 'info vcpus']);
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
     expect(JSON.parse(r.stdout) as { ok: boolean }).toMatchObject({ ok: true, cmd: 'info vcpus' });
-    expect(statSync(cache).isDirectory()).toBe(true);
-    expect(readdirSync(join(dir, 'dist', 'cli')).filter((f) => f.startsWith('main.js.cache.'))).toEqual([]);
+    expect(readdirSync(join(dir, 'dist', 'cli')).filter((f) => /\.cache\./.test(f))).toEqual([]);
   });
 });
