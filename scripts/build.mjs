@@ -115,6 +115,23 @@ const react_production = {
   },
 };
 
+/**
+ * commander requires child_process (and with it net, dgram, streams) when
+ * it loads, for executable subcommands, which kvmdbg has none of: load it
+ * only if one ran. Left as it is if commander's source no longer matches.
+ */
+const lazy_child_process = {
+  name: 'lazy-child-process',
+  setup(b) {
+    b.onLoad({ filter: /node_modules[\\/]commander[\\/]lib[\\/]command\.js$/ }, (a) => {
+      const text = readFileSync(a.path, 'utf8');
+      const eager = "const childProcess = require('node:child_process');";
+      if (!text.includes(eager)) console.warn(`build: ${rel(a.path)} no longer has \`${eager}\`; child_process loads at start-up`);
+      return { contents: text.replace(eager, "const childProcess = new Proxy({}, { get: (_, k) => require('node:child_process')[k] });"), loader: 'js' };
+    });
+  },
+};
+
 // CommonJS has no import.meta: the file's own URL stands in (package_root(),
 // createRequire, the worker's URL resolve from dist/cli/ as they would from
 // the module).
@@ -145,6 +162,7 @@ const main_build = (entry) =>
     stdin: { contents: entry, resolveDir: ROOT, sourcefile: 'kvmdbg-main.js', loader: 'js' },
     outfile: join(tmp, 'main.js'),
     plugins: [
+      lazy_child_process,
       stand_in('core', (r, a) => {
         if (a.kind !== 'dynamic-import' || MAIN.has(r)) return undefined;
         EDGES.add(r);
@@ -172,6 +190,9 @@ const view = await build({
   metafile: true,
   // Ink imports it only with DEV=true, as React's devtools; not installed.
   external: ['react-devtools-core'],
+  // No fetch() in the view: yoga then decodes its inline wasm itself rather
+  // than fetch()ing its data: URL, which would load Node's undici (~40 ms).
+  define: { fetch: 'undefined' },
   // Ink's CommonJS dependencies need a require().
   banner: { js: "import { createRequire as __kvmdbg_require } from 'node:module'; const require = __kvmdbg_require(import.meta.url);" },
   plugins: [

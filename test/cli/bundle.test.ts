@@ -30,6 +30,21 @@ describe('the bundle', () => {
     for (const m of ['commands/run.ts', 'src/repl/main.ts', 'src/explore/cli.ts', 'src/tui/main.ts']) expect(own).toContain(`core:${m}`);
   });
 
+  it('--version loads no more of Node than it needs: not child_process (commander\'s, for subcommands kvmdbg has none of), not the REPL', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kvmdbg-modules-'));
+    const preload = join(dir, 'list.cjs');
+    writeFileSync(preload, "process.on('exit', () => require('fs').writeSync(2, JSON.stringify(process.moduleLoadList)));");
+    const builtins = (args: string[]) => {
+      const r = spawnSync(process.execPath, ['-r', preload, join(ROOT, 'bin', 'kvmdbg.js'), ...args], { cwd: ROOT, encoding: 'utf8' });
+      expect(r.status).toBe(0);
+      return (JSON.parse(r.stderr) as string[]).filter((m) => m.startsWith('NativeModule ')).map((m) => m.slice('NativeModule '.length));
+    };
+    const v = builtins(['--version']);
+    for (const m of ['child_process', 'repl', 'readline', 'v8', 'worker_threads']) expect(v, m).not.toContain(m);
+    // The check sees them when they are loaded.
+    expect(builtins(['explore', 'fault-vs-invalidate', '--budget', '1', '--workers', '1', '--json', '--out', join(dir, 'x.rec')])).toContain('worker_threads');
+  });
+
   it("core.js holds the rest but Ink and React, and ajv's runtime helpers but not its compiler; it shares main.js's modules", () => {
     const srcs = inputs('core.js');
     const pk = packages(srcs);
