@@ -5,6 +5,7 @@ const which = new Set(process.argv.slice(2));
 const want = (name: string) => which.size === 0 || which.has(name);
 
 console.log(`# kvmdbg benchmarks: node ${process.version}, ${os.cpus().length} x ${os.cpus()[0]?.model ?? '?'}, ${os.platform()} ${os.arch()}`);
+if (want('startup')) await (await import('./startup.js')).bench_startup();
 if (want('core')) await (await import('./core.js')).bench_core();
 if (want('maple')) await (await import('./maple.js')).bench_maple();
 if (want('pgtable')) await (await import('./pgtable.js')).bench_pgtable();

@@ -3,7 +3,7 @@
 // common options and the exit codes.
 import { Command, CommanderError, Option } from 'commander';
 import { UserError } from '../src/scenario/errors.js';
-import { package_version } from '../src/scenario/bundled.js';
+import { package_version } from '../src/scenario/package.js';
 import { EXIT_USAGE, collect, int_arg } from './common.js';
 import { register_repl } from './repl.js';
 import { register_explore } from './explore.js';

@@ -11,7 +11,6 @@ import { UserError } from '../scenario/errors.js';
 import { load_scenario } from '../scenario/load.js';
 import { run_batch, type BatchSource } from './batch.js';
 import type { LoadedWorld, ReplHost } from './command.js';
-import { run_interactive } from './interactive.js';
 import { start_recording, stop_recording } from './record.js';
 import { is_recording_file, load_recording } from '../record/load.js';
 import { session_input } from '../record/open.js';
@@ -118,5 +117,7 @@ async function repl_on(host: ReplHost, opts: ReplOptions): Promise<number> {
   }
   if (sources.length === 0 && !process.stdin.isTTY) sources = [{ name: '<stdin>', lines: read_stdin().split(/\r?\n/) }];
   if (sources.length) return run_batch(interp, sources, { out, err });
+  // node:repl (with readline, vm and acorn) only for an interactive session.
+  const { run_interactive } = await import('./interactive.js');
   return run_interactive(interp);
 }

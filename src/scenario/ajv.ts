@@ -1,16 +1,48 @@
 // JSON-schema validation with ajv, and its errors turned into one-line
 // `FILE:LINE:COL: what; expected ...` messages that point at the YAML node.
-import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
+//
+// The bundled CLI validates with ajv standalone code compiled ahead of time
+// (validators.ts, filled in by scripts/build.mjs); a schema it does not hold
+// (run from the sources, or an op a user registers) is compiled here on
+// first use, and only then is ajv itself loaded.
+import { createRequire } from 'node:module';
+import type { Ajv2020, ErrorObject, ValidateFunction } from 'ajv/dist/2020.js';
 import { isScalar, type Path, type Scalar, type YamlFile } from './yaml_doc.js';
 import type { ScenarioError } from './errors.js';
+import { PRECOMPILED } from './validators.js';
 
-const ajv = new Ajv2020({ allErrors: false, verbose: true, strict: false, useDefaults: true });
+/** The options of every validator, compiled here or ahead of time. */
+export const AJV_OPTIONS = { allErrors: false, verbose: true, strict: false, useDefaults: true } as const;
+
+/** What identifies a schema among the precompiled validators: its JSON text. */
+export function schema_key(schema: object): string {
+  return JSON.stringify(schema);
+}
+
+let ajv: Ajv2020 | null = null;
 const cache = new WeakMap<object, ValidateFunction>();
+let compiled_here = 0;
+
+/** How many schemas were compiled at run time, not ahead of time (the tests check the bundle's set is complete). */
+export function runtime_compiles(): number {
+  return compiled_here;
+}
+
+function compile_now(schema: object): ValidateFunction {
+  compiled_here++;
+  if (!ajv) {
+    // ajv is CommonJS: a synchronous load, on the first schema not precompiled.
+    const load_cjs = createRequire(import.meta.url);
+    const { Ajv2020 } = load_cjs('ajv/dist/2020.js') as typeof import('ajv/dist/2020.js');
+    ajv = new Ajv2020(AJV_OPTIONS);
+  }
+  return ajv.compile(schema);
+}
 
 export function compile(schema: object): ValidateFunction {
   let v = cache.get(schema);
   if (!v) {
-    v = ajv.compile(schema);
+    v = (PRECOMPILED.size ? PRECOMPILED.get(schema_key(schema)) : undefined) ?? compile_now(schema);
     cache.set(schema, v);
   }
   return v;

@@ -2,34 +2,11 @@
 // module's location (not the working directory) so an installed kvmdbg
 // finds its own.
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
-import { dirname, join, basename } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join, basename } from 'node:path';
 import { parse } from 'yaml';
+import { package_root } from './package.js';
 
-let root: string | null = null;
-
-/** The directory holding kvmdbg's package.json. */
-export function package_root(): string {
-  if (root) return root;
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (;;) {
-    const pj = join(dir, 'package.json');
-    if (existsSync(pj)) {
-      try {
-        if ((JSON.parse(readFileSync(pj, 'utf8')) as { name?: string }).name === 'kvmdbg') return (root = dir);
-      } catch {
-        // not ours; keep looking
-      }
-    }
-    const up = dirname(dir);
-    if (up === dir) throw new Error('cannot find the kvmdbg package root');
-    dir = up;
-  }
-}
-
-export function package_version(): string {
-  return (JSON.parse(readFileSync(join(package_root(), 'package.json'), 'utf8')) as { version: string }).version;
-}
+export { package_root, package_version } from './package.js';
 
 export function bundled_dir(): string {
   return join(package_root(), 'scenarios');
@@ -76,9 +53,12 @@ export function resolve_scenario_arg(arg: string): string {
   if (existsSync(arg)) return arg;
   if (/^scenarios\/[^/]+$/.test(arg) && existsSync(join(package_root(), arg))) return join(package_root(), arg);
   if (!arg.includes('/')) {
+    // The file itself, not bundled_scenarios(): that parses every scenario.
     const id = arg.replace(/\.ya?ml$/, '');
-    const hit = bundled_scenarios().find((s) => s.id === id);
-    if (hit) return hit.path;
+    for (const ext of ['.yaml', '.yml']) {
+      const path = join(bundled_dir(), id + ext);
+      if (existsSync(path)) return path;
+    }
   }
   return arg;
 }

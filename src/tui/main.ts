@@ -2,12 +2,12 @@
 // checks for a terminal, opens the Session the way `kvmdbg repl` does
 // (open_session: a scenario at step 0, a recording at its end), enters the
 // alternate screen and hands over to the Ink app, which it imports only now
-// (Ink costs about half a second to load; the import starts before the
-// scenario loads).
+// (load_view.ts; the import starts before the scenario loads).
 import '../core/world_init.js';
 import { open_session } from '../repl/main.js';
 import { stop_recording } from '../repl/record.js';
 import { Controller } from './controller.js';
+import { load_view } from './load_view.js';
 import { Terminal } from './terminal.js';
 
 export const NO_TTY_MESSAGE = 'kvmdbg tui: needs a terminal (stdin and stdout must be a TTY); try `kvmdbg repl`';
@@ -48,7 +48,7 @@ function load_app(): Promise<typeof import('./app.js')> {
   const restore = () => {
     for (const [k, v] of Object.entries(saved)) process.env[k] = v;
   };
-  const p = import('./app.js');
+  const p = load_view();
   p.then(restore, restore);
   return p;
 }

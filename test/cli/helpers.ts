@@ -1,14 +1,16 @@
-// Running the built CLI in a child process. The CLI runs from dist/, so the
-// tests need a build: test/global-setup.ts builds once per test run, and
-// ensure_built() here builds when dist/ is missing or older than the sources
-// (for runs of a single file without the global setup).
+// Running the built CLI in a child process. The CLI runs from the bundle in
+// dist/cli/ (bin/kvmdbg.js), so the tests need a build: test/global-setup.ts
+// builds once per test run, and ensure_built() here builds when the bundle
+// is missing or older than the sources (for runs of a single file without
+// the global setup). scripts/build.mjs (esbuild) takes a few seconds.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, rmdirSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const MAIN = join(ROOT, 'dist', 'commands', 'main.js');
+/** Written last by the build. */
+const MAIN = join(ROOT, 'dist', 'cli', 'main.js');
 const LOCK = join(ROOT, 'dist', '.build-lock');
 
 function newest_source(dir: string): number {
@@ -17,7 +19,7 @@ function newest_source(dir: string): number {
   for (const e of readdirSync(dir, { withFileTypes: true })) {
     const p = join(dir, e.name);
     if (e.isDirectory()) t = Math.max(t, newest_source(p));
-    else if (e.name.endsWith('.ts')) t = Math.max(t, statSync(p).mtimeMs);
+    else if (/\.(tsx?|mjs)$/.test(e.name)) t = Math.max(t, statSync(p).mtimeMs);
   }
   return t;
 }
@@ -25,10 +27,10 @@ function newest_source(dir: string): number {
 function fresh(): boolean {
   if (!existsSync(MAIN)) return false;
   const built = statSync(MAIN).mtimeMs;
-  return ['src', 'commands'].every((d) => newest_source(join(ROOT, d)) <= built);
+  return ['src', 'commands', 'scripts'].every((d) => newest_source(join(ROOT, d)) <= built);
 }
 
-/** Build dist/ with tsc unless it is up to date. Type errors do not stop the build (the typecheck script reports them). */
+/** Build dist/ (scripts/build.mjs) unless it is up to date. Type errors do not stop the build (the typecheck script reports them). */
 export function ensure_built(): void {
   if (fresh()) return;
   mkdirSync(join(ROOT, 'dist'), { recursive: true });
@@ -45,9 +47,8 @@ export function ensure_built(): void {
   }
   try {
     if (fresh()) return;
-    const tsc = join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
-    const r = spawnSync(process.execPath, [tsc, '-p', 'tsconfig.json'], { cwd: ROOT, encoding: 'utf8' });
-    if (!existsSync(MAIN)) throw new Error(`tsc did not produce ${MAIN}:\n${r.stdout}${r.stderr}`);
+    const r = spawnSync(process.execPath, [join(ROOT, 'scripts', 'build.mjs')], { cwd: ROOT, encoding: 'utf8' });
+    if (r.status !== 0 || !existsSync(MAIN)) throw new Error(`scripts/build.mjs failed (exit ${r.status}):\n${r.stdout}${r.stderr}`);
   } finally {
     rmdirSync(LOCK);
   }
