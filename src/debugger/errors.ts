@@ -12,6 +12,8 @@ export type ErrorCode =
   | 'ENOMEM' // an allocation the model refused
   | 'ERANGE' // a number the model cannot represent
   | 'EASSERT' // an `assert` that did not hold
+  | 'ETIME' // an expression ran out of time (or of memory, in the worker)
+  | 'EINTR' // interrupted (Ctrl-C, Esc)
   | 'EFAULT'; // an internal error: a bug in kvmdbg or in a model
 
 export class DebugError extends Error {
@@ -38,4 +40,11 @@ export function describe_error(e: unknown): { code: ErrorCode; message: string }
 
 export function one_line(s: string): string {
   return s.replace(/\s*\n\s*/g, ' ').trim();
+}
+
+/** Input quoted in a message: at most `max` characters, control characters escaped (a terminal never sees them raw). */
+export function clip(s: string, max = 200, quote = true): string {
+  const cut = s.length > max ? `${s.slice(0, max)}...` : s;
+  const q = JSON.stringify(cut).replace(/[\u007f-\u009f\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  return quote ? q : q.slice(1, -1).replace(/\\(["\\])/g, '$1');
 }

@@ -2,7 +2,7 @@
 // and handler; lookup by name, alias or shortest unique prefix (also for
 // subcommands: `info b`, `mt st`). The REPL, batch mode and the TUI's
 // command line all go through it.
-import type { Job, Session, Stop } from '../debugger/session.js';
+import type { Session, Stop } from '../debugger/session.js';
 import type { LoadedScenario } from '../scenario/load.js';
 import type { SessionRecorder } from '../record/session.js';
 import type { World } from '../core/machine/world.js';
@@ -70,10 +70,14 @@ export interface Reply {
   quit?: boolean;
 }
 
-/** A long command: the job runs a slice at a time, then finish() makes the reply. */
-export interface Pending {
-  job: Job;
-  finish: (stop: Stop) => Reply;
+/**
+ * A long command: the job runs a slice at a time (a run of steps, or an
+ * expression in the evaluator), then finish() makes the reply. Front ends
+ * that keep their event loop going between slices see Ctrl-C and Esc.
+ */
+export interface Pending<T = Stop> {
+  job: { resume(): T | null };
+  finish(r: T): Reply;
 }
 
 export interface Command {
@@ -86,11 +90,11 @@ export interface Command {
   sub?: Command[];
   /** Candidates for the word being completed; `words` are the ones before it. */
   complete?: (s: Session, words: string[]) => string[];
-  run?: (ctx: Ctx, a: Args) => Reply | Pending;
+  run?: (ctx: Ctx, a: Args) => Reply | Pending<unknown>;
 }
 
-export function is_pending(r: Reply | Pending): r is Pending {
-  return (r as Pending).job !== undefined;
+export function is_pending(r: Reply | Pending<unknown>): r is Pending<unknown> {
+  return (r as Pending<unknown>).job !== undefined;
 }
 
 /** Resolve a word against a table: exact name or alias, else a unique prefix. */
