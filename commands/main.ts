@@ -38,6 +38,7 @@ export function build_program(set_code: (code: number) => void): Command {
     .option('--json', 'JSON Lines: one object per event, then a summary object')
     .option('--steps <n>', 'stop after N steps', int_arg('a step count', 1))
     .option('--record <file>', 'write a recording of the run to FILE (`kvmdbg replay FILE` re-runs it)')
+    .option('--force', 'with --record: replace an existing recording')
     .option('--hash-every <n>', 'with --record: a state hash every N steps (default: 1000, further apart while hashing costs over 3% of the run)', int_arg('a step count', 1))
     .action(async (scenario: string, _opts: unknown, cmd: Command) => {
       const { run_command } = await import('./run.js');
@@ -62,6 +63,7 @@ export function build_program(set_code: (code: number) => void): Command {
     .argument('<recording>', 'a recording (`kvmdbg run SCENARIO --record FILE`)')
     .addOption(new Option('--format <format>', 'the output format').choices(['perfetto', 'ftrace']).makeOptionMandatory())
     .option('-o, --output <file>', 'the file to write (- for stdout)')
+    .option('--force', 'replace an existing recording')
     .action(async (recording: string, _opts: unknown, cmd: Command) => {
       const { export_command } = await import('./export.js');
       set_code(export_command(recording, cmd.optsWithGlobals()));

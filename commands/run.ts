@@ -22,6 +22,7 @@ export interface RunCommandOptions extends CommonOptions {
   steps?: number;
   record?: string;
   hashEvery?: number;
+  force?: boolean;
 }
 
 /** What the report prints: a run's result, or a replay's. */
@@ -96,6 +97,8 @@ export async function run_command(file: string, opts: RunCommandOptions): Promis
     p.report(r, opts.steps);
     return r.violation ? EXIT_VIOLATION : EXIT_OK;
   }
+  const { check_output } = await import('../src/record/output.js');
+  check_output(opts.record, { inputs: [{ path, what: 'the scenario' }], force: opts.force === true, what: 'the recording' });
   const { record_run } = await import('../src/record/run.js');
   let r;
   try {

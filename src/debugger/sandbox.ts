@@ -35,6 +35,8 @@ class Evaluator {
   private readonly flag: Int32Array;
   private consumed = 0;
   private next_id = 1;
+  /** Programs the broker has (by prog_id). */
+  readonly sent = new Set<number>();
   dead = false;
 
   constructor() {
@@ -89,6 +91,16 @@ class Evaluator {
 
 let evaluator: Evaluator | null = null;
 
+/** Thread programs never change once a World is built: each goes to the evaluator once, by id. */
+const prog_ids = new WeakMap<object, number>();
+let next_prog = 1;
+
+function prog_id(p: object): number {
+  let id = prog_ids.get(p);
+  if (id === undefined) prog_ids.set(p, (id = next_prog++));
+  return id;
+}
+
 function get(): Evaluator {
   if (!evaluator || evaluator.dead) evaluator = new Evaluator();
   return evaluator;
@@ -104,11 +116,22 @@ export interface GeneralEval {
 export function start_general(code: string, w: World, e: unknown, v: unknown, limit_ms: number, callbacks: number): GeneralEval {
   const ev = get();
   const id = ev.id();
+  const progs = w.threads.map((t) => t.prog);
+  const ids = progs.map(prog_id);
+  const new_progs: [number, World['threads'][number]['prog']][] = [];
+  ids.forEach((p, i) => {
+    if (!ev.sent.has(p)) new_progs.push([p, progs[i]!]);
+  });
+  const none: World['threads'][number]['prog'] = [];
+  for (const t of w.threads) t.prog = none;
   try {
-    ev.post({ id, code, w, e, v, limit: callbacks, limit_ms });
+    ev.post({ id, code, w, e, v, limit: callbacks, limit_ms, prog_ids: ids, ...(new_progs.length ? { new_progs } : {}) });
   } catch (err) {
     throw new DebugError('EINVAL', `the World cannot be handed to the evaluator (${(err as Error).message})`);
+  } finally {
+    w.threads.forEach((t, i) => (t.prog = progs[i]!));
   }
+  for (const [p] of new_progs) ev.sent.add(p);
   const backstop = Date.now() + limit_ms + SLACK_MS;
   let over = false;
   return {

@@ -39,6 +39,9 @@ function permission_flags(): string[] {
 }
 
 let child: ChildProcess | null = null;
+/** Every program the debugger sent, and those the evaluator process has. */
+const progs = new Map<number, unknown>();
+let child_has = new Set<number>();
 let ready: Promise<ChildProcess> | null = null;
 /** The request the evaluator is working on. */
 let busy: { id: number; timer: NodeJS.Timeout | null } | null = null;
@@ -52,6 +55,7 @@ function start(): Promise<ChildProcess> {
       stdio: ['ignore', 'ignore', 'ignore', 'ipc'],
     });
     child = c;
+    child_has = new Set();
     c.once('message', (m: { ready?: boolean }) => (m?.ready ? resolve(c) : reject(new Error('the evaluator said something else first'))));
     c.on('message', (m: EvalAnswer & { ready?: boolean }) => {
       if (m.ready || !busy || m.id !== busy.id) return;
@@ -110,6 +114,10 @@ function next(): void {
         finish({ id: r.id, ok: false, code: 'ETIME', error: `the expression ran longer than ${r.limit_ms / 1000} s (an endless loop?); it was stopped` });
       }, r.limit_ms);
       const { limit_ms: _l, ...req } = r;
+      for (const [id, p] of req.new_progs ?? []) progs.set(id, p);
+      const missing = req.prog_ids.filter((id) => !child_has.has(id));
+      req.new_progs = [...new Set(missing)].map((id) => [id, progs.get(id)] as [number, never]);
+      for (const id of missing) child_has.add(id);
       c.send(req, (e) => {
         if (e && busy === mine) finish({ id: r.id, ok: false, code: 'EFAULT', error: `cannot hand the expression to the evaluator (${e.message})` });
       });

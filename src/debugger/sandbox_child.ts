@@ -12,7 +12,11 @@ import { Realm, error_text, plain_copy, type RealmFn } from './sandbox_realm.js'
 export interface EvalRequest {
   id: number;
   code: string;
+  /** The World without its threads' programs (they never change, and can be most of it): see progs. */
   w: World;
+  /** Each thread's program by id; the programs not sent before come in `new_progs`. */
+  prog_ids: number[];
+  new_progs?: [number, World['threads'][number]['prog']][];
   e?: unknown;
   v?: unknown;
   /** Callback calls allowed (the guard's budget). */
@@ -57,12 +61,15 @@ function main(): void {
   harden();
   const realm = new Realm();
   const cache = new Map<string, RealmFn>();
+  const progs = new Map<number, World['threads'][number]['prog']>();
   process.on('disconnect', () => process.exit(0));
   // A promise an expression rejected and dropped is its own affair, not a reason to stop.
   process.on('unhandledRejection', () => undefined);
   process.on('message', (m: EvalRequest) => {
     let out: EvalAnswer;
     try {
+      for (const [id, p] of m.new_progs ?? []) progs.set(id, p);
+      m.w.threads.forEach((t, i) => (t.prog = progs.get(m.prog_ids[i]!) ?? []));
       let f = cache.get(m.code);
       if (!f) {
         f = realm.compile_general(m.code);

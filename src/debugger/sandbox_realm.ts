@@ -27,6 +27,7 @@ export type HostCall = (name: string, args: unknown[]) => { ok?: unknown; err?: 
 /** What the realm gives the host. */
 interface RealmApi {
   view(v: unknown): unknown;
+  fresh(v: unknown): unknown;
   unwrap(v: unknown): unknown;
   /** Reset the guard's budget before an evaluation. */
   reset(limit: number): void;
@@ -133,6 +134,11 @@ const SETUP = `'use strict';
     return p;
   }
 
+  // A view not kept for reuse: for the event and the violation, new at every evaluation (a cache of them would only grow).
+  function fresh(v) {
+    return v === null || typeof v !== 'object' ? v : new P(v, handler);
+  }
+
   function call(name, args) {
     let r;
     try { r = host(name, args); } catch (e) { throw conv(e); }
@@ -189,7 +195,7 @@ const SETUP = `'use strict';
     freeze(f);
     R.defineProperty(G, k, { value: f, enumerable: false, writable: false, configurable: false });
   }
-  return freeze({ __proto__: null, view, unwrap,
+  return freeze({ __proto__: null, view, fresh, unwrap,
     reset(l) { n = 0; lim = l; },
     count() { return n; },
     stage(f, w, e, v) { staged = [f, w, e, v]; },
@@ -259,8 +265,8 @@ export class Realm {
     this.current = w;
     try {
       api.reset(limit);
-      const ev = e === undefined ? undefined : api.view(e);
-      return f(api.view(w), ev, ev, v === undefined ? undefined : api.view(v));
+      const ev = e === undefined ? undefined : api.fresh(e);
+      return f(api.view(w), ev, ev, v === undefined ? undefined : api.fresh(v));
     } finally {
       this.current = prev;
     }

@@ -228,6 +228,7 @@ export function parse_recording(text: string, path: string): Recording {
       if (!END_STATUSES.includes(v.status as EndStatus)) throw err(ln, `end status ${JSON.stringify(v.status)}; expected one of ${END_STATUSES.join(', ')}`);
       if (v.hash !== undefined && typeof v.hash !== 'string') throw err(ln, '"hash" must be a string');
       if (v.parts !== undefined && !is_parts(v.parts)) throw err(ln, '"parts" must map part names to hashes');
+      if (v.run_hash !== undefined && typeof v.run_hash !== 'string') throw err(ln, '"run_hash" must be a string');
       end = v as unknown as EndLine;
     } else if ('hash' in v) {
       if (!is_nat(v.step) || v.step > picks.n) throw err(ln, `hash at step ${JSON.stringify(v.step)}; expected a step from 0 to ${picks.n}`);

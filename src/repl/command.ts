@@ -20,6 +20,8 @@ export interface ReplHost {
   loaded?: LoadedScenario | null;
   /** The recording in progress (`record start`, `--record`), synced after every command. */
   recorder?: SessionRecorder | null;
+  /** Files the session reads (its scenario or recording, scripts): `save` and `record` never write over them. */
+  inputs?: { path: string; what: string }[];
 }
 
 export interface LoadedWorld {
