@@ -42,9 +42,4 @@ export function one_line(s: string): string {
   return s.replace(/\s*\n\s*/g, ' ').trim();
 }
 
-/** Input quoted in a message: at most `max` characters, control characters escaped (a terminal never sees them raw). */
-export function clip(s: string, max = 200, quote = true): string {
-  const cut = s.length > max ? `${s.slice(0, max)}...` : s;
-  const q = JSON.stringify(cut).replace(/[\u007f-\u009f\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
-  return quote ? q : q.slice(1, -1).replace(/\\(["\\])/g, '$1');
-}
+export { clip } from '../scenario/errors.js';

@@ -106,7 +106,7 @@ export class Session {
   private readonly interval: number;
   private readonly max_checkpoints: number;
   private readonly slice: number;
-  private readonly ext: Schedule | null;
+  private ext: Schedule | null;
   /** Dropped by load() and a new seed: the recording no longer applies. */
   private history: SessionHistory | null;
 
@@ -220,9 +220,10 @@ export class Session {
     this.restore(0);
   }
 
-  /** A new initial World (`load`); breakpoints stay. */
-  load(world: () => World): void {
-    this.history = null;
+  /** A new initial World (`load`), with a recorded history to start with (a recording); breakpoints stay. */
+  load(world: () => World, rec: { history?: SessionHistory | null; schedule?: Schedule | null } = {}): void {
+    this.history = rec.history ?? null;
+    this.ext = rec.schedule ? { picks: [...rec.schedule.picks], choices: [...rec.schedule.choices] } : null;
     this.base = structuredClone(world());
     this.reset();
   }

@@ -67,23 +67,41 @@ function help(ctx: Ctx, words: string[]): Reply {
 export const SESSION_COMMANDS: Command[] = [
   {
     name: 'load',
-    usage: 'load SCENARIO',
-    summary: 'a new scenario from step 0 (breakpoints stay)',
+    usage: 'load SCENARIO|RECORDING [--variant NAME]... [--seed N]',
+    summary: 'a new scenario from step 0, or a recording at its end (breakpoints stay)',
+    help: '--variant and --seed replace the command line\'s for this scenario; without them, the command line\'s apply.\nA recording brings its own variants, seed and history: time travel works through it.',
     run: (ctx, a) => {
-      if (a.words.length !== 1) usage(SESSION_COMMANDS[0]!);
+      const path: string[] = [];
+      const variant: string[] = [];
+      let seed: number | undefined;
+      for (let i = 0; i < a.words.length; i++) {
+        const w = a.words[i]!;
+        if (w === '--variant') variant.push(a.words[++i] ?? usage(SESSION_COMMANDS[0]!, '--variant needs a name'));
+        else if (w === '--seed') seed = nat(a.words[++i], '--seed');
+        else if (w.startsWith('--')) usage(SESSION_COMMANDS[0]!, `unknown option ${w}`);
+        else path.push(w);
+      }
+      if (path.length !== 1) usage(SESSION_COMMANDS[0]!);
       if (!ctx.host.load) throw new DebugError('ENOSYS', 'this front end cannot load scenarios');
+      const over = variant.length || seed !== undefined ? { variant, ...(seed !== undefined ? { seed } : {}) } : undefined;
       let loaded;
       try {
-        loaded = ctx.host.load(a.words[0]!);
+        loaded = ctx.host.load(path[0]!, over);
       } catch (e) {
         const { message } = describe_error(e);
         throw new DebugError(/no such file|cannot read/.test(message) ? 'ENOENT' : 'EINVAL', message);
       }
       stop_recording(ctx.host);
-      ctx.s.load(loaded.world);
+      ctx.s.load(loaded.world, { history: loaded.history ?? null, schedule: loaded.schedule ?? null });
       ctx.host.scenario = { name: loaded.name, path: loaded.path };
       ctx.host.loaded = loaded.loaded ?? null;
-      (ctx.host.inputs ??= []).push({ path: loaded.path, what: 'a scenario this session loaded' });
+      if (loaded.origin) ctx.host.origin = loaded.origin;
+      (ctx.host.inputs ??= []).push({ path: loaded.path, what: `a ${loaded.history || loaded.schedule ? 'recording' : 'scenario'} this session loaded` });
+      if (loaded.end_step !== undefined) {
+        const st = ctx.s.goto(loaded.end_step);
+        if (st.reason === 'error') throw new DebugError('EINVAL', `${loaded.path}: the recording does not replay (${st.error}); \`kvmdbg replay ${loaded.path} --verify\` says where it diverges`);
+        return { json: { recording: loaded.name, path: loaded.path, step: ctx.s.step_no }, text: `Loaded the recording ${loaded.path} (${loaded.name}) at its end, step ${ctx.s.step_no}.` };
+      }
       return { json: { scenario: loaded.name, path: loaded.path, step: 0 }, text: `Loaded ${loaded.name} (${loaded.path}).` };
     },
   },

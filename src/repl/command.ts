@@ -2,18 +2,31 @@
 // and handler; lookup by name, alias or shortest unique prefix (also for
 // subcommands: `info b`, `mt st`). The REPL, batch mode and the TUI's
 // command line all go through it.
-import type { Session, Stop } from '../debugger/session.js';
+import type { Session, SessionHistory, Stop } from '../debugger/session.js';
+import type { Schedule } from '../core/machine/machine.js';
 import type { LoadedScenario } from '../scenario/load.js';
 import type { SessionRecorder } from '../record/session.js';
 import type { World } from '../core/machine/world.js';
 import { DebugError } from '../debugger/errors.js';
 import type { Word } from './parse.js';
 
+/** Where the session's World came from, for `save`. */
+export type Origin =
+  /** A scenario file with these variants (and seed) on top of its own: the command line's or `load`'s. */
+  | { kind: 'scenario'; variants: string[]; seed?: number }
+  /** A recording: its picks (the Timeline's encoding) and commands, which `save` does not repeat. */
+  | { kind: 'recording'; picks: Int32Array; pokes: { step: number; text: string }[] };
+
 /** What the front end gives the interpreter: the Session and how to load a scenario. */
 export interface ReplHost {
   session: Session;
-  /** Build a World factory from a scenario file (the CLI wires src/scenario); absent: `load` is ENOSYS. */
-  load?: (path: string) => LoadedWorld;
+  /**
+   * Build a World factory from a scenario file or a recording (the CLI
+   * wires src/scenario); `over`: variants and seed that replace the command
+   * line's. Absent: `load` is ENOSYS.
+   */
+  load?: (path: string, over?: { variant?: string[]; seed?: number }) => LoadedWorld;
+  origin?: Origin;
   /** The scenario the session runs, if it came from a file. */
   scenario?: { name: string; path: string } | null;
   /** The loaded scenario (what a recording's header holds); absent: `record` is ENOSYS. */
@@ -29,6 +42,11 @@ export interface LoadedWorld {
   name: string;
   path: string;
   loaded?: LoadedScenario;
+  origin?: Origin;
+  /** A recording: its history, to open at its end. */
+  history?: SessionHistory | null;
+  schedule?: Schedule | null;
+  end_step?: number;
 }
 
 /** What a command handler sees. */

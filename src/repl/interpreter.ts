@@ -94,7 +94,7 @@ export class Interpreter {
     const rec = this.host.recorder;
     if (!rec || rec.closed) return;
     try {
-      rec.sync();
+      rec.sync({ check: false });
     } catch {
       // recorded() says why once the command is over
     }
