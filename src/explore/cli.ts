@@ -65,7 +65,7 @@ function short(n: number): string {
  * line that wrapped could not be redrawn in place), cut to the terminal's
  * width when it is narrower.
  */
-class ProgressLine {
+export class ProgressLine {
   private shown = false;
   constructor(private readonly stream: NodeJS.WriteStream) {}
   update(p: Progress): void {
