@@ -2,7 +2,7 @@
 // subcommand, each loaded only when used; this file wires commander, the
 // common options and the exit codes.
 import { Command, CommanderError, Option } from 'commander';
-import { UserError } from '../src/scenario/errors.js';
+import { UserError, safe_line } from '../src/scenario/errors.js';
 import { package_version } from '../src/scenario/bundled.js';
 import { EXIT_USAGE, collect, int_arg } from './common.js';
 import { register_repl } from './repl.js';
@@ -119,12 +119,12 @@ export async function main(argv: string[] = process.argv): Promise<number> {
       return e.exitCode === 0 ? 0 : EXIT_USAGE;
     }
     if (e instanceof UserError) {
-      process.stderr.write(`kvmdbg: ${one_line(e.message)}\n`);
+      process.stderr.write(`kvmdbg: ${safe_line(e.message)}\n`);
       if (debug && e.stack) process.stderr.write(`${e.stack}\n`);
       return EXIT_USAGE;
     }
     const err = e as Error;
-    process.stderr.write(`kvmdbg: internal error: ${one_line(err?.message ?? String(e))}${debug ? '' : ' (--debug shows the stack trace)'}\n`);
+    process.stderr.write(`kvmdbg: internal error: ${safe_line(err?.message ?? String(e))}${debug ? '' : ' (--debug shows the stack trace)'}\n`);
     if (debug && err?.stack) process.stderr.write(`${err.stack}\n`);
     return EXIT_USAGE;
   }

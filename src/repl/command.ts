@@ -7,7 +7,7 @@ import type { Schedule } from '../core/machine/machine.js';
 import type { LoadedScenario } from '../scenario/load.js';
 import type { SessionRecorder } from '../record/session.js';
 import type { World } from '../core/machine/world.js';
-import { DebugError } from '../debugger/errors.js';
+import { DebugError, clip } from '../debugger/errors.js';
 import type { Word } from './parse.js';
 
 /** Where the session's World came from, for `save`. */
@@ -124,8 +124,8 @@ export function resolve(table: readonly Command[], word: string, what = 'command
   if (exact) return exact;
   const hits = table.filter((c) => c.name.startsWith(w));
   if (hits.length === 1) return hits[0]!;
-  if (hits.length === 0) throw new DebugError('EINVAL', `undefined ${what} "${word}"; try "help"`);
-  throw new DebugError('EINVAL', `ambiguous ${what} "${word}": ${hits.map((c) => c.name).join(', ')}`);
+  if (hits.length === 0) throw new DebugError('EINVAL', `undefined ${what} ${clip(word, 60)}; try "help"`);
+  throw new DebugError('EINVAL', `ambiguous ${what} ${clip(word, 60)}: ${hits.map((c) => c.name).join(', ')}`);
 }
 
 /** The usage line as an EINVAL. */

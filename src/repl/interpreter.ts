@@ -4,6 +4,7 @@
 // is an Outcome with an errno-style code and a one-line message; no
 // exception escapes.
 import { describe_error, DebugError } from '../debugger/errors.js';
+import { safe_line } from '../scenario/errors.js';
 import type { Session, Stop } from '../debugger/session.js';
 import { bp_json, commands_target } from './cmd_break.js';
 import { is_pending, resolve, type Args, type Command, type Ctx, type NestedResult, type Pending, type ReplHost, type Reply } from './command.js';
@@ -233,7 +234,8 @@ export class Interpreter {
   }
 
   private failure(text: string, e: unknown): Outcome {
-    const { code, message } = describe_error(e);
+    const { code, message: raw } = describe_error(e);
+    const message = safe_line(raw);
     return { cmd: text, ok: false, error: { code, message }, text: `${code}: ${message}` };
   }
 

@@ -30,6 +30,13 @@ export function one_line(s: string): string {
   return s.replace(/\s*\n\s*/g, ' ').trim();
 }
 
+/** A message safe for a terminal: one line, control characters escaped, at most `max` characters. */
+export function safe_line(s: string, max = 2000): string {
+  // eslint-disable-next-line no-control-regex
+  const t = one_line(s).replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+  return t.length > max ? `${t.slice(0, max)}...` : t;
+}
+
 /** "a, b or c" */
 export function list_or(items: readonly string[], max = 40): string {
   if (items.length === 0) return 'nothing';
