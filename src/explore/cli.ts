@@ -127,7 +127,6 @@ export async function explore_command(file: string | undefined, o: ExploreComman
   // Where the counterexample goes is settled before the search, not after it.
   if (o.out !== undefined) check_output(o.out, { inputs: [{ path, what: 'the scenario' }], force: o.force === true, what: 'the counterexample' });
   if (o.result !== undefined) check_output(o.result, { inputs: [{ path, what: 'the scenario' }, ...(o.out ? [{ path: o.out, what: 'the --out recording' }] : [])], force: false, what: 'the shard result' });
-  if (!o.json) process.stdout.write(`${header_line(loaded, strategy, o, use_color(o))}\n`);
 
   // Ctrl-C stops the search cleanly and reports what was covered; a second one exits at once.
   const ac = new AbortController();
@@ -136,6 +135,7 @@ export async function explore_command(file: string | undefined, o: ExploreComman
     ac.abort();
   };
   process.on('SIGINT', on_sigint);
+  if (!o.json) process.stdout.write(`${header_line(loaded, strategy, o, use_color(o))}\n`);
   const tty = o.progress !== false && process.stderr.isTTY === true;
   const bar = tty ? new ProgressLine(process.stderr) : null;
   const opts: ExploreOptions = {
