@@ -67,7 +67,14 @@ export const INSPECT_COMMANDS: Command[] = [
     aliases: ['p'],
     usage: 'print EXPR',
     summary: 'evaluate JavaScript over the World `w` (read-only); bigints print in hex',
-    help: 'Helpers: hex(x), thread(name), vcpu(i), mmu("s2" | "nested[I]"), tree(name).\ne.g. print w.kvm.vcpus[1].mode   print mmu("nested[1]").pending_unmap',
+    help: [
+      'Helpers: hex(x), thread(name), vcpu(i), mmu("s2" | "nested[I]"), tree(name).',
+      'e.g. print w.kvm.vcpus[1].mode   print mmu("nested[1]").pending_unmap',
+      'Expressions run in a sandbox: no process, require or Function; the World is read-only.',
+      'Property reads, operators, helpers and methods like some/map/filter/includes/slice with',
+      'arrow callbacks run at once; anything else (loops, new, assignments, regular expressions)',
+      'runs in a separate evaluator, stopped after 10 s or by Ctrl-C / Esc, with 256 MiB of memory.',
+    ].join('\n'),
     run: (ctx, a) => {
       if (!a.rest.trim()) usage(INSPECT_COMMANDS[0]!);
       return evaluate(ctx, [{ src: a.rest, scope: { w: ctx.s.world } }], ([x]) => {
