@@ -1,19 +1,28 @@
 // The debugger's costs: `continue` over 1,000,000 steps with 20 breakpoints
-// that never fire against none (goal: at most 1.25x), against the bare
+// that never fire against none (goal: at most 1.25x); with 10 conditional
+// breakpoints on the most frequent event kinds, and with a watchpoint
+// (goal: at most 1.5x); the cost of a condition in the evaluator process;
+// against the bare
 // Machine; reverse-step latency at step 1,000,000 (goal: median under
 // 50 ms); memory held by checkpoints there; 10,000 `mt store`/`mt load`
 // commands through the interpreter (goal: over 50,000/s); and
 // `kvmdbg repl -e 'info vcpus'` wall time against a bare `node -e ''`
 // (goal: under 2x).
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Machine } from '../src/core/machine/machine.js';
 import type { World } from '../src/core/machine/world.js';
 import { create_world, type WorldConfig } from '../src/core/world_init.js';
 import { Session } from '../src/debugger/session.js';
+import { expr_evals } from '../src/debugger/expr.js';
 import { Interpreter } from '../src/repl/interpreter.js';
-import { load_scenario } from '../src/scenario/load.js';
+import { load_scenario, type LoadedScenario } from '../src/scenario/load.js';
+import { apply_poke } from '../src/debugger/pokes.js';
+import { SessionRecorder } from '../src/record/session.js';
+import type { ReplHost } from '../src/repl/command.js';
 import { ns_per_op, print_rows, type Row } from './harness.js';
 import { package_path } from './paths.js';
 
@@ -38,19 +47,45 @@ function time<T>(fn: () => T): [T, number] {
 
 const NEVER = ['hv.flush', 'hv.fifo.push', 'hv.suspend', 'mt.store', 'mt.erase', 'revmap.add', 'revmap.invalid', 's2mmu.recycle', 'nested.unmap', 'pending_unmap.set'];
 
-function session_run(world: () => World, breakpoints: boolean): { ms: number; s: Session } {
-  const s = new Session({ world });
-  if (breakpoints) {
+/** The kinds a run of default.yaml emits most, with conditions that read the event and the World and never hold. */
+const FREQUENT: [string, string][] = [
+  ['pte.visit', 'e.level === 9 && w.step > 0'],
+  ['vcpu.mode', 'w.kvm.vcpus[e.vcpu ?? 0]?.mode === "nope"'],
+  ['guest.access', 'hex(e.ipa) === "0x1"'],
+  ['sched.might_sleep', 'thread(e.thread)?.preempt_count > 100'],
+  ['lock.acquire', 'e.lock === "nope" || w.threads.some(t => t.name === "nope")'],
+  ['lock.release', 'w.kvm.mmu_invalidate_in_progress > 1000'],
+  ['tlb.hit', 'mmu("s2").pgt.ia_bits === 7'],
+  ['vcpu.enter', 'e.vcpu === 99'],
+  ['vcpu.exit', 'w.threads.every(t => t.done)'],
+  ['request.check', 'e.req === "NOPE" && e.vcpu === 1'],
+];
+
+type Setup = 'none' | 'never' | 'cond' | 'watch' | 'cond_general';
+
+function setup_breakpoints(s: Session, how: Setup): void {
+  if (how === 'never') {
     for (const k of NEVER) {
       s.breakpoints.add_break({ kind: k });
       s.breakpoints.add_break({ kind: k, cond: 'e.step < 0' });
     }
-  }
+  } else if (how === 'cond') {
+    for (const [kind, cond] of FREQUENT) s.breakpoints.add_break({ kind, cond });
+  } else if (how === 'cond_general') {
+    // The same conditions outside the bounded subset (an IIFE): they run in the evaluator process.
+    for (const [kind, cond] of FREQUENT) s.breakpoints.add_break({ kind, cond: `(() => ${cond})()` });
+  } else if (how === 'watch') s.watch('w.kvm.vcpus.length + mmu("s2").pgt.ia_bits');
+}
+
+function session_run(world: () => World, how: Setup | boolean, steps = STEPS): { ms: number; s: Session; evals: number } {
+  const s = new Session({ world });
+  setup_breakpoints(s, how === true ? 'never' : how === false ? 'none' : how);
   // Violations would stop the run; the bench measures stepping.
   s.breakpoints.add_catch(null, 'false');
-  const [st, ms] = time(() => s.continue(STEPS));
-  if (st.step !== STEPS) throw new Error(`the bench run stopped at ${st.step} (${st.reason}), not ${STEPS}`);
-  return { ms, s };
+  const e0 = expr_evals();
+  const [st, ms] = time(() => s.continue(steps));
+  if (st.step !== steps) throw new Error(`the bench run stopped at ${st.step} (${st.reason}${st.error ? `: ${st.error}` : ''}), not ${steps}`);
+  return { ms, s, evals: expr_evals() - e0 };
 }
 
 function median(xs: number[]): number {
@@ -67,6 +102,39 @@ function spawn_ms(args: string[], reps = 7): number {
     out.push(performance.now() - t0);
   }
   return median(out);
+}
+
+/** The time from Ctrl-C (Session.interrupt) to the end of a recorded `continue`, after it ran `after_ms`: median of 5. */
+async function interrupt_latency(cfg: WorldConfig): Promise<Row[]> {
+  const dir = mkdtempSync(join(tmpdir(), 'kvmdbg-bench-'));
+  const loaded: LoadedScenario = { meta: { name: 'long', summary: '', source: '', path: 'long.yaml', text: '', expect: null }, config: cfg };
+  const rows: Row[] = [];
+  try {
+    for (const after_ms of [1000, 4000]) {
+      const lat: number[] = [];
+      for (let i = 0; i < 5; i++) {
+        const session = new Session({ world: () => create_world(cfg) });
+        const host: ReplHost = { session, loaded, recorder: null };
+        host.recorder = new SessionRecorder(session, join(dir, `r${i}.jsonl`), { scenario: loaded, apply_poke, signals: [] });
+        const interp = new Interpreter(host);
+        let t_int = 0;
+        const timer = setTimeout(() => {
+          t_int = performance.now();
+          session.interrupt();
+        }, after_ms);
+        const o = await interp.exec_async('continue');
+        const t_end = performance.now();
+        clearTimeout(timer);
+        if (!o?.ok || !t_int) throw new Error(`the interrupted continue ended otherwise: ${o?.text}`);
+        lat.push(t_end - t_int);
+        host.recorder.close();
+      }
+      rows.push({ name: `Ctrl-C in a recorded continue, after ${after_ms / 1000} s`, value: median(lat), unit: 'ms', note: 'to the prompt, median of 5 (goal < 500 ms)' });
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  return rows;
 }
 
 export async function bench_debugger(): Promise<void> {
@@ -93,6 +161,33 @@ export async function bench_debugger(): Promise<void> {
   const b = median(twenty_ms);
   rows.push({ name: 'continue 1M steps, no breakpoints (median of 3)', value: a, unit: 'ms', peer: 'bare Machine.step loop', peer_value: bare_ms });
   rows.push({ name: 'continue 1M steps, 20 breakpoints never firing', value: b, unit: 'ms', note: `x${(b / a).toFixed(2)} of none (goal <= 1.25)` });
+
+  // Conditional breakpoints on the most frequent kinds, and a watchpoint, in the sandbox (issue 14).
+  const cond_ms: number[] = [];
+  const watch_ms: number[] = [];
+  const none2_ms: number[] = [];
+  let evals = 0;
+  for (let i = 0; i < 3; i++) {
+    none2_ms.push(session_run(world, 'none').ms);
+    const c = session_run(world, 'cond');
+    cond_ms.push(c.ms);
+    evals = c.evals;
+    watch_ms.push(session_run(world, 'watch').ms);
+  }
+  const n2 = median(none2_ms);
+  const c = median(cond_ms);
+  const wv = median(watch_ms);
+  rows.push({ name: `continue 1M, 10 conditional breakpoints (${(evals / 1000).toFixed(0)}k evaluations)`, value: c, unit: 'ms', note: `x${(c / n2).toFixed(2)} of none (${n2.toFixed(0)} ms; goal <= 1.5)` });
+  rows.push({ name: 'continue 1M, a watchpoint (2 lookups, a helper)', value: wv, unit: 'ms', note: `x${(wv / n2).toFixed(2)} of none (an evaluation every step)` });
+  // The same conditions outside the bounded subset: each evaluation is a round trip to the evaluator process.
+  const G = 20_000;
+  session_run(world, 'cond_general', 2000); // start the evaluator
+  const g = session_run(world, 'cond_general', G);
+  const g0 = session_run(world, 'none', G);
+  rows.push({ name: `continue 20k, the same conditions in the evaluator`, value: g.ms, unit: 'ms', note: `${((g.ms - g0.ms) / Math.max(1, g.evals) * 1000).toFixed(0)} us per evaluation (${g.evals} evaluations)` });
+
+  // Ctrl-C during a continue that is being recorded (`repl --record`): from interrupt() to the prompt.
+  rows.push(...(await interrupt_latency(cfg)));
 
   // Reverse-step latency at step 1M.
   const s = none.s;

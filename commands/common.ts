@@ -3,10 +3,12 @@
 import { InvalidArgumentError } from 'commander';
 import { parse_int_literal } from '../src/scenario/numbers.js';
 
-/** Exit codes (CONTRACT.md): success, an invariant was violated, bad usage or input. */
+/** Exit codes (CONTRACT.md): success, an invariant was violated, bad usage or input, a replay diverged, SIGINT. */
 export const EXIT_OK = 0;
 export const EXIT_VIOLATION = 1;
 export const EXIT_USAGE = 2;
+export const EXIT_DIVERGED = 3;
+export const EXIT_SIGINT = 130;
 
 export interface CommonOptions {
   variant?: string[];

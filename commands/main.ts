@@ -2,7 +2,7 @@
 // subcommand, each loaded only when used; this file wires commander, the
 // common options and the exit codes.
 import { Command, CommanderError, Option } from 'commander';
-import { UserError } from '../src/scenario/errors.js';
+import { UserError, safe_line } from '../src/scenario/errors.js';
 import { package_version } from '../src/scenario/package.js';
 import { EXIT_USAGE, collect, int_arg } from './common.js';
 import { register_repl } from './repl.js';
@@ -38,6 +38,7 @@ export function build_program(set_code: (code: number) => void): Command {
     .option('--json', 'JSON Lines: one object per event, then a summary object')
     .option('--steps <n>', 'stop after N steps', int_arg('a step count', 1))
     .option('--record <file>', 'write a recording of the run to FILE (`kvmdbg replay FILE` re-runs it)')
+    .option('--force', 'with --record: replace an existing recording')
     .option('--hash-every <n>', 'with --record: a state hash every N steps (default: 1000, further apart while hashing costs over 3% of the run)', int_arg('a step count', 1))
     .action(async (scenario: string, _opts: unknown, cmd: Command) => {
       const { run_command } = await import('./run.js');
@@ -62,6 +63,7 @@ export function build_program(set_code: (code: number) => void): Command {
     .argument('<recording>', 'a recording (`kvmdbg run SCENARIO --record FILE`)')
     .addOption(new Option('--format <format>', 'the output format').choices(['perfetto', 'ftrace']).makeOptionMandatory())
     .option('-o, --output <file>', 'the file to write (- for stdout)')
+    .option('--force', 'replace an existing recording')
     .action(async (recording: string, _opts: unknown, cmd: Command) => {
       const { export_command } = await import('./export.js');
       set_code(export_command(recording, cmd.optsWithGlobals()));
@@ -117,12 +119,12 @@ export async function main(argv: string[] = process.argv): Promise<number> {
       return e.exitCode === 0 ? 0 : EXIT_USAGE;
     }
     if (e instanceof UserError) {
-      process.stderr.write(`kvmdbg: ${one_line(e.message)}\n`);
+      process.stderr.write(`kvmdbg: ${safe_line(e.message)}\n`);
       if (debug && e.stack) process.stderr.write(`${e.stack}\n`);
       return EXIT_USAGE;
     }
     const err = e as Error;
-    process.stderr.write(`kvmdbg: internal error: ${one_line(err?.message ?? String(e))}${debug ? '' : ' (--debug shows the stack trace)'}\n`);
+    process.stderr.write(`kvmdbg: internal error: ${safe_line(err?.message ?? String(e))}${debug ? '' : ' (--debug shows the stack trace)'}\n`);
     if (debug && err?.stack) process.stderr.write(`${err.stack}\n`);
     return EXIT_USAGE;
   }

@@ -26,10 +26,11 @@ export function register_repl(program: Command, set_code: (code: number) => void
     .option('--json', 'one JSON object per command, one per line')
     .option('--keep-going', 'in batch, do not stop at the first failing command')
     .option('--record <file>', 'record the session (from step 0, time travel included) to FILE')
+    .option('--force', 'with --record: replace an existing recording')
     .option('--goto <step>', 'opening a recording: stand at this step (default: its end)', (v) => parse_step(v))
     .action(async (scenario: string, _opts: unknown, cmd: Command) => {
       const { repl_main } = await import('../src/repl/main.js');
-      const o = cmd.optsWithGlobals<{ json?: boolean; keepGoing?: boolean; variant?: string[]; seed?: number; arch?: 'arm64' | 'x86'; record?: string; goto?: number }>();
+      const o = cmd.optsWithGlobals<{ json?: boolean; keepGoing?: boolean; variant?: string[]; seed?: number; arch?: 'arm64' | 'x86'; record?: string; goto?: number; force?: boolean }>();
       set_code(
         await repl_main(scenario, {
           inputs,
@@ -40,6 +41,7 @@ export function register_repl(program: Command, set_code: (code: number) => void
           ...(o.arch ? { arch: o.arch } : {}),
           ...(o.record ? { record: o.record } : {}),
           ...(o.goto !== undefined ? { goto: o.goto } : {}),
+          ...(o.force ? { force: true } : {}),
         }),
       );
     });

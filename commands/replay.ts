@@ -1,8 +1,8 @@
 // kvmdbg replay RECORDING [--verify] [--json] [--events KIND,...]: re-run a
 // recording and print what `kvmdbg run` printed for it, then whether the
-// replay followed it. Exit 0; 1 on a violation or a divergence (the
-// replay cannot follow the recording, or reaches another state); 2 for a
-// malformed recording. A recording cut short by a crash replays up to its
+// replay followed it. Exit as `run` would for the run it reproduces (0, or
+// 1 on a violation); 3 on a divergence (the replay cannot follow the
+// recording, or reaches another state); 2 for a malformed recording. A recording cut short by a crash replays up to its
 // last complete line, with a warning.
 import '../src/core/world_init.js';
 // The poke handlers a recording's commands name (pt map, mt store, variant...).
@@ -16,7 +16,7 @@ import { DEFAULT_STEP_LIMIT } from '../src/scenario/run.js';
 import { UserError } from '../src/scenario/errors.js';
 import { package_version } from '../src/scenario/bundled.js';
 import { ANSI, paint } from '../src/repl/format.js';
-import { EXIT_OK, EXIT_VIOLATION, type CommonOptions } from './common.js';
+import { EXIT_DIVERGED, EXIT_OK, EXIT_VIOLATION, type CommonOptions } from './common.js';
 import { RunPrinter, type ReportExtra } from './run.js';
 
 export interface ReplayCommandOptions extends CommonOptions {
@@ -75,7 +75,7 @@ export function replay_command(file: string, opts: ReplayCommandOptions): number
   else if (r.status === 'limit' && !end) extra.limit_line = `the recording stops at step ${r.steps} (not closed cleanly)`;
   const limit = end?.status === 'limit' && r.steps !== DEFAULT_STEP_LIMIT ? r.steps : undefined;
   p.report(r, limit, extra);
-  return r.divergence || r.violation ? EXIT_VIOLATION : EXIT_OK;
+  return r.divergence ? EXIT_DIVERGED : r.violation ? EXIT_VIOLATION : EXIT_OK;
 }
 
 function replay_lines(rec: Recording, r: ReplayResult, verify: boolean, color: boolean): string[] {

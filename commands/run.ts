@@ -22,6 +22,7 @@ export interface RunCommandOptions extends CommonOptions {
   steps?: number;
   record?: string;
   hashEvery?: number;
+  force?: boolean;
 }
 
 /** What the report prints: a run's result, or a replay's. */
@@ -94,8 +95,11 @@ export async function run_command(file: string, opts: RunCommandOptions): Promis
       p.out.flush();
     }
     p.report(r, opts.steps);
+    limit_note(r, opts.steps);
     return r.violation ? EXIT_VIOLATION : EXIT_OK;
   }
+  const { check_output } = await import('../src/record/output.js');
+  check_output(opts.record, { inputs: [{ path, what: 'the scenario' }], force: opts.force === true, what: 'the recording' });
   const { record_run } = await import('../src/record/run.js');
   let r;
   try {
@@ -106,14 +110,23 @@ export async function run_command(file: string, opts: RunCommandOptions): Promis
   const rec = r.recording;
   const note = `recording: ${rec.path} (${rec.steps} steps, ${rec.bytes} bytes)`;
   const lines = [paint(p.color, ANSI.dim, note)];
-  if (r.interrupted) lines.push(paint(p.color, ANSI.yellow, `interrupted by ${r.interrupted} at step ${r.steps}; the recording is closed`));
   p.report(r, opts.steps, {
     lines,
     ...(r.interrupted ? { limit_line: `stopped by ${r.interrupted} at step ${r.steps}` } : {}),
     json: { recording: { file: rec.path, steps: rec.steps, bytes: rec.bytes, interrupted: r.interrupted } },
   });
-  if (r.interrupted) return 128 + (r.interrupted === 'SIGINT' ? 2 : r.interrupted === 'SIGTERM' ? 15 : 1);
+  if (r.interrupted) {
+    process.stderr.write(`kvmdbg: interrupted by ${r.interrupted} at step ${r.steps}; the recording ${rec.path} is closed and replays to there\n`);
+    return 128 + (r.interrupted === 'SIGINT' ? 2 : r.interrupted === 'SIGTERM' ? 15 : 1);
+  }
+  limit_note(r, opts.steps);
   return r.violation ? EXIT_VIOLATION : EXIT_OK;
+}
+
+/** A run cut short by the step limit says so on stderr too: its report is not the end of the story. */
+function limit_note(r: Pick<RunResult, 'status' | 'steps'>, asked: number | undefined): void {
+  if (r.status !== 'limit') return;
+  process.stderr.write(`kvmdbg: the run stopped at the step limit (${r.steps} steps) before every thread finished${asked === undefined ? '; --steps N changes the limit' : ''}\n`);
 }
 
 function header(l: LoadedScenario): string {

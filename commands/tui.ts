@@ -11,6 +11,7 @@ interface TuiCliOptions {
   record?: string;
   goto?: number;
   color?: boolean;
+  force?: boolean;
 }
 
 /** Open the TUI on `scenario`; resolves to the exit code. */
@@ -22,6 +23,7 @@ export async function run_tui(scenario: string, o: TuiCliOptions = {}): Promise<
     ...(o.arch ? { arch: o.arch } : {}),
     ...(o.record ? { record: o.record } : {}),
     ...(o.goto !== undefined ? { goto: o.goto } : {}),
+    ...(o.force ? { force: true } : {}),
     ...(o.color === false ? { color: false } : {}),
   });
 }
@@ -32,6 +34,7 @@ export function register_tui(program: Command, set_code: (code: number) => void)
     .description('the full-screen debugger on a scenario (default: the bundled default.yaml); needs a terminal')
     .argument('[scenario]', 'a scenario file, the name of a bundled one (`kvmdbg scenarios`), or a recording', 'default')
     .option('--record <file>', 'record the session (from step 0, time travel included) to FILE')
+    .option('--force', 'with --record: replace an existing recording')
     .option('--goto <step>', 'opening a recording: stand at this step (default: its end)', int_arg('a step number'))
     .action(async (scenario: string, _opts: unknown, cmd: Command) => {
       set_code(await run_tui(scenario, cmd.optsWithGlobals<TuiCliOptions>()));

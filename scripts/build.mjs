@@ -235,11 +235,13 @@ const core = await build({
 // Code from the cache has no import() in Node 20 (src/import_url.ts).
 for (const f of ['main.js', 'core.js']) {
   const text = readFileSync(join(tmp, f), 'utf8');
-  const native = /(?<![.\w$])import\(/.exec(text);
+  const native = /(?<![.\w$])import\((?!\))/.exec(text);
   if (native) throw new Error(`dist/cli/${f} has an import() of its own (...${text.slice(native.index - 60, native.index + 40)}...): it fails from the code cache; use import_url() (src/import_url.ts)`);
 }
 
 const worker = await build({ ...cjs, entryPoints: { worker: 'src/explore/worker.ts' }, outdir: tmp, plugins: [swap(['src/scenario/validators.ts'])] });
+// The expression sandbox's broker thread and evaluator process, started by file beside core.js (src/debugger/sandbox.ts).
+await build({ ...cjs, entryPoints: { sandbox_broker: 'src/debugger/sandbox_broker.ts', sandbox_child: 'src/debugger/sandbox_child.ts' }, outdir: tmp });
 
 // Into dist/cli: the rest first and the entries last, so a CLI already
 // running from dist/cli keeps finding what it loads later.

@@ -3,14 +3,14 @@
 // table keeps an index from event kind to the enabled breakpoints on that
 // kind, so a step's events cost one Map lookup each however many
 // breakpoints there are.
-import { EVENT_KINDS, event_fields, is_event_kind, type Event, type EventKind } from '../core/machine/events.js';
+import { EVENT_KINDS, event_fields, field_tag, is_event_kind, type Event, type EventKind, type FieldTag } from '../core/machine/events.js';
 import { hash_value } from '../core/machine/hash.js';
 import { invariant_named } from '../core/machine/invariants.js';
 import type { Violation, World } from '../core/machine/world.js';
 import { parse_int_literal } from '../scenario/numbers.js';
-import { DebugError } from './errors.js';
-import { compile_expr, run_expr } from './expr.js';
-import { plain } from './readonly.js';
+import { DebugError, clip, one_line } from './errors.js';
+import { compile_expr, plain, run_expr } from './expr.js';
+import { error_text } from './sandbox_realm.js';
 
 export type BreakpointType = 'breakpoint' | 'watchpoint' | 'catchpoint' | 'dprintf';
 
@@ -133,16 +133,22 @@ export class BreakpointTable {
     return b;
   }
 
-  /** `break` / `tbreak` / `dprintf` on an event kind. */
-  add_break(spec: BreakSpec): Breakpoint {
-    if (!is_event_kind(spec.kind)) throw new DebugError('EINVAL', `unknown event kind "${spec.kind}"${suggest(spec.kind)}`);
+  /** Check a `break` / `tbreak` / `dprintf` spec: the kind, the fields, the expressions' syntax. */
+  check_spec(spec: BreakSpec): void {
+    if (!is_event_kind(spec.kind)) throw new DebugError('EINVAL', `unknown event kind ${clip(spec.kind, 60)}${suggest(spec.kind)}`);
     const kind = spec.kind;
     const allowed = fields_of(kind);
     for (const f of spec.filters ?? []) {
-      if (!allowed.includes(f.field)) throw new DebugError('EINVAL', `${kind} has no field "${f.field}"; its fields are ${allowed.join(', ')}`);
+      if (!allowed.includes(f.field)) throw new DebugError('EINVAL', `${kind} has no field ${clip(f.field, 60)}; its fields are ${allowed.join(', ')}`);
     }
     if (spec.cond) compile_expr(spec.cond);
     if (spec.format !== undefined) compile_expr(`[${spec.format}]`);
+  }
+
+  /** `break` / `tbreak` / `dprintf` on an event kind. */
+  add_break(spec: BreakSpec): Breakpoint {
+    this.check_spec(spec);
+    const kind = spec.kind as EventKind;
     return this.add({
       type: spec.format !== undefined ? 'dprintf' : 'breakpoint',
       kind,
@@ -151,6 +157,11 @@ export class BreakpointTable {
       temporary: spec.temporary ?? false,
       ...(spec.format !== undefined ? { format: spec.format } : {}),
     });
+  }
+
+  /** Compile an expression (a syntax error throws EINVAL). */
+  check_expr(expr: string): void {
+    compile_expr(expr);
   }
 
   add_watch(expr: string): Breakpoint {
@@ -254,19 +265,28 @@ function test_cond(bp: Breakpoint, w: World, e: Event | undefined, v: Violation 
   try {
     return Boolean(run_expr(compile_expr(bp.cond), { w, e, v }));
   } catch (err) {
-    return { error: `Error in testing condition for breakpoint ${bp.id}: ${err instanceof Error ? err.message : String(err)}` };
+    return { error: `Error in testing condition for breakpoint ${bp.id}: ${one_line(error_text(err))}` };
   }
 }
 
-/** The value of a watchpoint's expression now (an exception is a value too: `<error: ...>`). */
-export function watch_value(bp: Breakpoint, w: World): WatchValue {
+/**
+ * The value of a watchpoint's expression now (an exception is a value too:
+ * `<error: ...>`, unless `throws`: the first value, when it is set).
+ */
+export function watch_value(bp: Breakpoint, w: World, throws = false): WatchValue {
   let value: unknown;
   try {
     value = run_expr(compile_expr(bp.expr!), { w });
   } catch (err) {
-    const msg = `<error: ${err instanceof Error ? err.message : String(err)}>`;
+    if (throws) throw err;
+    const msg = `<error: ${one_line(error_text(err))}>`;
     return { key: `!${msg}`, value: msg };
   }
+  return watch_key(value);
+}
+
+/** A watched value with its comparable key (views are copied: the World moves on). */
+export function watch_key(value: unknown): WatchValue {
   switch (typeof value) {
     case 'object':
       if (value === null) return { key: 'null', value };
@@ -281,6 +301,22 @@ export function watch_value(bp: Breakpoint, w: World): WatchValue {
   }
 }
 
+/** Neutral values by field tag, for a sample event. */
+const NEUTRAL: Record<FieldTag, unknown> = { int: 0, addr: 0, u64: 0, str: '', bool: false, any: [] };
+
+/** An event of `kind` with every field at a neutral value, to try a condition on when it is set. */
+export function sample_event(kind: string, w: World): Event {
+  const t = w.threads.find((x) => x.vcpu >= 0) ?? w.threads[0];
+  const e: Record<string, unknown> = { seq: w.seq, step: w.step, thread: t?.name ?? '-', cpu: t?.cpu ?? -1, vcpu: t && t.vcpu >= 0 ? t.vcpu : null, kind };
+  if (is_event_kind(kind)) for (const f of event_fields(kind)) e[f] = structuredClone(NEUTRAL[field_tag(kind, f) ?? 'any']);
+  return e as Event;
+}
+
+/** A violation with neutral values, to try a catchpoint's condition on. */
+export function sample_violation(invariant: string | null, w: World): Violation {
+  return { invariant: invariant ?? 'any', message: '', step: w.step, thread: w.threads[0]?.name ?? '-', values: {} };
+}
+
 function suggest(kind: string): string {
   const near = EVENT_KINDS.filter((k) => k.startsWith(kind) || k.split('.')[0] === kind.split('.')[0]).slice(0, 12);
   return near.length ? `; did you mean ${near.join(', ')}?` : '; `help break` lists the kinds';
@@ -292,10 +328,11 @@ export function dprintf_line(bp: Breakpoint, e: Event, w: World): string {
   try {
     parts = run_expr(compile_expr(`[${bp.format!}]`), { w, e }) as unknown[];
   } catch (err) {
-    return `dprintf ${bp.id}: ${err instanceof Error ? err.message : String(err)}`;
+    return `dprintf ${bp.id}: ${one_line(error_text(err))}`;
   }
   const [fmt, ...args] = Array.from(parts);
-  return printf(String(fmt), args);
+  // Each dprintf prints one line; a format that ends in "\n", as gdb's do, does not make a blank one.
+  return printf(String(fmt), args).replace(/\r?\n$/, '');
 }
 
 export function printf(fmt: string, args: unknown[]): string {

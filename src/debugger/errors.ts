@@ -12,6 +12,8 @@ export type ErrorCode =
   | 'ENOMEM' // an allocation the model refused
   | 'ERANGE' // a number the model cannot represent
   | 'EASSERT' // an `assert` that did not hold
+  | 'ETIME' // an expression ran out of time (or of memory, in the worker)
+  | 'EINTR' // interrupted (Ctrl-C, Esc)
   | 'EFAULT'; // an internal error: a bug in kvmdbg or in a model
 
 export class DebugError extends Error {
@@ -39,3 +41,5 @@ export function describe_error(e: unknown): { code: ErrorCode; message: string }
 export function one_line(s: string): string {
   return s.replace(/\s*\n\s*/g, ' ').trim();
 }
+
+export { clip } from '../scenario/errors.js';

@@ -14,16 +14,18 @@
 // synchronous methods run them to the end (or until interrupt()), and
 // start() hands them to a front end as a Job to run a slice at a time.
 import { serialize } from 'node:v8';
+import { performance } from 'node:perf_hooks';
 import type { Event } from '../core/machine/events.js';
 import { all_invariants } from '../core/machine/invariants.js';
 import type { Schedule, StepResult } from '../core/machine/machine.js';
 import { describe_wait, wait_holds } from '../core/machine/model.js';
 import { sched_init } from '../core/machine/scheduler.js';
 import type { Thread, Violation, World } from '../core/machine/world.js';
-import { BreakpointTable, dprintf_line, watch_value, type Breakpoint, type WatchValue } from './breakpoints.js';
+import { BreakpointTable, dprintf_line, sample_event, watch_key, watch_value, type Breakpoint, type WatchValue } from './breakpoints.js';
 import { Checkpoints, thaw } from './checkpoints.js';
 import { DebugError, describe_error } from './errors.js';
 import { EventLog } from './event_log.js';
+import { expr_evals, expr_error } from './expr.js';
 import { poke_def } from './pokes.js';
 import { Runner } from './runner.js';
 import type { Stop, StopReason } from './stop.js';
@@ -95,11 +97,16 @@ export class Session {
   private user_cps = new Map<number, UserCheckpoint>();
   private next_cp = 1;
   private interrupted = false;
+  /** Changes whenever the timeline is cut or replaced (a recorder then compares it whole). */
+  private epoch = 0;
+  /** Where the current slice of a long operation started: expression evaluations and the clock. */
+  private slice_evals = 0;
+  private slice_t0 = 0;
   private watch_vals = new Map<number, WatchValue>();
   private readonly interval: number;
   private readonly max_checkpoints: number;
   private readonly slice: number;
-  private readonly ext: Schedule | null;
+  private ext: Schedule | null;
   /** Dropped by load() and a new seed: the recording no longer applies. */
   private history: SessionHistory | null;
 
@@ -142,6 +149,16 @@ export class Session {
   last_events(): Event[] {
     const s = this.step_no;
     return s === 0 ? [] : this.events_between(s, s);
+  }
+
+  /** Changes whenever the timeline is cut or replaced; while it stays, the timeline only grows at its end. */
+  get timeline_epoch(): number {
+    return this.epoch;
+  }
+
+  /** The picks of steps k+1.. in the Timeline's encoding (~id where forced). */
+  picks_since(k: number): Int32Array {
+    return this.tl.picks_since(k);
   }
 
   /** The recorded pokes, in order. */
@@ -189,6 +206,7 @@ export class Session {
 
   /** Back to step 0 of the initial World; history and checkpoints go, breakpoints stay. */
   reset(): void {
+    this.epoch++;
     this.tl = new Timeline();
     if (this.ext) this.tl.ext = { picks: [...this.ext.picks], choices: [...this.ext.choices] };
     const h = this.history;
@@ -202,9 +220,10 @@ export class Session {
     this.restore(0);
   }
 
-  /** A new initial World (`load`); breakpoints stay. */
-  load(world: () => World): void {
-    this.history = null;
+  /** A new initial World (`load`), with a recorded history to start with (a recording); breakpoints stay. */
+  load(world: () => World, rec: { history?: SessionHistory | null; schedule?: Schedule | null } = {}): void {
+    this.history = rec.history ?? null;
+    this.ext = rec.schedule ? { picks: [...rec.schedule.picks], choices: [...rec.schedule.choices] } : null;
     this.base = structuredClone(world());
     this.reset();
   }
@@ -224,6 +243,12 @@ export class Session {
   /** Ask the running long operation to stop at its next slice. */
   interrupt(): void {
     this.interrupted = true;
+  }
+
+  /** For a long operation that is not the Session's (an expression in the evaluator): forget old interrupts, then ask. */
+  interrupt_watch(): () => boolean {
+    this.interrupted = false;
+    return () => this.interrupted;
   }
 
   // ------------------------------------------------------- execution
@@ -274,6 +299,7 @@ export class Session {
         break;
     }
     this.interrupted = false;
+    this.slice_begin();
     return {
       resume: () => {
         const r = g.next();
@@ -295,6 +321,7 @@ export class Session {
     if (cp.detached) {
       // Back to the timeline the checkpoint was made on; the current one's checkpoints detach.
       this.detach_user_cps(-1);
+      this.epoch++;
       this.tl = cp.detached.prefix(cp.step);
       cp.detached = null;
       this.ck = new Checkpoints(this.base, this.interval, this.max_checkpoints);
@@ -314,11 +341,32 @@ export class Session {
 
   // ------------------------------------------------------- breakpoints
 
-  /** Breakpoint changes go through the table (this.breakpoints); watchpoints need their first value. */
-  watch(expr: string): Breakpoint {
+  /**
+   * Breakpoint changes go through the table (this.breakpoints); watchpoints
+   * need their first value, and one whose expression throws now is refused.
+   * `first`: the value already computed (the REPL evaluates it first, in a
+   * way Ctrl-C can interrupt).
+   */
+  watch(expr: string, first?: { value: unknown }): Breakpoint {
+    let value: unknown;
+    if (first) value = first.value;
+    else {
+      this.breakpoints.check_expr(expr);
+      try {
+        value = watch_value({ type: 'watchpoint', expr } as Breakpoint, this.world, true).value;
+      } catch (e) {
+        throw expr_error(expr, e);
+      }
+    }
     const bp = this.breakpoints.add_watch(expr);
-    this.watch_vals.set(bp.id, watch_value(bp, this.world));
+    this.watch_vals.set(bp.id, watch_key(value));
     return bp;
+  }
+
+  /** An event of `kind` to try a condition on when it is set: the latest one held, else one with every field at a neutral value. */
+  sample_event(kind: string): { e: Event; real: boolean } {
+    const e = this.log.last(1, (x) => x.kind === kind)[0];
+    return e ? { e, real: true } : { e: sample_event(kind, this.world), real: false };
   }
 
   /** Current value of watchpoint `id`. */
@@ -407,10 +455,29 @@ export class Session {
 
   private drive<T>(g: Gen<T>): T {
     this.interrupted = false;
+    this.slice_begin();
     for (;;) {
       const r = g.next();
       if (r.done) return r.value;
     }
+  }
+
+  private slice_begin(): void {
+    this.slice_evals = expr_evals();
+    this.slice_t0 = performance.now();
+  }
+
+  /**
+   * A slice also ends when its breakpoint conditions and watchpoints have
+   * taken 40 ms (dear expressions, or ones in the evaluator): so a front end
+   * sees Ctrl-C soon however costly they are. (The clock decides only where
+   * a slice ends, never what a step does.)
+   */
+  private slice_over(): boolean {
+    const n = expr_evals();
+    if (n - this.slice_evals < 16) return false;
+    this.slice_evals = n;
+    return performance.now() - this.slice_t0 > 40;
   }
 
   private stop(reason: StopReason, extra: Omit<Stop, 'reason' | 'step'> = {}): Stop {
@@ -441,6 +508,7 @@ export class Session {
   /** The future after step `s` is about to change: forget it. */
   private new_timeline(s: number): void {
     if (s < this.tl.length || this.tl.poke_index(s + 1) < this.tl.pokes.length || (this.tl.ext && this.tl.ext.picks.length > s)) {
+      this.epoch++;
       this.detach_user_cps(s);
       this.tl.truncate(s);
       this.ck.drop_after(s);
@@ -468,8 +536,9 @@ export class Session {
     const with_printed = (s: Stop): Stop => (printed.length ? { ...s, printed } : s);
     let n = 0;
     while (n < limit) {
-      if (n > 0 && n % slice === 0) {
+      if ((n > 0 && n % slice === 0) || this.slice_over()) {
         yield;
+        this.slice_begin();
         if (this.interrupted) return with_printed(this.stop('interrupted'));
       }
       const run = this.run;

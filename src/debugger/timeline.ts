@@ -116,6 +116,11 @@ export class Timeline {
     return { picks: Array.from(this.picks.a.subarray(0, this.picks.n), (v) => (v < 0 ? ~v : v)), choices: Array.from(this.choices.a.subarray(0, this.choices.n)) };
   }
 
+  /** The raw picks of steps k+1..length. */
+  picks_since(k: number): Int32Array {
+    return this.picks.a.slice(Math.min(k, this.picks.n), this.picks.n);
+  }
+
   /** Steps the user forced (`step THREAD`), ascending. */
   forced_steps(): number[] {
     const out: number[] = [];

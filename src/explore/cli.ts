@@ -1,7 +1,11 @@
 // `kvmdbg explore`: flags to options, progress on a terminal, Ctrl-C, the
 // report (text or one JSON object), the recording, shard files and --merge.
-// Exit 0 without a violation, 1 with one, 2 for bad input.
+// Exit 0 without a violation, 1 with one, 2 for bad input, 130 when Ctrl-C
+// stopped the search before it found one.
+import { existsSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { basename } from 'node:path';
+import { check_output } from '../record/output.js';
 import '../core/world_init.js';
 import { resolve_scenario_arg } from '../scenario/bundled.js';
 import { UserError } from '../scenario/errors.js';
@@ -28,6 +32,7 @@ export interface ExploreCommandOptions {
   shrink?: boolean;
   progress?: boolean;
   states?: boolean;
+  force?: boolean;
   variant?: string[];
   seed?: number;
   arch?: 'arm64' | 'x86';
@@ -36,6 +41,7 @@ export interface ExploreCommandOptions {
 
 const EXIT_OK = 0;
 const EXIT_VIOLATION = 1;
+const EXIT_SIGINT = 130;
 
 function use_color(o: ExploreCommandOptions): boolean {
   if (o.color === false || o.json) return false;
@@ -47,21 +53,33 @@ function use_color(o: ExploreCommandOptions): boolean {
 const num = (n: number) => n.toLocaleString('en-US');
 const secs = (ms: number) => (ms < 10_000 ? `${(ms / 1000).toFixed(2)} s` : `${(ms / 1000).toFixed(1)} s`);
 
-class ProgressLine {
+/** Big numbers in 4 characters or so: 12,345 -> 12.3k. */
+function short(n: number): string {
+  if (n < 10_000) return String(Math.round(n));
+  for (const [d, u] of [[1e9, 'G'], [1e6, 'M'], [1e3, 'k']] as const) if (n >= d) return `${(n / d).toFixed(n >= 100 * d ? 0 : 1)}${u}`;
+  return String(n);
+}
+
+/**
+ * One line on stderr, drawn over itself: short enough for 80 columns (a
+ * line that wrapped could not be redrawn in place), cut to the terminal's
+ * width when it is narrower.
+ */
+export class ProgressLine {
   private shown = false;
   constructor(private readonly stream: NodeJS.WriteStream) {}
   update(p: Progress): void {
     const rate = p.elapsed_ms > 0 ? (p.transitions / p.elapsed_ms) * 1000 : 0;
     let line = '';
     if (p.fraction !== null) {
-      const w = 16;
+      const w = 10;
       const f = Math.max(0, Math.min(1, p.fraction));
       const full = Math.round(f * w);
       line += `[${'#'.repeat(full)}${'.'.repeat(w - full)}] ${String(Math.floor(f * 100)).padStart(3)}% `;
     }
-    line += `${secs(p.elapsed_ms)}  ${num(Math.round(rate))} states/s  ${num(p.distinct)} distinct  ${num(p.schedules)} schedules  depth ${num(p.depth)}`;
-    if (p.current) line += ` (at ${num(p.current)})`;
-    const cols = this.stream.columns ?? 120;
+    line += `${secs(p.elapsed_ms)} ${short(rate)} st/s ${short(p.distinct)} distinct ${short(p.schedules)} sched depth ${short(p.depth)}`;
+    if (p.current) line += ` at ${short(p.current)}`;
+    const cols = Math.min(80, this.stream.columns || 80);
     this.stream.write(`\r\x1b[K${line.slice(0, cols - 1)}`);
     this.shown = true;
   }
@@ -71,9 +89,23 @@ class ProgressLine {
   }
 }
 
+/** A file name in the current directory for what the search writes; for a recording, the first that is free. */
 function default_out(name: string, shard: { k: number; n: number } | undefined, ext: string): string {
   const base = basename(name).replace(/[^A-Za-z0-9._-]+/g, '_') || 'explore';
-  return shard && shard.n > 1 ? `${base}.shard-${shard.k}-of-${shard.n}${ext}` : `${base}${ext}`;
+  const stem = shard && shard.n > 1 ? `${base}.shard-${shard.k}-of-${shard.n}` : base;
+  if (ext !== '.rec') return `${stem}${ext}`;
+  for (let i = 1; ; i++) {
+    const f = i === 1 ? `${stem}${ext}` : `${stem}-${i}${ext}`;
+    if (!existsSync(f)) return f;
+  }
+}
+
+function header_line(loaded: LoadedScenario, strategy: Strategy, o: ExploreCommandOptions, color: boolean): string {
+  const vs = loaded.config.variants.length ? loaded.config.variants.join(', ') : 'none';
+  const workers = Math.max(1, o.workers ?? availableParallelism());
+  const where = o.shard && o.shard.n > 1 ? `, shard ${o.shard.k}/${o.shard.n}` : '';
+  const seed = o.seed ?? loaded.config.sched.seed;
+  return paint(color, ANSI.bold, `# explore ${loaded.meta.name} (${loaded.config.arch}): variants ${vs}; strategy ${strategy}, seed ${seed}; ${workers} worker${workers === 1 ? '' : 's'}${where}`);
 }
 
 export async function explore_command(file: string | undefined, o: ExploreCommandOptions): Promise<number> {
@@ -92,6 +124,9 @@ export async function explore_command(file: string | undefined, o: ExploreComman
   }
   const strategy = o.strategy ?? 'random';
   if (o.preemptions !== undefined && strategy !== 'dfs') throw new UserError('--preemptions bounds the dfs strategy; expected --strategy dfs');
+  // Where the counterexample goes is settled before the search, not after it.
+  if (o.out !== undefined) check_output(o.out, { inputs: [{ path, what: 'the scenario' }], force: o.force === true, what: 'the counterexample' });
+  if (o.result !== undefined) check_output(o.result, { inputs: [{ path, what: 'the scenario' }, ...(o.out ? [{ path: o.out, what: 'the --out recording' }] : [])], force: false, what: 'the shard result' });
 
   // Ctrl-C stops the search cleanly and reports what was covered; a second one exits at once.
   const ac = new AbortController();
@@ -100,6 +135,7 @@ export async function explore_command(file: string | undefined, o: ExploreComman
     ac.abort();
   };
   process.on('SIGINT', on_sigint);
+  if (!o.json) process.stdout.write(`${header_line(loaded, strategy, o, use_color(o))}\n`);
   const tty = o.progress !== false && process.stderr.isTTY === true;
   const bar = tty ? new ProgressLine(process.stderr) : null;
   const opts: ExploreOptions = {
@@ -122,6 +158,11 @@ export async function explore_command(file: string | undefined, o: ExploreComman
   let r: ExploreResult;
   try {
     r = await explore(loaded, overrides, opts);
+  } catch (e) {
+    // One line, never a stack trace (a worker's error arrives with its stack in the message).
+    if (e instanceof UserError) throw e;
+    const msg = e instanceof Error ? e.message : String(e);
+    throw new Error(msg.split(/\n|\s+at\s+(?:\S+\s+)?\(?(?:file|node):/)[0]!.trim());
   } finally {
     bar?.clear();
     process.removeListener('SIGINT', on_sigint);
@@ -138,8 +179,8 @@ export async function explore_command(file: string | undefined, o: ExploreComman
     write_shard(res, loaded, r, recording);
     notes.push(`shard result: ${res} (combine the shards with \`kvmdbg explore --merge FILES...\`)`);
   }
-  print(loaded, r, recording, o, notes);
-  return r.violation ? EXIT_VIOLATION : EXIT_OK;
+  print(loaded, r, recording, o, notes, true);
+  return r.violation ? EXIT_VIOLATION : r.status === 'interrupted' ? EXIT_SIGINT : EXIT_OK;
 }
 
 function bounds_text(r: ExploreResult): string {
@@ -154,7 +195,7 @@ function bounds_text(r: ExploreResult): string {
   return b.join(', ');
 }
 
-function print(loaded: LoadedScenario | null, r: ExploreResult, recording: string | null, o: ExploreCommandOptions, notes: string[]): void {
+function print(loaded: LoadedScenario | null, r: ExploreResult, recording: string | null, o: ExploreCommandOptions, notes: string[], header_shown = false): void {
   const v = r.violation;
   const config = loaded?.config;
   const shown = v ? (v.shrunk?.schedule ?? v.schedule) : null;
@@ -199,9 +240,11 @@ function print(loaded: LoadedScenario | null, r: ExploreResult, recording: strin
   const lines: string[] = [];
   const vs = r.variants.length ? r.variants.join(', ') : 'none';
   const where = r.shard.k === 0 ? `, ${r.shard.n} shards merged` : r.shard.n > 1 ? `, shard ${r.shard.k}/${r.shard.n}` : '';
-  lines.push(
-    paint(color, ANSI.bold, `# explore ${r.scenario.name} (${r.scenario.arch}): variants ${vs}; strategy ${r.params.strategy}, seed ${r.params.seed}; ${r.workers} worker${r.workers === 1 ? '' : 's'}${where}`),
-  );
+  if (!header_shown) {
+    lines.push(
+      paint(color, ANSI.bold, `# explore ${r.scenario.name} (${r.scenario.arch}): variants ${vs}; strategy ${r.params.strategy}, seed ${r.params.seed}; ${r.workers} worker${r.workers === 1 ? '' : 's'}${where}`),
+    );
+  }
   const b = bounds_text(r);
   if (b) lines.push(paint(color, ANSI.dim, `# ${b}`));
   const distinct = r.params.states || r.params.strategy === 'dfs' ? `${num(r.distinct)} distinct states` : 'distinct states not counted (--states counts them)';

@@ -3,7 +3,7 @@
 // RecordingError naming the file and line (the CLI exits 2).
 import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
 import { package_version } from '../scenario/bundled.js';
-import { UserError, one_line } from '../scenario/errors.js';
+import { UserError, clip, one_line } from '../scenario/errors.js';
 import { parse_scenario, type LoadedScenario } from '../scenario/load.js';
 import {
   DEFAULT_HASH_EVERY,
@@ -84,16 +84,28 @@ export function load_recording(path: string): Recording {
   return parse_recording(text, path);
 }
 
+/** Steps a recording may hold at most (4 bytes each when read): far beyond any session, far below the memory a crafted count would take. */
+export const MAX_RECORDING_STEPS = 100_000_000;
+
 class Growable {
   a = new Int32Array(1024);
   n = 0;
   push(v: number): void {
-    if (this.n === this.a.length) {
-      const b = new Int32Array(this.a.length * 2);
-      b.set(this.a);
-      this.a = b;
-    }
+    if (this.n === this.a.length) this.grow(this.n + 1);
     this.a[this.n++] = v;
+  }
+  /** `count` copies of `v` (the caller has checked the count). */
+  run(v: number, count: number): void {
+    if (this.n + count > this.a.length) this.grow(this.n + count);
+    this.a.fill(v, this.n, this.n + count);
+    this.n += count;
+  }
+  private grow(need: number): void {
+    let len = this.a.length;
+    while (len < need) len *= 2;
+    const b = new Int32Array(len);
+    b.set(this.a.subarray(0, this.n));
+    this.a = b;
   }
 }
 
@@ -107,6 +119,33 @@ function is_nat(v: unknown): v is number {
 
 function is_parts(v: unknown): v is Record<string, string> {
   return !!v && typeof v === 'object' && !Array.isArray(v) && Object.values(v).every((x) => typeof x === 'string');
+}
+
+/** A JSON value quoted in a message: at most 200 characters, control characters escaped. */
+function q(v: unknown): string {
+  let s: string;
+  try {
+    s = JSON.stringify(v) ?? String(v);
+  } catch {
+    s = String(v);
+  }
+  return clip(s, 200, false);
+}
+
+/** The steps the end line says the recording has, read first to bound what the schedule lines may expand to (null: no end line). */
+function end_steps(lines: string[]): number | null {
+  for (let i = lines.length - 1; i > 0; i--) {
+    const s = lines[i]!;
+    if (s.trim() === '') continue;
+    if (!s.startsWith('{"end"')) return null;
+    try {
+      const v = JSON.parse(s) as { end?: unknown };
+      return typeof v.end === 'number' && Number.isSafeInteger(v.end) && v.end >= 0 ? v.end : null;
+    } catch {
+      return null;
+    }
+  }
+  return null;
 }
 
 /** Parse a recording's text; `path` names it in messages. */
@@ -140,12 +179,12 @@ export function parse_recording(text: string, path: string): Recording {
     throw err(1, `not a kvmdbg recording: the first line is not JSON; expected a {"format": "${FORMAT}", ...} header`);
   }
   if (!h || typeof h !== 'object' || Array.isArray(h) || h.format !== FORMAT) {
-    throw err(1, `not a kvmdbg recording: expected a header with "format": "${FORMAT}"${h && typeof h === 'object' && 'format' in h ? `, not ${JSON.stringify(h.format)}` : ''}`);
+    throw err(1, `not a kvmdbg recording: expected a header with "format": "${FORMAT}"${h && typeof h === 'object' && 'format' in h ? `, not ${q(h.format)}` : ''}`);
   }
   if (h.version !== VERSION) {
-    throw err(1, `recording format version ${JSON.stringify(h.version)} is not supported; this kvmdbg (${package_version()}) reads version ${VERSION}`);
+    throw err(1, `recording format version ${q(h.version)} is not supported; this kvmdbg (${package_version()}) reads version ${VERSION}`);
   }
-  const bad_header = (field: string, want: string) => err(1, `header field "${field}" is ${field in h ? JSON.stringify(h[field]) : 'missing'}; expected ${want}`);
+  const bad_header = (field: string, want: string) => err(1, `header field "${clip(field, 60, false)}" is ${field in h ? q(h[field]) : 'missing'}; expected ${want}`);
   if (typeof h.scenario !== 'string') throw bad_header('scenario', 'the scenario YAML text');
   if (!Array.isArray(h.variants) || !h.variants.every((v) => typeof v === 'string')) throw bad_header('variants', 'a list of variant names');
   if (!is_nat(h.seed)) throw bad_header('seed', 'an integer seed');
@@ -170,7 +209,12 @@ export function parse_recording(text: string, path: string): Recording {
     throw e;
   }
 
-  // The body.
+  // The body. Runs are bounded before they expand: by the end line's step count when no rewind can
+  // take steps back (every schedule line adds to the total), and always by MAX_RECORDING_STEPS.
+  const end_at = end_steps(raw_lines);
+  const rewinds = text.includes('{"rewind"');
+  const bound = Math.min(MAX_RECORDING_STEPS, end_at !== null && !rewinds ? end_at : MAX_RECORDING_STEPS);
+  const bound_why = bound === MAX_RECORDING_STEPS ? `${MAX_RECORDING_STEPS} steps (the limit of a recording)` : `the ${bound} steps its end line says`;
   const picks = new Growable();
   const choices = new Map<number, number[]>();
   const cmds: RecCmd[] = [];
@@ -185,22 +229,27 @@ export function parse_recording(text: string, path: string): Recording {
     try {
       v = JSON.parse(s) as Record<string, unknown>;
     } catch (e) {
-      throw err(ln, `not valid JSON (${(e as Error).message})`);
+      throw err(ln, `not valid JSON (${clip((e as Error).message, 200, false)})`);
     }
     if (!v || typeof v !== 'object' || Array.isArray(v)) throw err(ln, 'expected a JSON object');
     if ('p' in v) {
       // A schedule chunk.
-      if (v.s !== picks.n + 1) throw err(ln, `the schedule line starts at step ${JSON.stringify(v.s)}; expected step ${picks.n + 1}`);
+      if (v.s !== picks.n + 1) throw err(ln, `the schedule line starts at step ${q(v.s)}; expected step ${picks.n + 1}`);
       if (!Array.isArray(v.p)) throw err(ln, '"p" must be a list of thread indices and [index, count] runs');
       for (const e of v.p) {
-        if (is_int(e)) picks.push(e);
-        else if (Array.isArray(e) && e.length === 2 && is_int(e[0]) && is_int(e[1]) && e[1] >= 1) for (let k = 0; k < e[1]; k++) picks.push(e[0]);
-        else throw err(ln, `bad pick ${JSON.stringify(e)}; expected a thread index or [index, count]`);
+        let count: number;
+        let pick: number;
+        if (is_int(e)) [pick, count] = [e, 1];
+        else if (Array.isArray(e) && e.length === 2 && is_int(e[0]) && is_int(e[1]) && e[1] >= 1) [pick, count] = [e[0], e[1]];
+        else throw err(ln, `bad pick ${q(e)}; expected a thread index or [index, count]`);
+        if (pick < -0x8000_0000 || pick > 0x7fff_ffff) throw err(ln, `bad pick ${q(e)}; expected a thread index`);
+        if (count > bound - picks.n) throw err(ln, `the schedule runs past step ${bound} (a run of ${q(count)} after step ${picks.n}); expected at most ${bound_why}`);
+        picks.run(pick, count);
       }
       if (v.c !== undefined) {
         if (!Array.isArray(v.c)) throw err(ln, '"c" must be a list of [step, answer...]');
         for (const e of v.c) {
-          if (!Array.isArray(e) || e.length < 2 || !e.every(is_int)) throw err(ln, `bad choice entry ${JSON.stringify(e)}; expected [step, answer...]`);
+          if (!Array.isArray(e) || e.length < 2 || !e.every(is_int)) throw err(ln, `bad choice entry ${q(e)}; expected [step, answer...]`);
           const st = e[0] as number;
           if (st < (v.s as number) || st > picks.n) throw err(ln, `choice entry for step ${st} outside the line's steps ${v.s as number}..${picks.n}`);
           choices.set(st, e.slice(1) as number[]);
@@ -215,8 +264,8 @@ export function parse_recording(text: string, path: string): Recording {
       if (prev && prev.step > v.step) throw err(ln, `command at step ${v.step} after one at step ${prev.step}`);
       cmds.push({ step: v.step, cmd: v.cmd, poke: v.poke, args: revive_bigints(v.args) as Record<string, unknown> });
     } else if ('rewind' in v) {
-      if (!is_nat(v.rewind) || v.rewind > picks.n) throw err(ln, `rewind to ${JSON.stringify(v.rewind)}; expected a step from 0 to ${picks.n}`);
-      if (!is_nat(v.cmds) || v.cmds > cmds.length) throw err(ln, `rewind keeps ${JSON.stringify(v.cmds)} commands; expected 0 to ${cmds.length}`);
+      if (!is_nat(v.rewind) || v.rewind > picks.n) throw err(ln, `rewind to ${q(v.rewind)}; expected a step from 0 to ${picks.n}`);
+      if (!is_nat(v.cmds) || v.cmds > cmds.length) throw err(ln, `rewind keeps ${q(v.cmds)} commands; expected 0 to ${cmds.length}`);
       const st = v.rewind;
       picks.n = st;
       for (const k of [...choices.keys()]) if (k > st) choices.delete(k);
@@ -224,17 +273,18 @@ export function parse_recording(text: string, path: string): Recording {
       if (cmds.some((c) => c.step > st)) throw err(ln, `rewind to step ${st} keeps a command made after it`);
       for (const k of [...hashes.keys()]) if (k > st) hashes.delete(k);
     } else if ('end' in v) {
-      if (!is_nat(v.end) || v.end !== picks.n) throw err(ln, `the end line says ${JSON.stringify(v.end)} steps; the recording has ${picks.n}`);
-      if (!END_STATUSES.includes(v.status as EndStatus)) throw err(ln, `end status ${JSON.stringify(v.status)}; expected one of ${END_STATUSES.join(', ')}`);
+      if (!is_nat(v.end) || v.end !== picks.n) throw err(ln, `the end line says ${q(v.end)} steps; the recording has ${picks.n}`);
+      if (!END_STATUSES.includes(v.status as EndStatus)) throw err(ln, `end status ${q(v.status)}; expected one of ${END_STATUSES.join(', ')}`);
       if (v.hash !== undefined && typeof v.hash !== 'string') throw err(ln, '"hash" must be a string');
       if (v.parts !== undefined && !is_parts(v.parts)) throw err(ln, '"parts" must map part names to hashes');
+      if (v.run_hash !== undefined && typeof v.run_hash !== 'string') throw err(ln, '"run_hash" must be a string');
       end = v as unknown as EndLine;
     } else if ('hash' in v) {
-      if (!is_nat(v.step) || v.step > picks.n) throw err(ln, `hash at step ${JSON.stringify(v.step)}; expected a step from 0 to ${picks.n}`);
+      if (!is_nat(v.step) || v.step > picks.n) throw err(ln, `hash at step ${q(v.step)}; expected a step from 0 to ${picks.n}`);
       if (typeof v.hash !== 'string' || !is_parts(v.parts)) throw err(ln, 'a hash line needs "hash" (string) and "parts" (part name -> hash)');
       hashes.set(v.step, { step: v.step, hash: v.hash, parts: v.parts });
     } else {
-      throw err(ln, `unknown line with keys ${Object.keys(v).join(', ') || '(none)'}; expected a schedule, command, hash, rewind or end line`);
+      throw err(ln, `unknown line with keys ${clip(Object.keys(v).join(', '), 200, false) || '(none)'}; expected a schedule, command, hash, rewind or end line`);
     }
   }
   const n = picks.n;

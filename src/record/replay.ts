@@ -257,7 +257,24 @@ export function replay_recording(rec: Recording, opts: ReplayOptions = {}): Repl
       const r = rp.step();
       if (r.violations.length && first_violations.length === 0) first_violations = [...r.violations];
     }
-    if (rec.end?.hash) check(rec.picks.length, rec.end.hash, rec.end.parts, rp.w, `the World at the end (step ${rec.picks.length})`);
+    const end = rec.end;
+    const n = rec.picks.length;
+    if (end?.hash) {
+      // Each part hash is checked, not only their combination: a part changed by hand shows by name.
+      const mine = world_parts(rp.w);
+      const bad = end.parts ? diff_parts(mine, end.parts) : [];
+      if (bad.length) {
+        checked++;
+        throw new Divergence(n, 'hash', `the World at the end (step ${n}) differs from the recording in ${bad.join(', ')}${last_match === null ? '' : `; it matched at step ${last_match}`}`, bad, last_match);
+      }
+      if (end.parts && combine_parts(end.parts) !== end.hash) {
+        throw new Divergence(n, 'hash', `the end line's hash is not the hash of its parts: the recording was changed by hand`, [], last_match);
+      }
+      check(n, end.hash, end.parts, rp.w, `the World at the end (step ${n})`);
+    }
+    if (end?.run_hash !== undefined && end.run_hash !== rp.m.hash()) {
+      throw new Divergence(n, 'hash', `the run's hash at the end is ${rp.m.hash()}, the recording says ${String(end.run_hash).slice(0, 40)}`, [], last_match);
+    }
   } catch (e) {
     if (!(e instanceof Divergence)) throw e;
     divergence = e;

@@ -1,13 +1,14 @@
 // Breakpoints on events, watchpoints, catchpoints, dprintf, and their
 // management: break, tbreak, dprintf, watch, catch, delete, disable, enable,
 // ignore, condition, commands (the block itself is read by the interpreter).
-import { EVENT_KINDS, is_event_kind } from '../core/machine/events.js';
-import { all_invariants } from '../core/machine/invariants.js';
+import { EVENT_KINDS, is_event_kind, type Event } from '../core/machine/events.js';
+import { all_invariants, invariant_named } from '../core/machine/invariants.js';
 import { kvm_requests } from '../core/kvm/kvm_host.js';
-import { fields_of, format_filter, parse_filter, type Breakpoint, type Filter } from '../debugger/breakpoints.js';
+import { fields_of, format_filter, parse_filter, sample_violation, type BreakSpec, type Breakpoint, type Filter } from '../debugger/breakpoints.js';
 import { DebugError } from '../debugger/errors.js';
 import type { Session } from '../debugger/session.js';
-import { usage, type Args, type Command, type Reply } from './command.js';
+import { usage, type Args, type Command, type Ctx, type Pending, type Reply } from './command.js';
+import { cond_context, evaluate, type ExprItem } from './expr_job.js';
 import { ids, nat, split_words, type Word } from './parse.js';
 
 /** The kinds `break` accepts: event kinds and the convenience names. */
@@ -86,10 +87,28 @@ function made(bp: Breakpoint): Reply {
   return { json: bp_json(bp), text: describe(bp) };
 }
 
+/** A sample event for `kind` (the latest one held, else a neutral one), and how to name it. */
+function sample(s: Session, kind: string): { e: Event; name: string } {
+  const { e, real } = s.sample_event(kind);
+  return { e, name: real ? `the latest ${kind} event (step ${e.step})` : `a sample ${kind} event (every field 0, "" or [])` };
+}
+
+/** Add a breakpoint once its condition and dprintf arguments evaluate on a sample event. */
+function checked_break(ctx: Ctx, spec: BreakSpec): Reply | Pending<unknown[]> {
+  // Refuse what does not parse before anything runs.
+  ctx.s.breakpoints.check_spec(spec);
+  const { e, name } = sample(ctx.s, spec.kind);
+  const items: ExprItem[] = [];
+  if (spec.cond) items.push({ src: spec.cond, scope: { w: ctx.s.world, e }, context: cond_context(name) });
+  if (spec.format !== undefined) items.push({ src: `[${spec.format}]`, scope: { w: ctx.s.world, e }, context: `refused: the dprintf arguments throw on ${name}` });
+  if (!items.length) return made(ctx.s.breakpoints.add_break(spec));
+  return evaluate(ctx, items, () => made(ctx.s.breakpoints.add_break(spec)));
+}
+
 function do_break(temporary: boolean) {
-  return (ctx: { s: Session }, a: Args): Reply => {
+  return (ctx: Ctx, a: Args): Reply | Pending<unknown[]> => {
     const p = parse_break_spec(ctx.s, a.tokens, a.rest);
-    return made(ctx.s.breakpoints.add_break({ kind: p.kind, filters: p.filters, cond: p.cond, temporary }));
+    return checked_break(ctx, { kind: p.kind, filters: p.filters, cond: p.cond, temporary });
   };
 }
 
@@ -156,7 +175,7 @@ export const BREAK_COMMANDS: Command[] = [
       if (!/^\s*["'`]/.test(format)) usage(BREAK_COMMANDS[2]!, 'the format is a quoted string');
       const sub = spec.trimEnd();
       const p = parse_break_spec(ctx.s, split_words(sub), sub);
-      return made(ctx.s.breakpoints.add_break({ kind: p.kind, filters: p.filters, cond: p.cond, format: format.trim() }));
+      return checked_break(ctx, { kind: p.kind, filters: p.filters, cond: p.cond, format: format.trim() });
     },
   },
   {
@@ -165,9 +184,13 @@ export const BREAK_COMMANDS: Command[] = [
     summary: 'stop when the value of EXPR (JavaScript over the World w) changes, forwards or in reverse',
     run: (ctx, a) => {
       if (!a.rest.trim()) usage(BREAK_COMMANDS[3]!);
-      const bp = ctx.s.watch(a.rest.trim());
-      const r = made(bp);
-      return { json: { ...(r.json as object), value: ctx.s.watch_now(bp.id) }, text: r.text };
+      const expr = a.rest.trim();
+      ctx.s.breakpoints.check_expr(expr);
+      return evaluate(ctx, [{ src: expr, scope: { w: ctx.s.world }, context: 'refused: the expression throws now' }], ([first]) => {
+        const bp = ctx.s.watch(expr, { value: first });
+        const r = made(bp);
+        return { json: { ...(r.json as object), value: ctx.s.watch_now(bp.id) }, text: r.text };
+      });
     },
   },
   {
@@ -185,7 +208,11 @@ export const BREAK_COMMANDS: Command[] = [
       const name = before[0]?.text ?? null;
       const cond = if_at < 0 ? null : a.rest.slice(more[if_at]!.end).trim();
       if (cond === '') throw new DebugError('EINVAL', '"if" needs an expression');
-      return made(ctx.s.breakpoints.add_catch(name, cond));
+      if (name !== null && !invariant_named(name)) throw new DebugError('ENOENT', `no invariant ${name}`);
+      if (!cond) return made(ctx.s.breakpoints.add_catch(name, cond));
+      ctx.s.breakpoints.check_expr(cond);
+      const v = sample_violation(name, ctx.s.world);
+      return evaluate(ctx, [{ src: cond, scope: { w: ctx.s.world, v }, context: cond_context(`a sample ${name ?? ''} violation`.replace('  ', ' ')) }], () => made(ctx.s.breakpoints.add_catch(name, cond)));
     },
   },
   {
@@ -240,8 +267,22 @@ export const BREAK_COMMANDS: Command[] = [
       const first = a.tokens[0];
       if (!first) usage(BREAK_COMMANDS[9]!);
       const expr = a.rest.slice(first.end).trim();
-      const bp = ctx.s.breakpoints.set_condition(nat(first.text, 'the breakpoint id'), expr || null);
-      return { json: bp_json(bp), text: expr ? `Breakpoint ${bp.id} now stops if ${expr}.` : `Breakpoint ${bp.id} now unconditional.` };
+      const id = nat(first.text, 'the breakpoint id');
+      const set = () => {
+        const bp = ctx.s.breakpoints.set_condition(id, expr || null);
+        return { json: bp_json(bp), text: expr ? `Breakpoint ${bp.id} now stops if ${expr}.` : `Breakpoint ${bp.id} now unconditional.` };
+      };
+      const target = ctx.s.breakpoints.get(id);
+      if (!expr || target.type === 'watchpoint') return set();
+      ctx.s.breakpoints.check_expr(expr);
+      let item: ExprItem;
+      if (target.type === 'catchpoint') {
+        item = { src: expr, scope: { w: ctx.s.world, v: sample_violation(target.invariant ?? null, ctx.s.world) }, context: cond_context('a sample violation') };
+      } else {
+        const { e, name } = sample(ctx.s, target.kind!);
+        item = { src: expr, scope: { w: ctx.s.world, e }, context: cond_context(name) };
+      }
+      return evaluate(ctx, [item], set);
     },
   },
   {

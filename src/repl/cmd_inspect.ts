@@ -2,9 +2,9 @@
 import { EVENT_KINDS, type Event } from '../core/machine/events.js';
 import { describe_wait } from '../core/machine/model.js';
 import type { Thread } from '../core/machine/world.js';
-import { DebugError, one_line } from '../debugger/errors.js';
-import { compile_expr, eval_expr } from '../debugger/expr.js';
-import { plain } from '../debugger/readonly.js';
+import { DebugError, clip, one_line } from '../debugger/errors.js';
+import { compile_expr, plain } from '../debugger/expr.js';
+import { evaluate } from './expr_job.js';
 import type { Session } from '../debugger/session.js';
 import { usage, type Command, type Reply } from './command.js';
 import { event_to_json, format_event, json_value } from './format.js';
@@ -67,11 +67,20 @@ export const INSPECT_COMMANDS: Command[] = [
     aliases: ['p'],
     usage: 'print EXPR',
     summary: 'evaluate JavaScript over the World `w` (read-only); bigints print in hex',
-    help: 'Helpers: hex(x), thread(name), vcpu(i), mmu("s2" | "nested[I]"), tree(name).\ne.g. print w.kvm.vcpus[1].mode   print mmu("nested[1]").pending_unmap',
+    help: [
+      'Helpers: hex(x), thread(name), vcpu(i), mmu("s2" | "nested[I]"), tree(name).',
+      'e.g. print w.kvm.vcpus[1].mode   print mmu("nested[1]").pending_unmap',
+      'Expressions run in a sandbox: no process, require or Function; the World is read-only.',
+      'Property reads, operators, helpers and methods like some/map/filter/includes/slice with',
+      'arrow callbacks run at once; anything else (loops, new, assignments, regular expressions)',
+      'runs in a separate evaluator, stopped after 10 s or by Ctrl-C / Esc, with 256 MiB of memory.',
+    ].join('\n'),
     run: (ctx, a) => {
       if (!a.rest.trim()) usage(INSPECT_COMMANDS[0]!);
-      const v = plain(eval_expr(a.rest, { w: ctx.s.world }));
-      return { json: { value: json_value(v) }, text: show_value(v) };
+      return evaluate(ctx, [{ src: a.rest, scope: { w: ctx.s.world } }], ([x]) => {
+        const v = plain(x);
+        return { json: { value: json_value(v) }, text: show_value(v) };
+      });
     },
   },
   {
@@ -129,9 +138,10 @@ export const INSPECT_COMMANDS: Command[] = [
     run: (ctx, a) => {
       if (!a.rest.trim()) usage(INSPECT_COMMANDS[4]!);
       const { expr, message } = split_assert(a.rest);
-      const v = eval_expr(expr, { w: ctx.s.world });
-      if (!v) throw new DebugError('EASSERT', `assertion failed at step ${ctx.s.step_no}: ${one_line(expr)}${message ? ` (${message})` : ''}`);
-      return { json: {}, text: '' };
+      return evaluate(ctx, [{ src: expr, scope: { w: ctx.s.world } }], ([v]) => {
+        if (!v) throw new DebugError('EASSERT', `assertion failed at step ${ctx.s.step_no}: ${clip(one_line(expr), 200, false)}${message ? ` (${clip(message, 200, false)})` : ''}`);
+        return { json: {}, text: '' };
+      });
     },
   },
 ];

@@ -4,6 +4,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { all_variants, variant_named } from '../core/machine/variants.js';
 import { DebugError, describe_error } from '../debugger/errors.js';
 import { start_recording, stop_recording } from './record.js';
+import { output_problem } from '../record/output.js';
 import { resolve, usage, type Command, type Ctx, type NestedResult, type Reply } from './command.js';
 import { nat } from './parse.js';
 import { session_script } from './save.js';
@@ -66,22 +67,41 @@ function help(ctx: Ctx, words: string[]): Reply {
 export const SESSION_COMMANDS: Command[] = [
   {
     name: 'load',
-    usage: 'load SCENARIO',
-    summary: 'a new scenario from step 0 (breakpoints stay)',
+    usage: 'load SCENARIO|RECORDING [--variant NAME]... [--seed N]',
+    summary: 'a new scenario from step 0, or a recording at its end (breakpoints stay)',
+    help: '--variant and --seed replace the command line\'s for this scenario; without them, the command line\'s apply.\nA recording brings its own variants, seed and history: time travel works through it.',
     run: (ctx, a) => {
-      if (a.words.length !== 1) usage(SESSION_COMMANDS[0]!);
+      const path: string[] = [];
+      const variant: string[] = [];
+      let seed: number | undefined;
+      for (let i = 0; i < a.words.length; i++) {
+        const w = a.words[i]!;
+        if (w === '--variant') variant.push(a.words[++i] ?? usage(SESSION_COMMANDS[0]!, '--variant needs a name'));
+        else if (w === '--seed') seed = nat(a.words[++i], '--seed');
+        else if (w.startsWith('--')) usage(SESSION_COMMANDS[0]!, `unknown option ${w}`);
+        else path.push(w);
+      }
+      if (path.length !== 1) usage(SESSION_COMMANDS[0]!);
       if (!ctx.host.load) throw new DebugError('ENOSYS', 'this front end cannot load scenarios');
+      const over = variant.length || seed !== undefined ? { variant, ...(seed !== undefined ? { seed } : {}) } : undefined;
       let loaded;
       try {
-        loaded = ctx.host.load(a.words[0]!);
+        loaded = ctx.host.load(path[0]!, over);
       } catch (e) {
         const { message } = describe_error(e);
         throw new DebugError(/no such file|cannot read/.test(message) ? 'ENOENT' : 'EINVAL', message);
       }
       stop_recording(ctx.host);
-      ctx.s.load(loaded.world);
+      ctx.s.load(loaded.world, { history: loaded.history ?? null, schedule: loaded.schedule ?? null });
       ctx.host.scenario = { name: loaded.name, path: loaded.path };
       ctx.host.loaded = loaded.loaded ?? null;
+      if (loaded.origin) ctx.host.origin = loaded.origin;
+      (ctx.host.inputs ??= []).push({ path: loaded.path, what: `a ${loaded.history || loaded.schedule ? 'recording' : 'scenario'} this session loaded` });
+      if (loaded.end_step !== undefined) {
+        const st = ctx.s.goto(loaded.end_step);
+        if (st.reason === 'error') throw new DebugError('EINVAL', `${loaded.path}: the recording does not replay (${st.error}); \`kvmdbg replay ${loaded.path} --verify\` says where it diverges`);
+        return { json: { recording: loaded.name, path: loaded.path, step: ctx.s.step_no }, text: `Loaded the recording ${loaded.path} (${loaded.name}) at its end, step ${ctx.s.step_no}.` };
+      }
       return { json: { scenario: loaded.name, path: loaded.path, step: 0 }, text: `Loaded ${loaded.name} (${loaded.path}).` };
     },
   },
@@ -133,10 +153,11 @@ export const SESSION_COMMANDS: Command[] = [
   },
   {
     name: 'record',
-    usage: 'record start FILE | record stop',
+    usage: 'record start FILE [--force] | record stop',
     summary: 'write a recording of this session from step 0 (time travel included) to FILE, until `record stop`',
     run: (ctx, a) => {
-      const [verb, file, ...rest] = a.words;
+      const force = a.words.includes('--force');
+      const [verb, file, ...rest] = a.words.filter((w) => w !== '--force');
       if (verb === 'stop' && file === undefined) {
         const rec = ctx.host.recorder;
         if (!rec) throw new DebugError('ENOENT', 'no recording in progress');
@@ -147,24 +168,29 @@ export const SESSION_COMMANDS: Command[] = [
       if (verb !== 'start' || file === undefined || rest.length) usage(SESSION_COMMANDS.find((c) => c.name === 'record')!);
       if (ctx.host.recorder && !ctx.host.recorder.closed) throw new DebugError('EBUSY', `already recording to ${ctx.host.recorder.path} (record stop first)`);
       if (!ctx.host.loaded) throw new DebugError('ENOSYS', 'this session did not come from a scenario file: nothing to record it against');
-      ctx.host.recorder = start_recording(ctx.s, ctx.host.loaded, file);
+      ctx.host.recorder = start_recording(ctx.s, ctx.host.loaded, file, { inputs: ctx.host.inputs ?? [], force });
       return { json: { file }, text: `Recording to ${file}.` };
     },
   },
   {
     name: 'save',
-    usage: 'save FILE',
-    summary: 'write the session so far as a script that reproduces it (`kvmdbg repl SCENARIO -x FILE`)',
+    usage: 'save FILE [--force]',
+    summary: 'write the session so far as a script that reproduces it (`kvmdbg repl -x FILE`); never over its scenario or a recording (without --force)',
     run: (ctx, a) => {
-      if (a.words.length !== 1) usage(SESSION_COMMANDS[5]!);
+      const force = a.words.includes('--force');
+      const words = a.words.filter((w) => w !== '--force');
+      if (words.length !== 1) usage(SESSION_COMMANDS[5]!);
+      const file = words[0]!;
+      const why = output_problem(file, { inputs: ctx.host.inputs ?? [], force, what: 'the saved session' });
+      if (why) throw new DebugError(/exists/.test(why) ? 'EEXIST' : 'EINVAL', why);
       const lines = session_script(ctx.s, ctx.host);
       try {
-        writeFileSync(a.words[0]!, `${lines.join('\n')}\n`);
+        writeFileSync(file, `${lines.join('\n')}\n`);
       } catch (e) {
         const code = (e as NodeJS.ErrnoException).code;
-        throw new DebugError(code === 'ENOENT' ? 'ENOENT' : 'EINVAL', `${a.words[0]}: cannot write: ${describe_error(e).message}`);
+        throw new DebugError(code === 'ENOENT' ? 'ENOENT' : 'EINVAL', `${file}: cannot write: ${describe_error(e).message}`);
       }
-      return { json: { file: a.words[0], lines: lines.length }, text: `Saved ${lines.length} lines to ${a.words[0]}.` };
+      return { json: { file, lines: lines.length }, text: `Saved ${lines.length} lines to ${file}.` };
     },
   },
   {
@@ -173,7 +199,9 @@ export const SESSION_COMMANDS: Command[] = [
     summary: 'run the commands in FILE',
     run: (ctx, a) => {
       if (a.words.length !== 1) usage(SESSION_COMMANDS[6]!);
-      return run_script(ctx, a.words[0]!, read_script(a.words[0]!));
+      const lines = read_script(a.words[0]!);
+      (ctx.host.inputs ??= []).push({ path: a.words[0]!, what: 'a script this session runs' });
+      return run_script(ctx, a.words[0]!, lines);
     },
   },
   {

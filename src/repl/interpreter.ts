@@ -4,6 +4,7 @@
 // is an Outcome with an errno-style code and a one-line message; no
 // exception escapes.
 import { describe_error, DebugError } from '../debugger/errors.js';
+import { safe_line } from '../scenario/errors.js';
 import type { Session, Stop } from '../debugger/session.js';
 import { bp_json, commands_target } from './cmd_break.js';
 import { is_pending, resolve, type Args, type Command, type Ctx, type NestedResult, type Pending, type ReplHost, type Reply } from './command.js';
@@ -89,6 +90,17 @@ export class Interpreter {
     return o;
   }
 
+  /** Bring the recording in progress up to date now (between the slices of a long run). */
+  private sync_recording(): void {
+    const rec = this.host.recorder;
+    if (!rec || rec.closed) return;
+    try {
+      rec.sync({ check: false });
+    } catch {
+      // recorded() says why once the command is over
+    }
+  }
+
   /** One line; a long run yields to the event loop between slices (so Ctrl-C can interrupt it). */
   async exec_async(line: string): Promise<Outcome | null> {
     const text = line.trim();
@@ -97,8 +109,12 @@ export class Interpreter {
     try {
       const r = this.dispatch(text);
       if (!is_pending(r)) return this.recorded(this.outcome(text, r));
-      let st: Stop | null;
-      while (!(st = r.job.resume())) await new Promise((res) => setImmediate(res));
+      let st: unknown;
+      while ((st = r.job.resume()) === null) {
+        // The recording catches up a slice at a time, so that an interrupt is not followed by a long catch-up.
+        this.sync_recording();
+        await new Promise((res) => setImmediate(res));
+      }
       return this.recorded(this.outcome(text, r.finish(st)));
     } catch (e) {
       return this.recorded(this.failure(text, e));
@@ -151,7 +167,7 @@ export class Interpreter {
     };
   }
 
-  private dispatch(text: string): Reply | Pending {
+  private dispatch(text: string): Reply | Pending<unknown> {
     const words = split_words(text);
     const name = words[0]!;
     let cmd = resolve(this.table, name.text);
@@ -173,7 +189,7 @@ export class Interpreter {
     return this.run(cmd, text, rest_at);
   }
 
-  private run(cmd: Command, text: string, rest_at: number, words?: string[]): Reply | Pending {
+  private run(cmd: Command, text: string, rest_at: number, words?: string[]): Reply | Pending<unknown> {
     if (!cmd.run) throw new DebugError('EINVAL', `usage: ${cmd.usage}`);
     const rest = text.slice(rest_at);
     const tokens = split_words(rest);
@@ -195,7 +211,7 @@ export class Interpreter {
         const next: string[] = [];
         for (const line of queue) {
           if (budget-- <= 0) break;
-          let r: Reply | Pending;
+          let r: Reply | Pending<unknown>;
           let o: Outcome | null;
           try {
             r = this.dispatch(line);
@@ -218,7 +234,8 @@ export class Interpreter {
   }
 
   private failure(text: string, e: unknown): Outcome {
-    const { code, message } = describe_error(e);
+    const { code, message: raw } = describe_error(e);
+    const message = safe_line(raw);
     return { cmd: text, ok: false, error: { code, message }, text: `${code}: ${message}` };
   }
 
@@ -237,9 +254,9 @@ function nested_result(o: Outcome): NestedResult {
   return o.ok ? { cmd: o.cmd, ok: true, result: o.result, text: o.text } : { cmd: o.cmd, ok: false, error: o.error!, text: o.text };
 }
 
-function drive(job: { resume(): Stop | null }): Stop {
+function drive<T>(job: { resume(): T | null }): T {
   for (;;) {
     const st = job.resume();
-    if (st) return st;
+    if (st !== null) return st;
   }
 }

@@ -28,16 +28,33 @@ export interface ReplOptions {
   record?: string;
   /** --goto N: where to stand when opening a recording (default: its end). */
   goto?: number;
+  /** --force: --record may replace an existing recording. */
+  force?: boolean;
 }
 
-/** A scenario file (or bundled name) as a World factory; errors are UserError. */
+/** A scenario file (or bundled name), or a recording, as a World factory; errors are UserError. */
 export function load_world(arg: string, opts: Pick<ReplOptions, 'variant' | 'seed' | 'arch'>): LoadedWorld {
+  if (is_recording_file(arg)) {
+    if (opts.variant?.length || opts.seed !== undefined) throw new UserError(`${arg}: a recording fixes its variants and seed; --variant and --seed do not apply`);
+    const rec = load_recording(arg);
+    const inp = session_input(rec);
+    return {
+      world: inp.world,
+      name: inp.name,
+      path: arg,
+      loaded: rec.scenario,
+      history: inp.history,
+      schedule: inp.schedule,
+      end_step: inp.end_step,
+      origin: { kind: 'recording', picks: rec.picks.slice(), pokes: inp.pokes.map((p) => ({ step: p.step, text: p.text })) },
+    };
+  }
   const path = resolve_scenario_arg(arg);
   const loaded = load_scenario(path, { variants: opts.variant ?? [], ...(opts.seed !== undefined ? { seed: opts.seed } : {}) });
   if (opts.arch && opts.arch !== loaded.config.arch) {
     throw new UserError(`${path}: the scenario is for ${loaded.config.arch}, not ${opts.arch} (--arch)`);
   }
-  return { world: () => create_world(loaded.config), name: loaded.meta.name, path, loaded };
+  return { world: () => create_world(loaded.config), name: loaded.meta.name, path, loaded, origin: { kind: 'scenario', variants: [...(opts.variant ?? [])], ...(opts.seed !== undefined ? { seed: opts.seed } : {}) } };
 }
 
 /**
@@ -45,7 +62,7 @@ export function load_world(arg: string, opts: Pick<ReplOptions, 'variant' | 'see
  * recording, with the recorded history as its timeline, at its end (or
  * `goto`). Shared by the REPL and the TUI.
  */
-export function open_session(arg: string, opts: Pick<ReplOptions, 'variant' | 'seed' | 'arch' | 'record' | 'goto'>, warn: (s: string) => void): ReplHost {
+export function open_session(arg: string, opts: Pick<ReplOptions, 'variant' | 'seed' | 'arch' | 'record' | 'goto' | 'force'> & { scripts?: string[] }, warn: (s: string) => void): ReplHost {
   let host: ReplHost;
   if (is_recording_file(arg)) {
     if (opts.variant?.length || opts.seed !== undefined) throw new UserError(`${arg}: a recording fixes its variants and seed; --variant and --seed do not apply`);
@@ -53,7 +70,15 @@ export function open_session(arg: string, opts: Pick<ReplOptions, 'variant' | 's
     if (rec.warning) warn(`kvmdbg: ${rec.warning}`);
     const inp = session_input(rec);
     const session = new Session({ world: inp.world, history: inp.history, ...(inp.schedule ? { schedule: inp.schedule } : {}) });
-    host = { session, load: (p) => load_world(p, opts), scenario: { name: inp.name, path: inp.path }, loaded: rec.scenario };
+    host = {
+      session,
+      load: (p, over) => load_world(p, over ?? opts),
+      scenario: { name: inp.name, path: arg },
+      loaded: rec.scenario,
+      inputs: [{ path: arg, what: 'the recording this session opened' }],
+      origin: { kind: 'recording', picks: rec.picks.slice(), pokes: inp.pokes.map((p) => ({ step: p.step, text: p.text })) },
+    };
+    if (opts.goto !== undefined && opts.goto > inp.end_step) throw new UserError(`--goto ${opts.goto}: ${arg} ends at step ${inp.end_step}; expected a step from 0 to ${inp.end_step}`);
     let why: string | null = null;
     try {
       const at = session.goto(opts.goto ?? inp.end_step);
@@ -65,11 +90,19 @@ export function open_session(arg: string, opts: Pick<ReplOptions, 'variant' | 's
   } else {
     if (opts.goto !== undefined) throw new UserError('--goto applies to a recording, not a scenario');
     const first = load_world(arg, opts);
-    host = { session: new Session({ world: first.world }), load: (p) => load_world(p, opts), scenario: { name: first.name, path: first.path }, loaded: first.loaded ?? null };
+    host = {
+      session: new Session({ world: first.world }),
+      load: (p, over) => load_world(p, over ?? opts),
+      scenario: { name: first.name, path: first.path },
+      loaded: first.loaded ?? null,
+      inputs: [{ path: first.path, what: 'the scenario of this session' }],
+      origin: first.origin!,
+    };
   }
+  for (const f of opts.scripts ?? []) host.inputs!.push({ path: f, what: 'a script this session runs' });
   if (opts.record) {
     try {
-      host.recorder = start_recording(host.session, host.loaded!, opts.record);
+      host.recorder = start_recording(host.session, host.loaded!, opts.record, { inputs: host.inputs ?? [], force: opts.force === true });
     } catch (e) {
       throw new UserError((e as Error).message);
     }
@@ -86,7 +119,8 @@ function read_stdin(): string {
 }
 
 export async function repl_main(scenario: string, opts: ReplOptions): Promise<number> {
-  const host = open_session(scenario, opts, (s) => process.stderr.write(`${s}\n`));
+  const scripts = opts.inputs.filter((i) => i.kind === 'script' && i.value !== '-').map((i) => i.value);
+  const host = open_session(scenario, { ...opts, scripts }, (s) => process.stderr.write(`${s}\n`));
   try {
     return await repl_on(host, opts);
   } finally {

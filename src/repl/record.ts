@@ -6,9 +6,12 @@ import type { Session } from '../debugger/session.js';
 import { SessionRecorder } from '../record/session.js';
 import type { LoadedScenario } from '../scenario/load.js';
 import { DebugError } from '../debugger/errors.js';
+import { output_problem } from '../record/output.js';
 import type { ReplHost } from './command.js';
 
-export function start_recording(s: Session, loaded: LoadedScenario, file: string): SessionRecorder {
+export function start_recording(s: Session, loaded: LoadedScenario, file: string, o: { inputs?: { path: string; what: string }[]; force?: boolean } = {}): SessionRecorder {
+  const why = output_problem(file, { inputs: o.inputs ?? [], force: o.force === true, what: 'the recording' });
+  if (why) throw new DebugError(/exists/.test(why) ? 'EEXIST' : 'EINVAL', why);
   try {
     return new SessionRecorder(s, file, { scenario: loaded, apply_poke });
   } catch (e) {

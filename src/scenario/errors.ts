@@ -30,10 +30,24 @@ export function one_line(s: string): string {
   return s.replace(/\s*\n\s*/g, ' ').trim();
 }
 
+/** A message safe for a terminal: one line, control characters escaped, at most `max` characters. */
+export function safe_line(s: string, max = 2000): string {
+  // eslint-disable-next-line no-control-regex
+  const t = one_line(s).replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+  return t.length > max ? `${t.slice(0, max)}...` : t;
+}
+
 /** "a, b or c" */
 export function list_or(items: readonly string[], max = 40): string {
   if (items.length === 0) return 'nothing';
   const shown = items.length > max ? [...items.slice(0, max), `... (${items.length - max} more)`] : [...items];
   if (shown.length === 1) return shown[0]!;
   return `${shown.slice(0, -1).join(', ')} or ${shown[shown.length - 1]}`;
+}
+
+/** Input quoted in a message: at most `max` characters, control characters escaped (a terminal never sees them raw). */
+export function clip(s: string, max = 200, quote = true): string {
+  const cut = s.length > max ? `${s.slice(0, max)}...` : s;
+  const q = JSON.stringify(cut).replace(/[\u007f-\u009f\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  return quote ? q : q.slice(1, -1).replace(/\\(["\\])/g, '$1');
 }

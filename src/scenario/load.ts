@@ -14,7 +14,8 @@ import { check_schema, compile } from './ajv.js';
 import { ScenarioError, UserError, list_or } from './errors.js';
 import { parse_int_literal } from './numbers.js';
 import { SCENARIO_SCHEMA } from './schema.js';
-import { load_threads } from './threads.js';
+import { load_threads, op_paths } from './threads.js';
+import { check_programs } from './check.js';
 import { YamlFile, isMap } from './yaml_doc.js';
 
 export type Arch = WorldConfig['arch'];
@@ -135,6 +136,7 @@ export function parse_scenario(text: string, file: string, overrides: Overrides 
 
   // Threads and their programs.
   const threads = load_threads(yf, arch, vm.vcpus);
+  check_programs(yf, threads, op_paths, { arch, vcpus: vm.vcpus, memslots, nested_mmus: vm.nested_mmus });
 
   // The schedule.
   const sch = raw.schedule ?? {};

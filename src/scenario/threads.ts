@@ -42,6 +42,9 @@ class Counter {
   n = 0;
 }
 
+/** Where each op was written (for errors found after loading: check.ts); repeated ops share their body's place. */
+export const op_paths = new WeakMap<Op, Path>();
+
 export function load_threads(yf: YamlFile, arch: Arch, vcpus: number): ThreadSpec[] {
   const map = yf.resolve(yf.pair(yf.root, 'threads')?.value);
   const out: ThreadSpec[] = [];
@@ -105,7 +108,14 @@ function load_ops(yf: YamlFile, ctx: Ctx, seq: Node, path: Path, out: Op[]): voi
       // The body's ops were counted once; count the other times.
       ctx.count.n += body.length * (r.times - 1);
       if (ctx.count.n > MAX_OPS) throw yf.error(key_node, `repeat expands the scenario to more than ${MAX_OPS} ops`, `at most ${MAX_OPS} ops in all threads together`);
-      for (let k = 0; k < r.times; k++) for (const op of body) out.push({ op: op.op, args: { ...op.args } });
+      for (let k = 0; k < r.times; k++) {
+        for (const op of body) {
+          const copy = { op: op.op, args: { ...op.args } };
+          const p = op_paths.get(op);
+          if (p) op_paths.set(copy, p);
+          out.push(copy);
+        }
+      }
       return;
     }
 
@@ -126,7 +136,9 @@ function load_ops(yf: YamlFile, ctx: Ctx, seq: Node, path: Path, out: Op[]): voi
       args = yf.to_js(args_node) as Record<string, unknown>;
     }
     const checked = check_schema(yf, apath, name, args, compile(def.schema), `the arguments of op ${name}`) as Record<string, unknown>;
-    out.push({ op: name, args: fix_u64(yf, apath, name, checked, def.schema) as Record<string, unknown> });
+    const op: Op = { op: name, args: fix_u64(yf, apath, name, checked, def.schema) as Record<string, unknown> };
+    op_paths.set(op, apath);
+    out.push(op);
     if (++ctx.count.n > MAX_OPS) throw yf.error(key_node, `the scenario has more than ${MAX_OPS} ops`, `at most ${MAX_OPS} ops in all threads together`);
   });
 }

@@ -8,9 +8,19 @@ import { parse_int_literal, normalize_int } from './numbers.js';
 
 export type Path = (string | number)[];
 
+/**
+ * Values the aliases of one file may expand to in all (the yaml library's
+ * maxAliasCount, by size): an alias bomb (`&a [*b, *b, ...]` nested ten
+ * deep) is refused at its first alias, before anything is expanded.
+ */
+export const MAX_ALIAS_VALUES = 200_000;
+
 export class YamlFile {
   readonly doc: Document.Parsed;
   private readonly lc = new LineCounter();
+  /** Values expanded through aliases so far, and each node's size with its aliases expanded. */
+  private aliased = 0;
+  private readonly sizes = new Map<object, number>();
 
   constructor(
     readonly text: string,
@@ -46,8 +56,29 @@ export class YamlFile {
     return (n as Node | null) ?? null;
   }
 
+  /** How many values `n` stands for with its aliases expanded (Infinity for an alias inside its own anchor). */
+  private size(n: unknown): number {
+    const node = this.resolve(n);
+    if (node === null || isScalar(node)) return 1;
+    const known = this.sizes.get(node);
+    if (known !== undefined) return known;
+    this.sizes.set(node, Infinity);
+    let s = 1;
+    if (isMap(node)) for (const p of (node as YAMLMap).items) s += 1 + this.size(p.value);
+    else if (isSeq(node)) for (const x of (node as YAMLSeq).items) s += this.size(x);
+    this.sizes.set(node, s);
+    return s;
+  }
+
   /** The plain value of a node, with integer literals converted. */
   to_js(n: unknown): unknown {
+    if (isAlias(n)) {
+      this.aliased += this.size(n);
+      if (this.aliased > MAX_ALIAS_VALUES) {
+        const { line, col } = this.lc.linePos((n as Alias).range?.[0] ?? 0);
+        throw new ScenarioError(this.file, line, col, `YAML aliases expand this file to more than ${MAX_ALIAS_VALUES} values (an alias of itself, or aliases of aliases)`, 'fewer aliases, or aliases of smaller nodes');
+      }
+    }
     const node = this.resolve(n);
     if (node === null) return null;
     if (isScalar(node)) return scalar_value(node);

@@ -547,7 +547,8 @@ export class Controller {
       case ':':
         return this.open('command', '');
       case '/':
-        return this.open('filter', this.filter);
+        // A new filter each time (Enter on an empty one shows every event); the current one is in the pane's title.
+        return this.open('filter', '');
       case '?':
         this.help = true;
         this.scroll.help = 0;

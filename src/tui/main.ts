@@ -22,6 +22,8 @@ export interface TuiOptions {
   goto?: number;
   /** false with --no-color. */
   color?: boolean;
+  /** --force: --record may replace an existing recording. */
+  force?: boolean;
 }
 
 export interface TuiStreams {

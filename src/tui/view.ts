@@ -17,6 +17,8 @@ export interface Column {
   /** How readily the column gives up width when the pane is narrow (0: never). */
   shrink?: number;
   align?: 'left' | 'right';
+  /** Where a value too wide loses characters (default: the end). */
+  cut?: 'end' | 'middle';
 }
 
 export interface GridData {
@@ -52,9 +54,22 @@ export function fit_columns(columns: Column[], rows: Record<string, string>[], w
 }
 
 /** A cell padded or cut (with an ellipsis) to exactly `w` columns. */
-export function cell(s: string, w: number, align: 'left' | 'right' = 'left'): string {
-  if (s.length > w) return w <= 1 ? s.slice(0, w) : `${s.slice(0, w - 1)}…`;
+export function cell(s: string, w: number, align: 'left' | 'right' = 'left', cut: 'end' | 'middle' = 'end'): string {
+  if (s.length > w) return w <= 1 ? s.slice(0, w) : cut === 'middle' ? cut_middle(s, w) : `${s.slice(0, w - 1)}…`;
   return align === 'right' ? s.padStart(w) : s.padEnd(w);
+}
+
+/**
+ * `fn:label` cut in the middle to `w` columns: the label (where in the
+ * function) whole when it leaves room for a few characters of the name,
+ * else as much of both ends as fits.
+ */
+export function cut_middle(s: string, w: number): string {
+  const colon = s.lastIndexOf(':');
+  const label = colon > 0 ? s.slice(colon) : '';
+  if (label && w - 1 - label.length >= 4) return `${s.slice(0, w - 1 - label.length)}…${label}`;
+  const head = Math.ceil((w - 1) / 2);
+  return `${s.slice(0, head)}…${s.slice(s.length - (w - 1 - head))}`;
 }
 
 /**
@@ -98,7 +113,7 @@ export function grid_lines(g: GridData, width: number, gap = 2): { header: strin
   const sep = ' '.repeat(gap);
   const line = (get: (c: Column) => string) =>
     g.columns
-      .map((c, i) => cell(get(c), w[i]!, c.align))
+      .map((c, i) => cell(get(c), w[i]!, c.align, c.cut))
       .join(sep)
       .trimEnd();
   return { header: line((c) => c.title), rows: g.rows.map((r) => line((c) => r[c.key] ?? '')) };
@@ -139,7 +154,8 @@ export function threads_grid(q: Query, opts: { narrow?: boolean } = {}): GridDat
   const columns: Column[] = [
     { key: 'thread', title: 'THREAD', shrink: 1 },
     { key: 'state', title: 'STATE', shrink: 3 },
-    { key: 'frame', title: 'FRAME', shrink: 3 },
+    // The innermost frame `fn:label`: cut in the middle, so the label (where in fn) stays readable.
+    { key: 'frame', title: 'FRAME', shrink: 3, cut: 'middle' },
     { key: 'mode', title: 'MODE', shrink: 2 },
     { key: 'requests', title: 'REQUESTS', shrink: 2 },
   ];

@@ -55,7 +55,7 @@ describe('kvmdbg run --record and replay', () => {
     expect(sb.status).toBe('end');
   });
 
-  it('a divergence exits 1 and says where and what', () => {
+  it('a divergence exits 3 (a replay that reproduces its run exits as run does) and says where and what', () => {
     const i = good_lines.findIndex((l) => l.startsWith('{"step":100,'));
     const v = JSON.parse(good_lines[i]!);
     v.parts.arm64 = '0000000000000000';
@@ -63,7 +63,7 @@ describe('kvmdbg run --record and replay', () => {
     const f = tmp_file('diverged.jsonl');
     writeFileSync(f, good_lines.map((l, k) => (k === i ? JSON.stringify(v) : l)).join('\n'));
     const r = kvmdbg(['replay', f, '--verify']);
-    expect(r.code).toBe(1);
+    expect(r.code).toBe(3);
     expect(r.stdout).toMatch(/DIVERGENCE at step 100: the World after step 100 differs from the recording in arm64; it matched at step 50/);
     const j = kvmdbg(['replay', f, '--verify', '--json', '--events', 'tlbi']);
     const s = JSON.parse(j.stdout.trim().split('\n').at(-1)!).summary;

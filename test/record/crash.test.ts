@@ -79,7 +79,10 @@ describe('SIGTERM and SIGINT while recording', () => {
       const file = tmp_file(`${sig}.jsonl`);
       const r = await run_and_kill(file, sig);
       expect(r.code, r.stderr).toBe(code);
-      expect(r.stdout).toContain(`interrupted by ${sig} at step`);
+      // The interruption is said on stderr (one line); stdout has the report, stopped at that step.
+      expect(r.stderr).toMatch(new RegExp(`^kvmdbg: interrupted by ${sig} at step \\d+; the recording .* is closed`, 'm'));
+      expect(r.stdout).not.toContain(`interrupted by ${sig}`);
+      expect(r.stdout).toContain(`stopped by ${sig} at step`);
       const rec = load_recording(file);
       expect(rec.warning).toBeNull();
       expect(rec.end?.status).toBe('interrupted');
