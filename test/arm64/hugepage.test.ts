@@ -24,7 +24,7 @@ source: test
 arch: arm64
 vm:
   vcpus: 2
-${o.nested ? '  ipa_bits: 40\n  nested_mmus: 2\n' : ''}  memslots:
+${o.nested ? '  ipa_bits: 40\n  nested_mmus: 4\n' : ''}  memslots:
     - ${o.slot ?? '{gpa: 0x8000_0000, size: 4M}'}
 threads:
 ${body}

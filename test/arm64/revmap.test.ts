@@ -92,7 +92,7 @@ describe('the payload as posted (VALID_ENTRY bit 63, nested IPA bits 55:12, UNKN
 name: t
 summary: t
 arch: arm64
-vm: {vcpus: 1, ipa_bits: 32, nested_mmus: 1, memslots: [{gpa: 0x4000_0000, size: 2M}]}
+vm: {vcpus: 1, ipa_bits: 32, nested_mmus: 2, memslots: [{gpa: 0x4000_0000, size: 2M}]}
 threads: {}
 `;
     const w = create_world(parse_scenario(text, 't.yaml').config);

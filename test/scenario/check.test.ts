@@ -41,10 +41,10 @@ describe('load-time checks of thread programs', () => {
     ['a request for a vCPU beyond the VM', ARM('  vcpu0: [{access: {ipa: 0x8000_0000}}]\n  vmm: [{request: {vcpu: 2, req: RECORD_STEAL}}]\n'), '2, req', /request: vcpu 2 but the VM has 2 vCPUs \(vm.vcpus\); expected a vCPU index from 0 to 1/],
     ['a request for no vCPU', ARM('  vcpu0: [{access: {ipa: 0x8000_0000}}]\n  vmm: [{request: {req: RECORD_STEAL}}]\n'), 'request', /request: which vCPU\?/],
     ['NV ops without nested_mmus', ARM('  vcpu0:\n    - eret_l2: {vttbr: 0x0001_0000_8010_0000}\n'), 'eret_l2', /op "eret_l2" needs a VM with shadow stage-2 MMUs \(NV\), and vm.nested_mmus is not set/],
-    ['a guest-hypervisor op inside L2', ARM('  vcpu0:\n    - eret_l2: {vttbr: 0x0001_0000_8010_0000}\n    - tlbi: {op: vmalls12e1is}\n', '  nested_mmus: 2\n'), 'tlbi', /tlbi runs in vEL2 \(the guest hypervisor\), but vcpu0 is in the L2 guest it entered at line 8/],
-    ['exit_l2 outside L2', ARM('  vcpu0:\n    - exit_l2: {}\n', '  nested_mmus: 2\n'), 'exit_l2', /exit_l2 in vcpu0, which is not in an L2 guest here/],
-    ['an L1 mapping to an IPA outside the memslots', ARM('  vcpu0:\n    - l1_map: {vttbr: 0x0001_0000_8010_0000, nested_ipa: 0x1000, ipa: 0x1000}\n', '  nested_mmus: 2\n'), '0x1000}', /l1_map: IPA 0x1000 is outside every memslot/],
-    ['a range TLBI larger than one covers', ARM('  vcpu0:\n    - tlbi: {op: ripas2e1is, ipa: 0x1000, pages: 100000000}\n', '  nested_mmus: 2\n'), '100000000', /ripas2e1is of 100000000 pages is more than one range TLBI covers/],
+    ['a guest-hypervisor op inside L2', ARM('  vcpu0:\n    - eret_l2: {vttbr: 0x0001_0000_8010_0000}\n    - tlbi: {op: vmalls12e1is}\n', '  nested_mmus: 4\n'), 'tlbi', /tlbi runs in vEL2 \(the guest hypervisor\), but vcpu0 is in the L2 guest it entered at line 8/],
+    ['exit_l2 outside L2', ARM('  vcpu0:\n    - exit_l2: {}\n', '  nested_mmus: 4\n'), 'exit_l2', /exit_l2 in vcpu0, which is not in an L2 guest here/],
+    ['an L1 mapping to an IPA outside the memslots', ARM('  vcpu0:\n    - l1_map: {vttbr: 0x0001_0000_8010_0000, nested_ipa: 0x1000, ipa: 0x1000}\n', '  nested_mmus: 4\n'), '0x1000}', /l1_map: IPA 0x1000 is outside every memslot/],
+    ['a range TLBI larger than one covers', ARM('  vcpu0:\n    - tlbi: {op: ripas2e1is, ipa: 0x1000, pages: 100000000}\n', '  nested_mmus: 4\n'), '100000000', /ripas2e1is of 100000000 pages is more than one range TLBI covers/],
     ['an x86 access outside the memslots', 'arch: x86\nvm: {vcpus: 1, memslots: [{gpa: 0x8000_0000, size: 2M}]}\nthreads:\n  vcpu0: [{access_gpa: {gpa: 0x1000}}]\n', '0x1000', /access_gpa: GPA 0x1000 is outside every memslot/],
     ['an x86 flush inhibit for a vCPU beyond the VM', 'arch: x86\nvm: {vcpus: 1, memslots: [{gpa: 0x8000_0000, size: 2M}]}\nthreads:\n  vmm: [{set_tlb_flush_inhibit: {vcpu: 1, inhibit: true}}]\n', '1, inhibit', /set_tlb_flush_inhibit: vcpu 1 but the VM has 1 vCPU/],
   ];
@@ -63,7 +63,7 @@ describe('load-time checks of thread programs', () => {
   it('an access in an L2 guest is a nested IPA (not checked against the memslots), and the scenario runs', () => {
     const text = ARM(
       '  vcpu0:\n    - l1_map: {vttbr: 0x0001_0000_8010_0000, nested_ipa: 0x1000, ipa: 0x8000_0000}\n    - eret_l2: {vttbr: 0x0001_0000_8010_0000}\n    - access: {ipa: 0x1000}\n    - exit_l2: {}\n    - access: {ipa: 0x8000_1000}\n',
-      '  nested_mmus: 2\n',
+      '  nested_mmus: 4\n',
     );
     const r = run_scenario(parse_scenario(text, 's.yaml'));
     expect(r.status).toBe('end');

@@ -79,7 +79,7 @@ define_op({
  * injected into it); then find the memslot and call user_mem_abort() on the
  * vCPU's hw_mmu at the faulting (nested) IPA.
  */
-export const handle_exit_abort = model_fn<{ walked: boolean }>('handle_exit_abort', {
+export const handle_exit_abort = model_fn<{ walked: boolean; nested_ipa?: number; l1_ipa?: number }>('handle_exit_abort', {
   abort: (w, t, l) => {
     const vcpu = vcpu_of_thread(w, t);
     // kvm_is_nested_s2_mmu(kvm, hw_mmu) && hw_mmu->nested_stage2_enabled: with L1's
@@ -101,6 +101,9 @@ export const handle_exit_abort = model_fn<{ walked: boolean }>('handle_exit_abor
       }
       ipa = tr.ipa;
       guest_level = tr.level;
+      // What the walk read, page-aligned: the fault may later widen to a block around it.
+      l.nested_ipa = Math.floor(vcpu.fault_ipa / PAGE_SIZE) * PAGE_SIZE;
+      l.l1_ipa = Math.floor(tr.ipa / PAGE_SIZE) * PAGE_SIZE;
     }
     const gfn = Math.floor(ipa / PAGE_SIZE);
     const slot = gfn_to_memslot(w, gfn);

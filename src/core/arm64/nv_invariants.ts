@@ -133,8 +133,9 @@ define_invariant({
     const id = uma.locals['mmu'] as number;
     if (id < 0) return null;
     const mmu = arm64(w).nested_mmus[id]!;
-    const nested = uma.locals['fault_ipa'] as number;
-    const used = Math.floor((uma.locals['canonical_ipa'] as number) / PAGE_SIZE) * PAGE_SIZE;
+    // The page the walk translated (a block fault aligns fault_ipa, and transparent_hugepage_adjust() not the L1 IPA).
+    const nested = abort.locals['nested_ipa'] as number;
+    const used = abort.locals['l1_ipa'] as number;
     const now = l1_translate(w, mmu.tlb_vttbr, nested);
     if (now === used) return null;
     const vmid = get_vmid(mmu.tlb_vttbr);
