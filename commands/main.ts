@@ -4,6 +4,7 @@
 import { Command, CommanderError, Option } from 'commander';
 import { UserError, safe_line } from '../src/scenario/errors.js';
 import { package_version } from '../src/scenario/package.js';
+import { BASELINE } from '../src/core/baseline.js';
 import { EXIT_USAGE, collect, int_arg } from './common.js';
 import { register_repl } from './repl.js';
 import { register_explore } from './explore.js';
@@ -17,7 +18,7 @@ export function build_program(set_code: (code: number) => void): Command {
   const program = new Command('kvmdbg');
   program
     .description('A deterministic debugger for the concurrency of the Linux KVM MMU')
-    .version(package_version(), '-V, --version', 'print the version')
+    .version(`kvmdbg ${package_version()} (model: ${BASELINE})`, '-V, --version', 'print the version and the upstream release the model follows')
     .option('--variant <name>', 'enable a variant (repeatable; see `kvmdbg variants`)', collect)
     .option('--seed <n>', 'the schedule seed (a missing policy becomes random)', int_arg('a seed', 0, 2 ** 32 - 1))
     .addOption(new Option('--arch <arch>', 'the architecture').choices(['arm64', 'x86']))

@@ -4,6 +4,7 @@
 // 1 on a violation); 3 on a divergence (the replay cannot follow the
 // recording, or reaches another state); 2 for a malformed recording. A recording cut short by a crash replays up to its
 // last complete line, with a warning.
+import { BASELINE } from '../src/core/baseline.js';
 import '../src/core/world_init.js';
 // The poke handlers a recording's commands name (pt map, mt store, variant...).
 import { apply_poke } from '../src/debugger/pokes.js';
@@ -82,7 +83,7 @@ function replay_lines(rec: Recording, r: ReplayResult, verify: boolean, color: b
   const d = r.divergence;
   if (d) {
     const lines = [paint(color, [ANSI.bold, ANSI.red], `DIVERGENCE at step ${d.step}: ${d.message}`)];
-    if (d.kind !== 'poke') lines.push(`  recorded by kvmdbg ${rec.header.tool}, replayed by kvmdbg ${package_version()}`);
+    if (d.kind !== 'poke') lines.push(`  recorded by kvmdbg ${rec.header.tool} (model: ${rec.header.model ?? 'not recorded'}), replayed by kvmdbg ${package_version()} (model: ${BASELINE})`);
     return lines;
   }
   const what = verify

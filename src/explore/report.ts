@@ -1,6 +1,7 @@
 // What the explorer hands back: the recording of the counterexample
 // (src/record's Recorder, driven by the schedule, ending at the violating
 // step), the schedule in words, the shard result files and their merge.
+import { BASELINE } from '../core/baseline.js';
 import { createHash } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { Machine, type Schedule } from '../core/machine/machine.js';
@@ -133,6 +134,8 @@ export interface ShardFile {
   format: typeof SHARD_FORMAT;
   version: number;
   tool: string;
+  /** The upstream release modelled (src/core/baseline.ts). */
+  model: string;
   scenario: { name: string; file: string; arch: string; digest: string };
   variants: string[];
   params: Record<string, unknown>;
@@ -157,6 +160,7 @@ export function write_shard(path: string, loaded: LoadedScenario, r: ExploreResu
     format: SHARD_FORMAT,
     version: SHARD_VERSION,
     tool: package_version(),
+    model: BASELINE,
     scenario: { name: r.scenario.name, file: r.scenario.path, arch: r.scenario.arch, digest: text_digest(loaded.meta.text) },
     variants: r.variants,
     params: params_json(r.params),
@@ -216,6 +220,8 @@ export function merge_shards(paths: string[]): Merged {
   for (const { path, f } of files.slice(1)) {
     const what = !same(f.scenario.digest, a.f.scenario.digest)
       ? 'scenario'
+      : !same(f.model, a.f.model)
+        ? 'model (upstream release)'
       : !same(f.variants, a.f.variants)
         ? 'variants'
         : !same(f.params, a.f.params)

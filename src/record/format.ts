@@ -1,6 +1,7 @@
 // The recording format (shared/docs/CONTRACT.md, "Recordings"): JSON Lines.
 //
-//   line 1  header  {"format":"kvmdbg-recording","version":1,"tool":"0.1.0",
+//   line 1  header  {"format":"kvmdbg-recording","version":1,"tool":"0.2.0",
+//                    "model":"Linux v6.18",
 //                    "scenario":"<YAML text>","file":"<path>","variants":[...],
 //                    "seed":N,"hash_every":K,"drive":"policy"}
 //   then, in the order they happened:
@@ -38,6 +39,8 @@ export interface Header {
   format: typeof FORMAT;
   version: number;
   tool: string;
+  /** The upstream release the recording kvmdbg modelled (src/core/baseline.ts); absent before 0.2.0. */
+  model?: string;
   scenario: string;
   file: string;
   variants: string[];

@@ -1,6 +1,7 @@
 // Reading a recording back. A last line cut short (a crash while writing
 // it) is dropped with a warning; anything else malformed is a
 // RecordingError naming the file and line (the CLI exits 2).
+import { BASELINE } from '../core/baseline.js';
 import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
 import { package_version } from '../scenario/bundled.js';
 import { UserError, clip, one_line } from '../scenario/errors.js';
@@ -194,6 +195,7 @@ export function parse_recording(text: string, path: string): Recording {
     format: FORMAT,
     version: VERSION,
     tool: typeof h.tool === 'string' ? h.tool : '?',
+    ...(typeof h.model === 'string' ? { model: h.model } : {}),
     scenario: h.scenario,
     file: typeof h.file === 'string' ? h.file : '<recording>',
     variants: h.variants as string[],
@@ -290,5 +292,10 @@ export function parse_recording(text: string, path: string): Recording {
   const n = picks.n;
   if (cut !== null) warning = `${path}:${cut}: the last line is cut short (the recording was not closed cleanly); replaying the ${n} steps before it`;
   else if (!end) warning = `${path}: no end line (the recording was not closed cleanly); replaying its ${n} steps`;
+  // Another model may take other steps: say so up front (a replay would diverge).
+  if (header.model !== undefined && header.model !== BASELINE) {
+    const other = `${path}: recorded against the model of ${clip(header.model, 60, false)}; this kvmdbg models ${BASELINE}, so its steps may differ`;
+    warning = warning ? `${warning}\n${other}` : other;
+  }
   return { path, header, scenario, picks: picks.a.slice(0, n), choices, cmds, hashes, end, warning };
 }

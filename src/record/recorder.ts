@@ -2,6 +2,7 @@
 // counterexamples): the caller steps the machine and reports each step;
 // the Recorder writes the schedule, a state hash every `hash_every`
 // steps and the end line.
+import { BASELINE } from '../core/baseline.js';
 import { performance } from 'node:perf_hooks';
 import type { Machine, StepResult } from '../core/machine/machine.js';
 import { package_version } from '../scenario/bundled.js';
@@ -16,6 +17,7 @@ export function make_header(loaded: LoadedScenario, opts: { hash_every?: number;
     format: FORMAT,
     version: VERSION,
     tool: package_version(),
+    model: BASELINE,
     scenario: loaded.meta.text,
     file: loaded.meta.path,
     variants: [...loaded.config.variants],

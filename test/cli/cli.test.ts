@@ -32,10 +32,13 @@ describe('kvmdbg: usage', () => {
     for (const c of ['run', 'scenarios', 'variants']) expect(r.stdout).toContain(c);
   });
 
-  it('--version prints the package version', () => {
+  it('--version prints the package version and the upstream release the model follows', async () => {
+    const { BASELINE } = await import('../../src/core/baseline.js');
     const r = kvmdbg(['--version']);
     expect(r.code).toBe(0);
-    expect(r.stdout.trim()).toBe(JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).version);
+    const version = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).version;
+    expect(r.stdout.trim()).toBe(`kvmdbg ${version} (model: ${BASELINE})`);
+    expect(BASELINE).toMatch(/^Linux v\d+\.\d+$/);
   });
 
   it('usage errors exit 2 with one line', () => {
@@ -122,8 +125,9 @@ describe('kvmdbg variants', () => {
     }
     const j = kvmdbg(['variants', '--json']);
     expect(j.code).toBe(0);
-    const rows = j.stdout.trim().split('\n').map((l) => JSON.parse(l) as { name: string; breaks: string });
+    const rows = j.stdout.trim().split('\n').map((l) => JSON.parse(l) as { name: string; breaks: string; source: string });
     expect(rows.map((x) => x.name)).toEqual(vs.map((v) => v.name));
+    expect(rows.map((x) => x.source)).toEqual(vs.map((v) => v.source));
   });
 });
 

@@ -15,7 +15,6 @@ function breaks(v: { breaks: string }): string | null {
 
 /** Where each breaking variant shows: scenario, and the strategies to try in order. */
 const CASES: Record<string, { scenario: string; strategies: Strategy[]; expect?: string }[]> = {
-  'hv.inhibit_request_first': [{ scenario: 'hv-tlb-flush-inhibit', strategies: ['random', 'pct'] }],
   'hv.no_srcu_sync': [{ scenario: 'hv-tlb-flush-inhibit', strategies: ['random', 'pct'] }],
   'mmu.no_notifier_flush': [{ scenario: 'numa-invalidate-retry', strategies: ['random', 'pct'] }],
   'kvm.exit_request_before_mode': [{ scenario: 'default', strategies: ['random', 'pct'] }],

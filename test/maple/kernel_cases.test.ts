@@ -1,6 +1,6 @@
 // lib/test_maple_tree.c, case by case, with the kernel's values (the
 // newest version in the search index: with check_state_handling and
-// alloc_cyclic_testing; docs/fidelity.maple.md). Every return value the
+// alloc_cyclic_testing; docs/fidelity.md). Every return value the
 // kernel test checks with MT_BUG_ON is asserted here, ULONG_MAX edges
 // included; none is refused. Pointers the kernel stores (&tree,
 // check_prev_entry, a function address) are kernel-looking 64-bit values.

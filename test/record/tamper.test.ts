@@ -3,6 +3,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { BASELINE } from '../../src/core/baseline.js';
 import { bundled_dir } from '../../src/scenario/bundled.js';
 import { load_scenario } from '../../src/scenario/load.js';
 import { record_run } from '../../src/record/run.js';
@@ -141,6 +142,22 @@ describe('a tampered hash line', () => {
     expect(r.divergence?.step).toBe(0);
     expect(r.divergence?.parts).toEqual(['sched']);
     expect(r.divergence?.last_match).toBeNull();
+  });
+});
+
+describe('the model a recording was made against', () => {
+  it('is in the header, and one made against another release warns when it is opened', () => {
+    const header = JSON.parse(lines[0]!) as { model?: string };
+    expect(header.model).toBe(BASELINE);
+    expect(parse_recording(lines.join('\n'), 'x.jsonl').warning).toBeNull();
+    const other = parse_recording(
+      edited(0, (v) => {
+        v.model = 'Linux v6.11';
+      }),
+      'x.jsonl',
+    );
+    expect(other.header.model).toBe('Linux v6.11');
+    expect(other.warning).toBe(`x.jsonl: recorded against the model of Linux v6.11; this kvmdbg models ${BASELINE}, so its steps may differ`);
   });
 });
 

@@ -62,3 +62,13 @@ describe('the README', () => {
     });
   }, 240_000);
 });
+
+describe('the README scenario op table', () => {
+  it('lists every op the scenario loader accepts, with its arch', async () => {
+    await import('../../src/core/world_init.js');
+    const { all_ops } = await import('../../src/core/machine/ops.js');
+    for (const o of all_ops()) {
+      expect(README, `README op table: ${o.name}`).toContain(`| \`${o.name}\` | ${o.threads.join(', ')} | ${o.arch ?? 'any'} |`);
+    }
+  });
+});
