@@ -72,3 +72,13 @@ describe('the README scenario op table', () => {
     }
   });
 });
+
+describe('the README event kinds', () => {
+  it('lists every event kind', async () => {
+    const { EVENT_KINDS } = await import('../../src/core/machine/events.js');
+    const at = README.indexOf('Every event kind');
+    expect(at).toBeGreaterThan(0);
+    const para = README.slice(at, README.indexOf('\n\n', at));
+    for (const k of EVENT_KINDS) expect(para, `README event kinds: ${k}`).toContain(`\`${k}\``);
+  });
+});

@@ -31,7 +31,7 @@ export function check_half(half: number): void {
     it(`${id}: ${SEEDS} seeded random schedules of the upstream model`, { timeout: 900_000 }, () => {
       const s = bundled_scenarios().find((x) => x.id === id);
       expect(s, `no bundled scenario ${id}`).toBeDefined();
-      const want = load_scenario(s!.path).expect?.violation;
+      const want = load_scenario(s!.path).meta.expect?.violation;
       const seen = outcomes(s!.path);
       const summary = [...seen].map(([k, seeds]) => `${k} (${seeds.length} seeds, first ${seeds[0]})`);
       if (!want) {

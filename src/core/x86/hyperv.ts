@@ -416,15 +416,7 @@ export const kvm_hv_flush_tlb = model_fn<FlushLocals>('kvm_hv_flush_tlb', {
  * proposal a caller that suspended itself skips neither (the guest re-runs
  * the hypercall once it is unsuspended).
  */
-export const kvm_hv_hypercall = model_fn<{
-  hc: kvm_hv_hcall;
-  status: number;
-  reps: number;
-  busy: boolean;
-  targets: number[];
-  ranges: [number, number][] | null;
-  read_steps: Record<number, number>;
-}>(
+export const kvm_hv_hypercall = model_fn<FlushResult & { hc: kvm_hv_hcall }>(
   'kvm_hv_hypercall',
   {
     decode: (w, t, l) => {
