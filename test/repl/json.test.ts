@@ -75,7 +75,7 @@ describe('JSON mode', () => {
       ['restart 1', stop_shape],
       ['where', (r) => expect((r as { frames: unknown[] }).frames.length).toBeGreaterThan(0)],
       ['where mm'],
-      ['print w.arm64.mmu.tlb_vttbr', (r) => expect(r).toEqual({ value: '0x1' })],
+      ['print w.arm64.mmu.tlb_vttbr', (r) => expect(r).toEqual({ value: '0x0' })],
       ['print 1 + 1', (r) => expect(r).toEqual({ value: 2 })],
       ['events --last 3', (r) => expect((r as { events: unknown[] }).events.length).toBeLessThanOrEqual(3)],
       ['events fault', (r) => (r as { events: { kind: string }[] }).events.forEach((e) => expect(e.kind).toMatch(/^fault\./))],

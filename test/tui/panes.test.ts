@@ -122,7 +122,7 @@ describe('MMU pane', () => {
     expect(v.body.kind === 'grid' && v.body.style).toBe('compact');
     const f = plain(draw(h(Pane, { view: v, color: false })).lastFrame());
     expect(f).toMatch(/MMU\s+VMID\s+VALID\s+REFCNT\s+TLB_VTTBR\s+PENDING_UNMAP\s+REVMAP\s+LEAVES/);
-    expect(f).toMatch(/s2\s+1\s+false\s+0\s+0x1\s+false\s+-\s+0/);
+    expect(f).toMatch(/s2\s+1\s+true\s+0\s+0x0\s+false\s+-\s+0/);
     // Each nested row shows that MMU's fields as the World has them (no reverse map upstream: '-').
     for (const m of ctl.session.world.arm64!.nested_mmus) {
       const vttbr = `0x${m.tlb_vttbr.toString(16)}`;

@@ -17,7 +17,7 @@ import { KVM_REQ_ARM64, KVM_REQ_GENERIC, vcpu_of, type KvmVcpu } from '../kvm/kv
 import { kvm_check_request, kvm_request_pending, kvm_test_request, set_mode } from '../kvm/requests.js';
 import { local_irq_disable, local_irq_enable } from '../kvm/smp.js';
 import type { WorldConfig } from '../world_init.js';
-import { arm64, mmu_name, type kvm_s2_mmu } from './kvm_host.js';
+import { arm64, mmu_name, VTTBR_CNP_BIT, type kvm_s2_mmu } from './kvm_host.js';
 import { kvm_pgtable_stage2_init } from './mmu_stage2.js';
 import { rcu_init } from '../rcu/tree.js';
 import { tlbi_retire } from './sys_regs.js';
@@ -38,7 +38,8 @@ export function kvm_arch_init_vm(w: World, cfg: WorldConfig, cpu: number): void 
     index,
     vmid,
     pgt: kvm_pgtable_stage2_init(w, ipa_bits),
-    tlb_vttbr: 1n, // VTTBR_CNP_BIT alone: invalid
+    // kvm_init_nested_s2_mmu(): a shadow starts invalid (VTTBR_CNP_BIT alone); the canonical MMU's stays 0 (valid).
+    tlb_vttbr: index < 0 ? 0n : VTTBR_CNP_BIT,
     tlb_vtcr: 0n,
     nested_stage2_enabled: false,
     pending_unmap: false,
