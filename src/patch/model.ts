@@ -5,7 +5,9 @@
 // is taken back when the patch is unloaded (src/patch/scope.ts).
 // package.json maps `kvmdbg/model` here; inside kvmdbg the loader hands a
 // patch this module itself, so a patch changes the running model.
-import { is_event_kind, type EventKind } from '../core/machine/events.js';
+// Every layer registered first, as in kvmdbg itself (also when this module is imported on its own).
+import '../core/world_init.js';
+import { is_event_kind } from '../core/machine/events.js';
 import { define_invariant as core_define_invariant, forget_invariant, invariant_named, type Failure, type Invariant } from '../core/machine/invariants.js';
 import { fn_names, has_fn, lookup_fn, model_fn as core_model_fn, swap_fn, type ModelFn, type Next, type StepFn } from '../core/machine/model.js';
 import { define_op as core_define_op, forget_op, op_named, type GuestResult, type OpDef } from '../core/machine/ops.js';
