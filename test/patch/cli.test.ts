@@ -1,6 +1,7 @@
 // --patch, --trust-patch and --show-patches on the built CLI: the example
 // patch exits 1 with the race, recordings carry the patches and refuse to
 // run them untrusted, the explorer's workers run the same patches.
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -53,6 +54,20 @@ describe('kvmdbg run --patch', () => {
     expect(r.stdout).toMatch(/"name":\s*"my\.variant"/);
     expect(kvmdbg(['run', 'fault-vs-invalidate', '--variant', 'my.variant', '--patch', p]).code).toBe(0);
     expect(kvmdbg(['run', 'fault-vs-invalidate', '--variant', 'my.variant']).code).toBe(2);
+  });
+});
+
+describe('start-up', () => {
+  it('esbuild is loaded for --patch only', () => {
+    const preload = join(dir, 'cache.cjs');
+    writeFileSync(preload, "process.on('exit', () => require('fs').writeSync(2, '\\nMODULES ' + JSON.stringify(Object.keys(require.cache))));");
+    const loaded = (args: string[]) => {
+      const r = spawnSync(process.execPath, ['-r', preload, join(ROOT, 'bin', 'kvmdbg.js'), ...args], { cwd: ROOT, encoding: 'utf8' });
+      const line = r.stderr.split('\n').find((l) => l.startsWith('MODULES '))!;
+      return (JSON.parse(line.slice('MODULES '.length)) as string[]).some((m) => /node_modules[\\/]esbuild[\\/]/.test(m));
+    };
+    expect(loaded(['run', 'fault-vs-invalidate'])).toBe(false);
+    expect(loaded(['run', 'fault-vs-invalidate', '--patch', SEQ])).toBe(true);
   });
 });
 
