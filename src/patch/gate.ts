@@ -75,6 +75,12 @@ export function check_patches(v: unknown): string | null {
   return null;
 }
 
+/** A recording's text is anyone's: no control characters reach the terminal but newlines and tabs. */
+function printable(s: string): string {
+  // eslint-disable-next-line no-control-regex
+  return s.replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+}
+
 /** `kvmdbg replay REC --show-patches`: each patch's name, hash and text. */
 export function show_patches(file: string, write: (s: string) => void): void {
   const patches = read_recording_patches(file);
@@ -83,7 +89,7 @@ export function show_patches(file: string, write: (s: string) => void): void {
     return;
   }
   for (const p of patches) {
-    write(`// ===== ${p.file}  sha256 ${p.sha256}\n`);
-    write(p.text.endsWith('\n') ? p.text : `${p.text}\n`);
+    write(`// ===== ${printable(p.file.replace(/\s/g, ' '))}  sha256 ${p.sha256}\n`);
+    write(printable(p.text.endsWith('\n') ? p.text : `${p.text}\n`));
   }
 }
