@@ -4,9 +4,9 @@
 //   kvmdbg explore fault-vs-invalidate --patch patches/examples/mmu-seq-after-faultin.ts
 //
 // arch/arm64/kvm/mmu.c, user_mem_abort(): upstream reads mmu_seq under
-// mmap_read_lock(), before __kvm_faultin_pfn() looks the page up; the
-// smp_rmb() there pairs with the smp_wmb() in kvm_mmu_invalidate_end(). The
-// order matters: an invalidation that starts and ends while the page is
+// mmap_read_lock(), before __kvm_faultin_pfn() looks the page up
+// (mmap_read_unlock() is the implicit smp_rmb() that pairs with the
+// smp_wmb() in kvm_mmu_invalidate_end()). The order matters: an invalidation that starts and ends while the page is
 // looked up bumps the sequence count, and mmu_invalidate_retry() under
 // kvm_fault_lock() sees the bump and retries. Read the count after the
 // lookup and that invalidation is already in the snapshot: the check
