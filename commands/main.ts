@@ -20,6 +20,8 @@ export function build_program(set_code: (code: number) => void): Command {
     .description('A deterministic debugger for the concurrency of the Linux KVM MMU')
     .version(`kvmdbg ${package_version()} (model: ${BASELINE})`, '-V, --version', 'print the version and the upstream release the model follows')
     .option('--variant <name>', 'enable a variant (repeatable; see `kvmdbg variants`)', collect)
+    .option('--patch <file>', 'load a patch: a .ts or .js module over kvmdbg/model (repeatable; README "Your own patch")', collect)
+    .option('--trust-patch', 'run the patches a recording carries (read them first: `kvmdbg replay REC --show-patches`)')
     .option('--seed <n>', 'the schedule seed (a missing policy becomes random)', int_arg('a seed', 0, 2 ** 32 - 1))
     .addOption(new Option('--arch <arch>', 'the architecture').choices(['arm64', 'x86']))
     .option('--no-color', 'no colour (also NO_COLOR, or when stdout is not a terminal)')
@@ -29,6 +31,13 @@ export function build_program(set_code: (code: number) => void): Command {
     .exitOverride()
     .configureOutput({
       outputError: (s, write) => write(`kvmdbg: ${one_line(s).replace(/^error: /, '')}\n`),
+    })
+    .hook('preAction', async (_program, action) => {
+      // Patches load before the command opens its scenario, which may name their variants and ops.
+      const o = action.optsWithGlobals<{ patch?: string[]; trustPatch?: boolean }>();
+      if (!o.patch?.length && !o.trustPatch) return;
+      const { cli_patches } = await import('../src/patch/cli.js');
+      cli_patches(o.patch ?? [], o.trustPatch === true);
     });
 
   program
@@ -51,9 +60,15 @@ export function build_program(set_code: (code: number) => void): Command {
     .description('re-run a recording and print what `run` printed; with --verify, check its state hashes')
     .argument('<recording>', 'a recording (`kvmdbg run SCENARIO --record FILE`)')
     .option('--verify', 'compare the World with every state hash in the recording')
+    .option('--show-patches', 'print the patches the recording carries (name, sha256, text) and run nothing')
     .option('--events <kinds>', 'print only these event kinds (comma-separated; `request` matches request.*)')
     .option('--json', 'JSON Lines: one object per event, then a summary object')
     .action(async (recording: string, _opts: unknown, cmd: Command) => {
+      if (cmd.opts<{ showPatches?: boolean }>().showPatches) {
+        const { show_patches } = await import('../src/patch/cli.js');
+        show_patches(recording, (s) => process.stdout.write(s));
+        return;
+      }
       const { replay_command } = await import('./replay.js');
       set_code(replay_command(recording, cmd.optsWithGlobals()));
     });

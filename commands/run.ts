@@ -15,6 +15,7 @@ import { compare_expect, run_scenario, type RunResult, type RunStatus } from '..
 import { UserError } from '../src/scenario/errors.js';
 import { ANSI, event_filter, event_to_json, format_event, format_fields, json_fields, paint, to_json } from '../src/repl/format.js';
 import { EXIT_OK, EXIT_VIOLATION, Out, use_color, type CommonOptions } from './common.js';
+import { active_patches } from '../src/patch/scope.js';
 
 export interface RunCommandOptions extends CommonOptions {
   events?: string;
@@ -133,7 +134,9 @@ function header(l: LoadedScenario): string {
   const c = l.config;
   const sched = c.sched.policy === 'script' ? 'script' : c.sched.policy === 'rr' ? 'round-robin' : `random, seed ${c.sched.seed}`;
   const vs = c.variants.length ? c.variants.join(', ') : 'none';
-  return `# ${l.meta.name} (${c.arch}, ${c.vcpus} vCPU${c.vcpus === 1 ? '' : 's'}): variants ${vs}; schedule ${sched}`;
+  const patches = active_patches();
+  const ps = patches.length ? `; patches ${patches.map((p) => p.file).join(', ')}` : '';
+  return `# ${l.meta.name} (${c.arch}, ${c.vcpus} vCPU${c.vcpus === 1 ? '' : 's'}): variants ${vs}${ps}; schedule ${sched}`;
 }
 
 function violation_lines(v: Violation, color: boolean): string[] {
@@ -162,6 +165,12 @@ function print_report(out: Out, l: LoadedScenario, r: RunReport, color: boolean,
   for (const s of extra.lines ?? []) out.line(s);
 }
 
+/** The loaded patches by name and sha256 (absent without --patch, as before patches existed). */
+function patches_json(): { patches?: { file: string; sha256: string }[] } {
+  const ps = active_patches();
+  return ps.length ? { patches: ps.map((p) => ({ file: p.file, sha256: p.sha256 })) } : {};
+}
+
 function violation_json(v: Violation): Record<string, unknown> {
   return { invariant: v.invariant, step: v.step, thread: v.thread, message: v.message, values: json_fields(v.values ?? {}) };
 }
@@ -173,6 +182,7 @@ function print_json_summary(out: Out, l: LoadedScenario, r: RunReport, extra: Re
     file: l.meta.path,
     arch: l.config.arch,
     variants: l.config.variants,
+    ...patches_json(),
     schedule: { policy: l.config.sched.policy, seed: l.config.sched.seed },
     steps: r.steps,
     status: r.status,

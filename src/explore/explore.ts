@@ -25,6 +25,7 @@ import { shrink, type ShrinkResult } from './shrink.js';
 import { Sim } from './sim.js';
 import { estimate_k } from './walks.js';
 import type { ToWorker, WorkerData } from './worker.js';
+import { active_patches } from '../patch/scope.js';
 
 export type { Strategy };
 
@@ -326,7 +327,7 @@ async function run_workers(
         if (--left === 0) resolve();
       };
       mine.forEach((spec, i) => {
-        const data: WorkerData = { text: loaded.meta.text, file: loaded.meta.path, overrides, params, spec, progress_ms };
+        const data: WorkerData = { text: loaded.meta.text, file: loaded.meta.path, overrides, params, spec, progress_ms, patches: active_patches() };
         const w = new Worker(worker_url(), { workerData: data });
         ws.push(w);
         let over = false;

@@ -4,6 +4,8 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { parse_scenario, type Overrides } from '../scenario/load.js';
 import { Part, type PartSpec, type SearchParams } from './part.js';
+import { load_patch_sources } from '../patch/load.js';
+import type { PatchSource } from '../patch/scope.js';
 
 export interface WorkerData {
   text: string;
@@ -12,6 +14,8 @@ export interface WorkerData {
   params: SearchParams;
   spec: PartSpec;
   progress_ms: number;
+  /** The patches the parent loaded (--patch): the worker runs the same model. */
+  patches: PatchSource[];
 }
 
 export type ToWorker = { stop: 'time' | 'interrupted' } | { limit: number };
@@ -19,6 +23,7 @@ export type ToWorker = { stop: 'time' | 'interrupted' } | { limit: number };
 async function main(): Promise<void> {
   const port = parentPort!;
   const d = workerData as WorkerData;
+  load_patch_sources(d.patches, 'cli');
   const { config } = parse_scenario(d.text, d.file, d.overrides);
   const part = new Part(config, d.params, d.spec);
   port.on('message', (m: ToWorker) => {

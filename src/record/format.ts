@@ -3,7 +3,8 @@
 //   line 1  header  {"format":"kvmdbg-recording","version":1,"tool":"0.2.0",
 //                    "model":"Linux v6.18",
 //                    "scenario":"<YAML text>","file":"<path>","variants":[...],
-//                    "seed":N,"hash_every":K,"drive":"policy"}
+//                    "seed":N,"hash_every":K,"drive":"policy",
+//                    "patches":[{"file","sha256","text"}...]}  (only with --patch)
 //   then, in the order they happened:
 //   schedule {"s":FIRST,"p":[PICK...],"c":[[STEP,ANSWER...]...]}
 //            steps FIRST, FIRST+1, ...: a PICK is a thread index (one step)
@@ -28,6 +29,8 @@
 // "schedule" (every pick and answer comes from the recording, the way the
 // explorer runs its schedules).
 
+import type { PatchSource } from '../patch/scope.js';
+
 export const FORMAT = 'kvmdbg-recording';
 export const VERSION = 1;
 /** A state hash every this many steps unless told otherwise. */
@@ -47,6 +50,8 @@ export interface Header {
   seed: number;
   hash_every: number;
   drive: Drive;
+  /** The patches (`--patch`) the run had loaded, with their text: absent when none. */
+  patches?: PatchSource[];
 }
 
 /** A state change recorded with the step after which it was made. */

@@ -18,6 +18,9 @@ import {
   type Header,
   type RecCmd,
 } from './format.js';
+import { check_patches, recording_patches } from '../patch/gate.js';
+import { load_patch_sources, sha256 } from '../patch/load.js';
+import type { PatchSource } from '../patch/scope.js';
 
 /** A malformed recording: `FILE:LINE: what is wrong`. */
 export class RecordingError extends UserError {
@@ -191,6 +194,13 @@ export function parse_recording(text: string, path: string): Recording {
   if (!is_nat(h.seed)) throw bad_header('seed', 'an integer seed');
   if (h.hash_every !== undefined && !(is_int(h.hash_every) && h.hash_every >= 1)) throw bad_header('hash_every', 'a step count >= 1');
   if (h.drive !== undefined && h.drive !== 'policy' && h.drive !== 'schedule') throw bad_header('drive', '"policy" or "schedule"');
+  if (h.patches !== undefined) {
+    const bad = check_patches(h.patches);
+    if (bad) throw err(1, bad);
+    for (const [i, p] of (h.patches as PatchSource[]).entries()) {
+      if (sha256(p.text) !== p.sha256) throw err(1, `header field "patches"[${i}] (${clip(p.file, 100, false)}): its text does not match its sha256`);
+    }
+  }
   const header: Header = {
     format: FORMAT,
     version: VERSION,
@@ -202,7 +212,10 @@ export function parse_recording(text: string, path: string): Recording {
     seed: h.seed,
     hash_every: (h.hash_every as number | undefined) ?? DEFAULT_HASH_EVERY,
     drive: (h.drive as Drive | undefined) ?? 'policy',
+    ...(h.patches !== undefined && (h.patches as PatchSource[]).length ? { patches: h.patches as PatchSource[] } : {}),
   };
+  // Before the scenario, which may name a patch's variants: load them, or refuse to (src/patch/gate.ts).
+  recording_patches(path, header.patches ?? [], (ps) => load_patch_sources(ps, 'recording'));
   let scenario: LoadedScenario;
   try {
     scenario = parse_scenario(header.scenario, `${path} (scenario ${header.file})`, { variants: header.variants, seed: header.seed });

@@ -9,6 +9,7 @@ import { package_version } from '../scenario/bundled.js';
 import type { LoadedScenario } from '../scenario/load.js';
 import { DEFAULT_HASH_EVERY, FORMAT, VERSION, type Drive, type EndStatus, type Header } from './format.js';
 import { combine_parts, world_parts } from './parts.js';
+import { active_patches } from '../patch/scope.js';
 import { RecordingWriter, type EndState, type WriterOptions } from './writer.js';
 
 /** The header for a recording of `loaded` (its text, variants and seed rebuild the same initial World). */
@@ -24,7 +25,14 @@ export function make_header(loaded: LoadedScenario, opts: { hash_every?: number;
     seed: loaded.config.sched.seed,
     hash_every: Math.max(1, Math.floor(opts.hash_every ?? DEFAULT_HASH_EVERY)),
     drive: opts.drive ?? 'policy',
+    ...patches_field(),
   };
+}
+
+/** The loaded patches, which the run depends on as much as on its variants. */
+function patches_field(): { patches?: Header['patches'] } {
+  const patches = active_patches();
+  return patches.length ? { patches: patches.map((p) => ({ file: p.file, sha256: p.sha256, text: p.text })) } : {};
 }
 
 export interface RecorderOptions extends WriterOptions {

@@ -1,5 +1,6 @@
 // Running a loaded scenario to its end: the runner behind `kvmdbg run`,
 // reused by tests, the debugger and the explorer.
+import { UserError } from './errors.js';
 import { create_world } from '../core/world_init.js';
 import { Machine, type Schedule, type StepResult } from '../core/machine/machine.js';
 import { all_invariants } from '../core/machine/invariants.js';
@@ -70,6 +71,8 @@ export function run_step(m: Machine): { r: StepResult; stop: RunStatus | null } 
   try {
     r = m.step();
   } catch (e) {
+    // A patch's step that failed (src/patch) is the user's error, already located.
+    if (e instanceof UserError) throw e;
     const picked = m.schedule.picks[m.schedule.picks.length - 1];
     throw new ModelError(m.w.step, picked === undefined ? null : (m.w.threads[picked]?.name ?? null), e);
   }

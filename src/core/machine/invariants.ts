@@ -35,3 +35,9 @@ export function all_invariants(): readonly Invariant[] {
 export function invariant_named(name: string): Invariant | undefined {
   return invariants.find((i) => i.name === name);
 }
+
+/** Unload a patch's invariant (src/patch); Machines made before keep it. */
+export function forget_invariant(name: string): void {
+  const i = invariants.findIndex((x) => x.name === name);
+  if (i >= 0) invariants.splice(i, 1);
+}

@@ -45,8 +45,24 @@ export function lookup_fn(name: string): ModelFn {
   return fn;
 }
 
+/** Every model function's name, sorted. */
+export function fn_names(): string[] {
+  return [...registry.keys()].sort();
+}
+
 export function has_fn(name: string): boolean {
   return registry.has(name);
+}
+
+/**
+ * Put `fn` in the registry in place of what holds its name (patches,
+ * src/patch): returns what it replaced, for undo. `undefined` removes it.
+ */
+export function swap_fn(name: string, fn: ModelFn | undefined): ModelFn | undefined {
+  const old = registry.get(name);
+  if (fn) registry.set(name, fn);
+  else registry.delete(name);
+  return old;
 }
 
 /** Call `fn` with `args` as its locals; continue at `ret` when it returns. */

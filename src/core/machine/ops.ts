@@ -30,6 +30,11 @@ export function define_op(d: OpDef): OpDef {
   return d;
 }
 
+/** Unload a patch's op (src/patch). */
+export function forget_op(name: string): void {
+  ops.delete(name);
+}
+
 export function op_named(name: string): OpDef | undefined {
   return ops.get(name);
 }

@@ -26,3 +26,8 @@ export function all_variants(): Variant[] {
 export function variant_named(name: string): Variant | undefined {
   return variants.get(name);
 }
+
+/** Unload a patch's variant (src/patch). */
+export function forget_variant(name: string): void {
+  variants.delete(name);
+}
