@@ -98,7 +98,10 @@ export function describe_event(e: Event): string | null {
     case 'flush.remote':
       return `kvm_flush_remote_tlbs (${e.reason})`;
     case 'pte.break':
-      return e.ok ? `break-before-make level ${e.level}` : null;
+      // Breaking an invalid entry (a fresh table) changes nothing a walker can see.
+      return e.ok && (BigInt(e.old as number | bigint) & 1n) === 1n ? `break ${e.ptep} (level ${e.level}, was ${hex(e.old)})` : null;
+    case 'pte.make':
+      return `${e.ptep} = ${hex(e.new)}`;
     case 'pte.replace':
       return `replace level ${e.level} ${hex(e.old)} -> ${hex(e.new)}`;
     case 'table.unlink':

@@ -94,6 +94,8 @@ function read_later(s: TracedStep, chosen: Set<number>, sl: Slice): string[] {
 function items_of(trace: Trace, s: TracedStep, chosen: Set<number>, sl: Slice, keep_preempt: boolean): string[] {
   const items: string[] = [];
   for (const e of s.events) {
+    // might_sleep() says something only when the race is about sleeping in atomic context.
+    if (e.kind === 'sched.might_sleep' && !keep_preempt) continue;
     const d = describe_event(e);
     if (d && !items.includes(d)) items.push(d);
   }
@@ -177,7 +179,8 @@ export function diagram(trace: Trace, sl: Slice, opts: DiagramOptions = {}): Dia
   const dist = distances(sl, keep_preempt);
   const in_slice = new Set(sl.steps);
   const ring = (lo: number, hi: number) => [...dist].filter(([, d]) => d >= lo && d <= hi).map(([n]) => n).sort((a, b) => b - a);
-  const near = ring(0, 2);
+  // Context comes from the threads of the target and of what it read, since the earliest of those.
+  const near = ring(0, 1);
   const near_slice: Slice = { ...sl, steps: near.slice().sort((a, b) => a - b) };
   const locks = context(trace, near_slice, LOCK_KINDS).sort((a, b) => b - a);
   const key = context(trace, near_slice).filter((n) => !locks.includes(n) || trace.steps[n - 1]!.events.some((e) => KEY_KINDS.has(e.kind))).sort((a, b) => b - a);

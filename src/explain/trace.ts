@@ -43,7 +43,7 @@ export interface TracedStep {
 
 export interface Trace {
   steps: TracedStep[];
-  /** The first violation, at the last step traced (null when the trace stopped at a step asked for). */
+  /** The first violation (the trace stops there unless `until` was given). */
   violation: Violation | null;
   threads: { id: number; name: string; cpu: number; vcpu: number }[];
   /** Steps the history has. */
@@ -99,8 +99,8 @@ function values(w: World, locs: Set<string>): Map<string, unknown> {
 }
 
 /** Replay `h` from `config` with footprints; throws a Divergence when the history cannot be followed. */
-export function trace_history(config: WorldConfig, h: History, opts: TraceOptions = {}): Trace {
-  const raw = create_world(config);
+export function trace_history(init: WorldConfig | (() => World), h: History, opts: TraceOptions = {}): Trace {
+  const raw = typeof init === 'function' ? init() : create_world(init);
   // Commands made at step 0 are applied on the plain World, before the tracker starts.
   const rp = new Replayer(raw, h, { ...(opts.apply_poke ? { apply_poke: opts.apply_poke } : {}), invariants: false, check_choices: h.drive === 'policy' });
   const tr = new Tracker(raw, { undo: true, depths: DEPTHS });
@@ -131,8 +131,7 @@ export function trace_history(config: WorldConfig, h: History, opts: TraceOption
     }
     const th = tr.raw.threads[who]!;
     steps.push({ step: tr.raw.step, thread: who, name: th.name, cpu: th.cpu, vcpu: th.vcpu, fn, pc, stack, events, r: fp.r, w: fp.w, vals: values(tr.raw, fp.w) });
-    if (opts.until !== undefined) continue;
-    const f = failing(tr.raw, events, invs);
+    const f: ReturnType<typeof failing> = violation ? null : failing(tr.raw, events, invs);
     if (f) {
       // Again on the tracked World: the violating step also reads what the invariant read.
       const fp2 = new_footprint();
@@ -145,7 +144,7 @@ export function trace_history(config: WorldConfig, h: History, opts: TraceOption
       const last = steps[steps.length - 1]!;
       for (const l of fp2.r) last.r.add(l);
       violation = f.v;
-      break;
+      if (opts.until === undefined) break;
     }
   }
   return { steps, violation, threads, total: h.picks.length };
