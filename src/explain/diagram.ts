@@ -227,6 +227,8 @@ function layout(trace: Trace, chosen_list: number[], sl: Slice, keep_preempt: bo
   for (const s of steps) {
     const items = items_of(trace, s, chosen, sl, keep_preempt);
     if (!items.length && s.step !== sl.target) continue;
+    // The step asked for says at least which label it ran.
+    if (!items.length) items.push(`(${s.pc})`);
     shown.push({ step: s.step, thread: s.name, fn: s.fn, items, in_slice: true });
   }
   // Columns: threads in order of their ids, the busiest MAX_COLUMNS of them.
