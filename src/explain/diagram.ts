@@ -150,14 +150,14 @@ function pad(s: string, n: number): string {
   return s.length >= n ? s.slice(0, n) : s + ' '.repeat(n - s.length);
 }
 
-function violation_line(v: Violation | null, target: number, trace: Trace): string {
+function violation_line(v: Violation | null, target: number, trace: Trace, width: number): string {
   if (!v) {
     const s = trace.steps[target - 1];
     return `step ${target} (${s?.name ?? '?'}): sliced from here`;
   }
   // Cut to one line: the whole message is in --format markdown/json and `check`.
   const line = `${v.step} ${v.invariant}: ${v.message}`;
-  return line.length <= WIDTH ? line : line.slice(0, WIDTH - 3) + '...';
+  return line.length <= width ? line : line.slice(0, width - 3) + '...';
 }
 
 export interface DiagramOptions {
@@ -207,7 +207,7 @@ export function diagram(trace: Trace, sl: Slice, opts: DiagramOptions = {}): Dia
   }
   const rule = '-'.repeat(GUTTER - 1) + ' ' + laid.columns.map((c) => '-'.repeat(laid.colw)).join(' '.repeat(SEPW));
   const header = pad(' step', GUTTER) + laid.columns.map((c) => pad(`${c.thread} (CPU ${c.cpu})`, laid.colw)).join(' '.repeat(SEPW));
-  const lines = [header.trimEnd(), rule.trimEnd(), ...laid.rows.map((r) => r.trimEnd()), rule.trimEnd(), violation_line(v, sl.target, trace)];
+  const lines = [header.trimEnd(), rule.trimEnd(), ...laid.rows.map((r) => r.trimEnd()), rule.trimEnd(), violation_line(v, sl.target, trace, width)];
   for (const s of laid.shown) s.in_slice = in_slice.has(s.step);
   return { target: sl.target, violation: v, columns: laid.columns, shown: laid.shown, slice: sl.steps, lines };
 }
