@@ -78,7 +78,7 @@ function distances(sl: Slice, keep_preempt: boolean): Map<number, number> {
 
 /** Model bookkeeping and allocator cursors: not what a developer reads in a race. */
 function is_bookkeeping(name: string): boolean {
-  return /(^|\.)(clock|next_pfn|seq_next|nobjs)$|_step$/.test(name);
+  return /(^|\.)(clock|next_pfn|seq_next|nobjs|nesting\[\d+\])$|_step$/.test(name);
 }
 
 /** Which locations of step `s` are read later by a chosen step (so its value matters). */
@@ -230,6 +230,19 @@ function layout(trace: Trace, chosen_list: number[], sl: Slice, keep_preempt: bo
     // The step asked for says at least which label it ran.
     if (!items.length) items.push(`(${s.pc})`);
     shown.push({ step: s.step, thread: s.name, fn: s.fn, items, in_slice: true });
+  }
+  // A field shown again later on the same thread: its earlier value was a step on the way.
+  const later = new Map<number, Set<string>>();
+  for (let k = shown.length - 1; k >= 0; k--) {
+    const st = shown[k]!;
+    const id = trace.steps[st.step - 1]!.thread;
+    const seen = later.get(id) ?? new Set<string>();
+    later.set(id, seen);
+    const names = st.items.map((it) => /^([\w.[\]>-]+) = /.exec(it)?.[1] ?? null);
+    const keep = st.items.filter((_it, j) => names[j] === null || !seen.has(names[j]!));
+    for (const n of names) if (n) seen.add(n);
+    if (keep.length || st.step === sl.target) st.items = keep;
+    else shown.splice(k, 1);
   }
   // Columns: threads in order of their ids, the busiest MAX_COLUMNS of them.
   const count = new Map<number, number>();
