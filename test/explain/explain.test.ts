@@ -65,7 +65,11 @@ describe('explain: the slice holds the racing steps', () => {
     // The entry depends on that set directly, through the flag itself.
     const deps = sl.deps.get(sl.target)!;
     expect(deps.some((d) => d.from === set[set.length - 1]!.step && d.loc.endsWith('pending_unmap'))).toBe(true);
-    // No request was made in between (the variant's bug), and the diagram shows both steps.
+    // The other vCPU is in it too: it last held the MMU that was recycled (assigned it, or dropped its reference).
+    const index = set[set.length - 1]!.events.find((e) => e.kind === 'pending_unmap.set')!['index'];
+    const other = sl.steps.map((n) => tr.steps[n - 1]!).filter((s) => s.thread !== target.thread && s.vcpu >= 0 && s.events.some((e) => /^s2mmu\.(assign|ref|unref)$/.test(e.kind) && e['index'] === index));
+    expect(other.length, 'a step of the other vCPU on the recycled MMU').toBeGreaterThan(0);
+    // The diagram shows the set and the entry.
     const d = diagram(tr, sl);
     const shown = d.shown.map((s) => s.step);
     expect(shown).toContain(set[set.length - 1]!.step);
