@@ -22,7 +22,7 @@ async function traced(variant: string, scenario: string): Promise<Trace> {
 }
 
 describe('explain: a diagram for every bundled breaking variant', () => {
-  it('every breaking variant has a case (nv.put_drops_ref needs the goal-directed schedule of test/arm64/nv.test.ts)', () => {
+  it('every breaking variant has a case (nv.put_drops_ref: put_drops_ref.test.ts, under the goal-directed schedule of test/arm64/nv.test.ts)', () => {
     for (const v of all_variants().filter((x) => breaks(x) !== null)) {
       if (v.name === 'nv.put_drops_ref') continue;
       expect(CASES.some((c) => c.variant === v.name), v.name).toBe(true);
