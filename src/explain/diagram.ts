@@ -81,6 +81,34 @@ function is_bookkeeping(name: string): boolean {
   return /(^|\.)(clock|next_pfn|seq_next|nobjs|nesting\[\d+\])$|_step$/.test(name);
 }
 
+/**
+ * The lock.acquire and lock.release steps of the critical sections that
+ * hold `steps` (on the step's own thread): what orders them against the
+ * other threads. Nearest to the target first.
+ */
+function enclosing_locks(trace: Trace, steps: number[], target: number): number[] {
+  const out = new Set<number>();
+  const want = new Set(steps);
+  const held = new Map<number, Map<string, number>>();
+  for (const s of trace.steps) {
+    if (s.step > target) break;
+    let h = held.get(s.thread);
+    // A lock taken at the thread's first step (the vCPU ioctl's vcpu->mutex) is held throughout: it orders nothing here.
+    const first = !h;
+    if (!h) held.set(s.thread, (h = new Map()));
+    if (!first) for (const e of s.events) if (e.kind === 'lock.acquire') h.set(String(e.lock), s.step);
+    if (want.has(s.step)) for (const acq of h.values()) if (acq !== s.step) out.add(acq);
+    for (const e of s.events) {
+      if (e.kind !== 'lock.release') continue;
+      const acq = h.get(String(e.lock));
+      h.delete(String(e.lock));
+      // The release closes a section that held one of the steps.
+      if (acq !== undefined && steps.some((n) => n >= acq && n <= s.step && trace.steps[n - 1]!.thread === s.thread)) out.add(s.step);
+    }
+  }
+  return [...out].sort((a, b) => b - a);
+}
+
 /** Which locations of step `s` are read later by a chosen step (so its value matters). */
 function read_later(s: TracedStep, chosen: Set<number>, sl: Slice): string[] {
   const out = new Set<string>();
@@ -184,8 +212,11 @@ export function diagram(trace: Trace, sl: Slice, opts: DiagramOptions = {}): Dia
   const near_slice: Slice = { ...sl, steps: near.slice().sort((a, b) => a - b) };
   const locks = context(trace, near_slice, LOCK_KINDS).sort((a, b) => b - a);
   const key = context(trace, near_slice).filter((n) => !locks.includes(n) || trace.steps[n - 1]!.events.some((e) => KEY_KINDS.has(e.kind))).sort((a, b) => b - a);
-  // Priority: what the target read, the key events of the threads racing, what those steps read, locks, the rest.
-  const candidates = [...ring(0, 1), ...key, ...ring(2, 2), ...locks, ...ring(3, Infinity)];
+  // Priority: what the target read and the locks it held meanwhile, the key events of the threads
+  // racing, what those steps read, other lock operations, the rest.
+  const first = ring(0, 1);
+  const held = enclosing_locks(trace, first, sl.target);
+  const candidates = [...first, ...held, ...key, ...ring(2, 2), ...enclosing_locks(trace, ring(2, 2), sl.target), ...locks, ...ring(3, Infinity)];
 
   // header, rule, rule, violation; a diagram reads best at a screenful, not at the limit.
   const body = Math.min(height - 4, opts.rows ?? ROWS);
