@@ -6,10 +6,10 @@
 import { slice, type Slice } from '../explain/slice.js';
 import { trace_history, type Trace } from '../explain/trace.js';
 import type { Session } from '../debugger/session.js';
-import { session_source } from '../repl/cmd_explain.js';
+import { session_source } from '../repl/history_source.js';
 
 /** Longer histories are not traced for the pane (`explain` still works). */
-export const SWIMLANE_MAX_STEPS = 20_000;
+export const SWIMLANE_MAX_STEPS = 5_000;
 
 export interface SwimlaneData {
   trace: Trace;
