@@ -4,14 +4,18 @@
 // most 80 columns and 40 rows, plain ASCII, so it pastes into a commit
 // message or a mail.
 //
-// Which steps are shown: the slice's steps ordered by distance from the
-// target along its dependences (what the target read first, then what
-// those steps read, ...), each shown only when it has something to say
-// (an event a developer names, or a field a shown step read); then the
-// lock operations, requests and TLBIs of the threads shown, between the
-// first shown step and the target; until the rows run out. Dependences
-// through a lock word or a thread's preempt_count order steps rather than
-// carry the race's values: the lock operations come in as context instead.
+// Which steps are shown, in this order until the rows run out (ROWS, 24
+// between the rules by default): the target and the slice steps it read
+// from directly; the lock sections that held those (the acquire and the
+// release); the requests, TLBIs, pending_unmap changes, invalidations and
+// fault steps of those steps' threads since the earliest of them; what the
+// shown steps read in turn; other lock operations; the rest of the slice.
+// A step is drawn only when it has something to say (an event a developer
+// names, or a field a later shown step read); the others still count, as
+// their reads make fields of the others matter. Dependences through a lock
+// word or a thread's preempt_count (but for sched.* violations) order
+// steps rather than carry the race's values: they are not followed for
+// the order, the lock operations come in as context instead.
 import { CONTEXT_KINDS, context, type Slice } from './slice.js';
 import type { EventKind } from '../core/machine/events.js';
 import { describe_event, field_name, show_value } from './describe.js';
@@ -119,7 +123,7 @@ function read_later(s: TracedStep, chosen: Set<number>, sl: Slice): string[] {
   return [...out];
 }
 
-function items_of(trace: Trace, s: TracedStep, chosen: Set<number>, sl: Slice, keep_preempt: boolean): string[] {
+function items_of(s: TracedStep, chosen: Set<number>, sl: Slice, keep_preempt: boolean): string[] {
   const items: string[] = [];
   for (const e of s.events) {
     // might_sleep() says something only when the race is about sleeping in atomic context.
@@ -142,7 +146,6 @@ function items_of(trace: Trace, s: TracedStep, chosen: Set<number>, sl: Slice, k
       if (!items.includes(it)) items.push(it);
     }
   }
-  void trace;
   return items.slice(0, MAX_ITEMS);
 }
 
@@ -227,12 +230,7 @@ export function diagram(trace: Trace, sl: Slice, opts: DiagramOptions = {}): Dia
     const next = new Set(chosen).add(n);
     const l = layout(trace, [...next], sl, keep_preempt, width);
     if (l.rows.length > body) continue;
-    if (l.shown.every((s) => s.step !== n) && n !== sl.target) {
-      // Nothing to say: keep it chosen (its reads still make fields of others matter) only if it fits.
-      chosen = next;
-      laid = l;
-      continue;
-    }
+    // Kept even when it has nothing to say itself: what it read makes fields of the others matter.
     chosen = next;
     laid = l;
   }
@@ -256,7 +254,7 @@ function layout(trace: Trace, chosen_list: number[], sl: Slice, keep_preempt: bo
   const steps = [...chosen].sort((a, b) => a - b).map((n) => trace.steps[n - 1]!);
   const shown: ShownStep[] = [];
   for (const s of steps) {
-    const items = items_of(trace, s, chosen, sl, keep_preempt);
+    const items = items_of(s, chosen, sl, keep_preempt);
     if (!items.length && s.step !== sl.target) continue;
     // The step asked for says at least which label it ran.
     if (!items.length) items.push(`(${s.pc})`);

@@ -62,9 +62,8 @@ export function dependences(trace: Trace): Map<number, Dep[]> {
     const deps: Dep[] = [];
     for (const loc of s.r) {
       if (is_control(loc) || loc.endsWith(SEP + '#keys')) continue;
-      let from = exact.get(loc) ?? below.get(loc) ?? 0;
-      const b = below.get(loc);
-      if (b !== undefined && b > from) from = b;
+      // The last write of this location, of something below it, or of something above it.
+      let from = Math.max(exact.get(loc) ?? 0, below.get(loc) ?? 0);
       for (const p of prefixes(loc)) {
         const e = exact.get(p);
         if (e !== undefined && e > from) from = e;
