@@ -24,6 +24,7 @@ export interface ExplainOptions extends DiagramOptions {
 export function explain(init: WorldConfig | (() => World), h: History, opts: ExplainOptions = {}): Diagram {
   const what = opts.what ?? 'the history';
   const n = h.picks.length;
+  if (n === 0) throw new UserError(`${what}: nothing has run yet (step 0); there is no step to explain`);
   if (opts.step !== undefined && (!Number.isInteger(opts.step) || opts.step < 1 || opts.step > n)) {
     throw new UserError(n ? `${what}: step ${opts.step}: expected a step from 1 to ${n}` : `${what}: step ${opts.step}: there are no steps yet`);
   }

@@ -56,6 +56,15 @@ describe('REPL whole-history queries', () => {
     expect(ok(i, 'print 1').text).toBe('1');
   });
 
+  it('at step 0 there is nothing to explain or to look back on', () => {
+    const fresh = interp('default', [], 1);
+    const o = fresh.exec('explain')!;
+    expect(o.ok).toBe(false);
+    expect(o.error!.message).toMatch(/nothing has run yet/);
+    expect((ok(fresh, 'hits vcpu.enter').result as { hits: unknown[] }).hits).toEqual([]);
+    expect((ok(fresh, 'last-write w.step').result as { step: number | null }).step).toBeNull();
+  });
+
   it('hits lists every matching event of the history, as `events` shows them', () => {
     const o = ok(i, 'hits fault.map');
     const r = o.result as { hits: { step: number; thread: string; event: Record<string, unknown> }[]; candidates: number };
