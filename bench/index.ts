@@ -14,3 +14,4 @@ if (want('record')) await (await import('./record.js')).bench_record();
 if (want('tui')) await (await import('./tui.js')).bench_tui();
 if (want('explore')) await (await import('./explore.js')).bench_explore();
 if (want('debugger')) await (await import('./debugger.js')).bench_debugger();
+if (want('explain')) await (await import('./explain.js')).bench_explain();

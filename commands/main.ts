@@ -85,6 +85,17 @@ export function build_program(set_code: (code: number) => void): Command {
       set_code(export_command(recording, cmd.optsWithGlobals()));
     });
 
+  program
+    .command('explain')
+    .description("draw a recording's violation (or step N) as a race diagram: one column per thread, the steps of its causal slice")
+    .argument('<recording>', 'a recording (`kvmdbg run SCENARIO --record FILE`, `kvmdbg explore --out FILE`)')
+    .option('--step <n>', 'explain step N instead of the first violation', int_arg('a step number', 1))
+    .addOption(new Option('--format <format>', 'the output format').choices(['text', 'markdown', 'json']).default('text'))
+    .action(async (recording: string, _opts: unknown, cmd: Command) => {
+      const { explain_command } = await import('./explain.js');
+      set_code(explain_command(recording, cmd.optsWithGlobals()));
+    });
+
   register_repl(program, set_code);
   register_explore(program, set_code);
   register_tui(program, set_code);

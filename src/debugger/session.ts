@@ -161,6 +161,11 @@ export class Session {
     return this.tl.picks_since(k);
   }
 
+  /** A copy of the initial World (what step 0 was): src/explain replays the history on it without moving. */
+  initial_world(): World {
+    return structuredClone(this.base);
+  }
+
   /** The recorded pokes, in order. */
   pokes(): readonly Poke[] {
     return this.tl.pokes;

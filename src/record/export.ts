@@ -33,6 +33,7 @@ export function export_recording(rec: Recording, format: ExportFormat, opts: { a
         ex.event(e);
       },
     });
+    for (const v of replay.violations) ex.violation(v);
     const meta = { kvmdbg: { recording: rec.path, scenario: rec.scenario.meta.name, file: rec.header.file, tool: rec.header.tool, variants: rec.header.variants, seed: rec.header.seed, steps: replay.steps, time_unit: '1 step = 1 us' } };
     return { text: perfetto_json(ex.finish(), meta), events: n, flows: ex.flows, replay };
   }
@@ -45,6 +46,7 @@ export function export_recording(rec: Recording, format: ExportFormat, opts: { a
         ex.event(e);
       },
     });
+    for (const v of replay.violations) ex.violation(v);
     return { text: `${ex.lines.join('\n')}\n`, events: n, flows: 0, replay };
   }
   throw new UserError(`--format ${String(format)}: expected perfetto or ftrace`);

@@ -11,7 +11,7 @@
 // model's, not the tracepoint's. The others are namespaced kvmdbg_<kind>
 // (request.make -> kvmdbg_request_make).
 import type { Event } from '../core/machine/events.js';
-import type { World } from '../core/machine/world.js';
+import type { Violation, World } from '../core/machine/world.js';
 import { field_tag, hex, own_fields } from './json_event.js';
 
 /** Upstream tracepoints: kind -> name (per arch where they differ). */
@@ -69,12 +69,26 @@ export class FtraceExporter {
   readonly lines: string[] = [];
   private pids = new Map<string, number>();
   private readonly arch: string;
+  private cpus = new Map<string, number>();
 
   constructor(w: World) {
     this.arch = w.arch;
     const cpus = Math.max(1, ...w.threads.map((t) => t.cpu + 1));
     this.lines.push(`cpus=${cpus}`);
-    for (const t of w.threads) this.pids.set(t.name, t.id + 1);
+    for (const t of w.threads) {
+      this.pids.set(t.name, t.id + 1);
+      this.cpus.set(t.name, t.cpu);
+    }
+  }
+
+  /** A violated invariant, after the events of its step: `kvmdbg_violation: invariant=... message="..."` on the thread it names. */
+  violation(v: Violation): void {
+    const pid = this.pids.get(v.thread) ?? 0;
+    const c = this.cpus.get(v.thread) ?? -1;
+    const cpu = c >= 0 ? String(c).padStart(3, '0') : '---';
+    const ts = `${Math.floor(v.step / 1e6)}.${String(v.step % 1e6).padStart(6, '0')}`;
+    const fields = [`invariant=${v.invariant}`, `message=${JSON.stringify(v.message.replace(/\s*\n\s*/g, ' '))}`];
+    this.lines.push(`${`${v.thread}-${pid}`.padStart(16)} [${cpu}] ${ts.padStart(12)}: ${'kvmdbg_violation:'.padEnd(22)} ${fields.join(' ')}`);
   }
 
   event(e: Event): void {

@@ -11,7 +11,7 @@
 // a track's slices and instants never share a timestamp; every event's
 // args carry its step.
 import type { Event } from '../core/machine/events.js';
-import type { World } from '../core/machine/world.js';
+import type { Violation, World } from '../core/machine/world.js';
 import { field_tag, json_safe, own_fields } from './json_event.js';
 
 export interface TraceEvent {
@@ -176,6 +176,22 @@ export class PerfettoExporter {
         break;
     }
     this.events.push({ name: e.kind, cat, ph: 'i', s: 't', ts, pid: PID, tid, args });
+  }
+
+  /**
+   * A violated invariant, after the events of its step: an instant on the
+   * thread's track and a global one (a line across every track), both
+   * named after the invariant, with the whole message in their args.
+   */
+  violation(v: Violation): void {
+    const ts = v.step === this.step ? v.step + Math.min(this.in_step++, 999) * TICK : v.step;
+    this.last_ts = Math.max(this.last_ts, ts);
+    const values: Record<string, unknown> = {};
+    for (const [k, x] of Object.entries(v.values)) values[k] = json_safe(x, undefined);
+    const args = { step: v.step, invariant: v.invariant, message: v.message, thread: v.thread, values };
+    const name = `VIOLATION ${v.invariant}`;
+    this.events.push({ name, cat: 'violation', ph: 'i', s: 't', ts, pid: PID, tid: this.tid(v.thread), args });
+    this.events.push({ name, cat: 'violation', ph: 'i', s: 'g', ts, pid: PID, args });
   }
 
   /** Close the slices still open (a guest still running, a lock still held) at the end. */

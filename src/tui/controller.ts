@@ -13,6 +13,7 @@ import { Interpreter, type Outcome } from '../repl/interpreter.js';
 import { split_words } from '../repl/parse.js';
 import { compute_layout, LAYOUT_HELP, LAYOUTS, layout_for, PANE_TITLES, PANES, type Layout, type LayoutName, type PaneName } from './layout.js';
 import { LineEditor } from './line_editor.js';
+import { swimlane_data, swimlane_lines, type SwimlaneData } from './swimlane.js';
 import { breakpoints_grid, event_window, EventFeed, EventText, fit_columns, mmus_grid, Query, stop_label, threads_grid, type EventWindow, type GridData } from './view.js';
 
 /** The keys the TUI reads (Ink's Key has these and more). */
@@ -149,6 +150,7 @@ export const KEY_HELP: [string, string][] = [
   ['Enter', 'threads: backtrace; MMUs: pt dump; breakpoints: info'],
   ['d / e', 'breakpoints pane: delete / enable-disable the selected one'],
   ['l', 'next layout (layout NAME)'],
+  ['x', 'explain: the race diagram of the violation (or of this step) in the inspector'],
   ['Esc / Ctrl-C', 'interrupt a running continue or reverse-continue'],
   ['?', 'this help'],
   ['q', 'quit (Ctrl-C twice also quits)'],
@@ -220,7 +222,29 @@ export class Controller {
     this.etext = new EventText(this.color, () => this.thread_width);
     this.feed = new EventFeed(this.session, this.etext);
     this.update_thread_width();
+    // A recording that ends at its violation opens stopped there: say so in the status bar.
+    const v = o.session.world.violations.find((x) => x.step === o.session.step_no && o.session.step_no > 0);
+    if (v) this.stop = { label: stop_label({ reason: 'violation', violation: v }), seq: null };
     this.note(`${this.scenario_name()}: ${o.session.world.threads.length} threads. ? for help, : for commands.`);
+  }
+
+  private lane: { key: string; data: SwimlaneData | string } | null = null;
+
+  /** The swimlane pane's lines; the trace is kept while the timeline and the step stay. */
+  private swimlane(width: number, height: number): string[] {
+    const s = this.session;
+    const key = `${s.timeline_epoch}:${s.end_step}:${s.step_no}`;
+    if (this.busy) return this.lane && typeof this.lane.data !== 'string' ? swimlane_lines(this.lane.data, width, height) : ['(running)'];
+    if (!this.lane || this.lane.key !== key) {
+      let data: SwimlaneData | string;
+      try {
+        data = swimlane_data(s);
+      } catch (e) {
+        data = `swimlane: ${(e as Error).message}`;
+      }
+      this.lane = { key, data };
+    }
+    return typeof this.lane.data === 'string' ? [this.lane.data] : swimlane_lines(this.lane.data, width, height);
   }
 
   // ------------------------------------------------------- subscription
@@ -358,6 +382,19 @@ export class Controller {
       }
     }
     if (o.quit) this.quit = true;
+  }
+
+  /** `explain` into the inspector (shown, focused if it was hidden). */
+  async explain(): Promise<void> {
+    if (!this.visible().has('inspector')) this.set_focus('inspector');
+    // As wide as the inspector draws (80 columns at most, as mailed).
+    let w = this.cols;
+    for (const b of this.current_layout().bands) for (const s of b.slots) if (s.pane === 'inspector') w = s.width;
+    const o = await this.submit(`explain --width ${Math.max(40, Math.min(80, w - 2))}`);
+    if (!o?.ok) return;
+    this.inspector = { cmd: 'explain', text: o.text };
+    this.scroll.inspector = 0;
+    this.changed();
   }
 
   /** Does the line only look (where, print, info, pt walk, mt dump, ...)? */
@@ -557,6 +594,8 @@ export class Controller {
         return void this.submit('quit');
       case 'l':
         return void this.submit('layout next', { quiet: true });
+      case 'x':
+        return void this.explain();
       case 'd':
       case 'e':
         if (this.focus === 'breakpoints') return this.bp_key(input);
@@ -702,6 +741,7 @@ export class Controller {
         events: 1000,
         inspector: 1000,
         breakpoints: Math.max(2, 1 + nbps),
+        swimlane: 1000,
       },
     });
   }
@@ -776,11 +816,16 @@ export class Controller {
             const title = `Events${this.filter ? `  /${this.filter}` : ''}${window.scroll ? `  (${window.scroll} newer below)` : ''}${window.searching !== null ? `  (searching: back to step ${window.searching})` : ''}`;
             return { ...base, title, body: { kind: 'events', window, filter: this.filter } };
           }
+          case 'swimlane': {
+            const lines = this.swimlane(slot.width - 2, content);
+            return { ...base, title: `Swimlane: step ${s.step_no}, causal slice marked *`, body: { kind: 'text', lines, offset: 0, error: false } };
+          }
           case 'inspector': {
             const t = s.world.threads[this.sel.threads];
             const cmd = this.inspector?.cmd ?? (t ? `where ${t.name}` : 'where');
             const r = this.inspector?.text !== undefined ? { ok: true, text: this.inspector.text } : this.query.text(cmd);
-            const lines = r.text.split('\n');
+            // Prose (a violation's message) wraps to the pane; tables and diagrams keep their rows.
+            const lines = wrap_prose(r.text.split('\n'), slot.width - 2);
             const max = Math.max(0, lines.length - content);
             this.scroll.inspector = Math.min(this.scroll.inspector, max);
             return { ...base, title: `Inspector: ${cmd}${this.inspector?.text !== undefined ? ' (output)' : ''}`, body: { kind: 'text', lines, offset: this.scroll.inspector, error: !r.ok } };
@@ -844,6 +889,30 @@ export class Controller {
       'Esc, ? or q closes this help.',
     ];
   }
+}
+
+/** Lines wrapped to `width` where they are prose (no run of spaces inside: not a table row or a diagram). */
+export function wrap_prose(lines: string[], width: number): string[] {
+  if (width < 20) return lines;
+  const out: string[] = [];
+  for (const l of lines) {
+    if (l.length <= width || /\S {2,}\S/.test(l)) {
+      out.push(l);
+      continue;
+    }
+    const indent = /^\s*/.exec(l)![0] + '  ';
+    let rest = l;
+    let first = true;
+    while (rest.length > width) {
+      let cut = rest.lastIndexOf(' ', width);
+      if (cut <= indent.length) cut = width;
+      out.push(rest.slice(0, cut).trimEnd());
+      rest = indent + rest.slice(cut).trimStart();
+      first = false;
+    }
+    if (rest.trim() || first) out.push(rest);
+  }
+  return out;
 }
 
 /** First row to show so that `sel` stays in a window of `h` rows over `n`. */

@@ -5,10 +5,10 @@
 // slot, the active one shown) when the terminal is too small for all.
 // No Ink here: the renderer (app.tsx) draws what this computes.
 
-export const PANES = ['threads', 'mmus', 'events', 'inspector', 'breakpoints'] as const;
+export const PANES = ['threads', 'mmus', 'events', 'inspector', 'breakpoints', 'swimlane'] as const;
 export type PaneName = (typeof PANES)[number];
 
-export const LAYOUTS = ['default', 'events', 'inspect', 'split', 'state'] as const;
+export const LAYOUTS = ['default', 'events', 'inspect', 'split', 'state', 'swimlane'] as const;
 export type LayoutName = (typeof LAYOUTS)[number];
 
 export const LAYOUT_HELP: Record<LayoutName, string> = {
@@ -17,6 +17,7 @@ export const LAYOUT_HELP: Record<LayoutName, string> = {
   inspect: 'threads and the inspector (backtraces, page-table walks, maple trees)',
   split: 'the event log and the inspector side by side',
   state: 'threads, MMUs and breakpoints at full size, no event log',
+  swimlane: 'the history as one column per thread, time downwards, the causal slice of the current step marked *',
 };
 
 export const PANE_TITLES: Record<PaneName, string> = {
@@ -25,6 +26,7 @@ export const PANE_TITLES: Record<PaneName, string> = {
   events: 'Events',
   inspector: 'Inspector',
   breakpoints: 'Breakpoints',
+  swimlane: 'Swimlane',
 };
 
 /** One slot on the screen; `tabs` lists the panes sharing it (the shown one is `pane`). */
@@ -151,6 +153,10 @@ export function compute_layout(input: LayoutInput): Layout {
       else bands.push(group(['threads', 'mmus', 'breakpoints'], max));
       break;
     }
+    case 'swimlane':
+      order = ['swimlane'];
+      bands.push(full('swimlane', left));
+      break;
   }
   const used = bands.reduce((n, b) => n + b.height, 0);
   const con_h = Math.max(1, avail - used);
@@ -163,6 +169,6 @@ export function compute_layout(input: LayoutInput): Layout {
 
 /** Which layout shows `pane` (the current one when it does). */
 export function layout_for(pane: PaneName, current: LayoutName): LayoutName {
-  const probe = compute_layout({ name: current, cols: 200, rows: 60, focus: pane, tab: pane, want: { threads: 4, mmus: 3, events: 10, inspector: 10, breakpoints: 2 } });
+  const probe = compute_layout({ name: current, cols: 200, rows: 60, focus: pane, tab: pane, want: { threads: 4, mmus: 3, events: 10, inspector: 10, breakpoints: 2, swimlane: 10 } });
   return probe.order.includes(pane) ? current : 'default';
 }

@@ -104,8 +104,12 @@ describe('export to Perfetto', () => {
       expect(instants.length).toBeGreaterThan(0);
       for (const e of instants) {
         expect(Math.floor(e.ts!)).toBe(e.args!.step);
-        expect(e.s).toBe('t');
+        if (e.cat !== 'violation') expect(e.s).toBe('t');
       }
+      // A violation is marked on its thread's track and globally.
+      const marks = instants.filter((e) => e.cat === 'violation');
+      expect(marks.length).toBe(2 * r.replay.violations.length);
+      for (const v of r.replay.violations) expect(marks.filter((e) => e.name === `VIOLATION ${v.invariant}`).map((e) => e.s).sort()).toEqual(['g', 't']);
       // Names for the process and every thread track used.
       const named = new Set(evs.filter((e) => e.ph === 'M' && e.name === 'thread_name').map((e) => e.tid));
       for (const e of evs) if (e.tid !== undefined && e.ph !== 'M') expect(named.has(e.tid), `tid ${e.tid}`).toBe(true);
@@ -138,7 +142,9 @@ describe('export to ftrace text', () => {
       const lines = r.text.trimEnd().split('\n');
       expect(lines[0]).toMatch(/^cpus=\d+$/);
       const body = lines.slice(1);
-      expect(body).toHaveLength(r.events);
+      // One line per event, and one per violation.
+      expect(body).toHaveLength(r.events + r.replay.violations.length);
+      expect(body.filter((l) => l.includes(': kvmdbg_violation:'))).toHaveLength(r.replay.violations.length);
       let last = -1;
       const names = new Set<string>();
       for (const l of body) {

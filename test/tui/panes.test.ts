@@ -337,7 +337,7 @@ describe('console and command line', () => {
   it('the TUI commands complete too', () => {
     const ctl = controller();
     expect(ctl.complete('lay')).toEqual([['layout'], 'lay']);
-    expect(ctl.complete('layout s')[0]).toEqual(['split', 'state']);
+    expect(ctl.complete('layout s')[0]).toEqual(['split', 'state', 'swimlane']);
     expect(ctl.complete('focus b')[0]).toEqual(['breakpoints']);
     expect(ctl.complete('inspect pt w')[0]).toEqual(['walk']);
   });
