@@ -44,6 +44,18 @@
 // Coons et al., OOPSLA 2013), so a preemption bound turns them off, and the
 // visited set then also keys on the thread that ran last.
 //
+// Coarse transitions (local.ts): after a thread's step, its next steps run
+// at once while they touch only its own frames; the first one that does
+// not is undone and becomes the next scheduling point. A move is then the
+// step and the local steps after it (its footprint their union; depth
+// counts every step). This is sound with sleep sets (a local step is
+// independent of every other thread's step, so the union depends on what
+// the first step depends on) and with a preemption bound (moving a
+// thread's local steps forward to its previous step never adds a context
+// switch, so every schedule within P preemptions has a coarse one within
+// P that reaches the same states at the scheduling points and the same
+// violations). local.ts gives the argument; coarse.test.ts checks it.
+//
 // Splitting. Workers and shards split the search tree at a fixed depth
 // (split_depth): the nodes at that depth, numbered in the order this search
 // meets them, are the items, and each part explores the items it owns
