@@ -201,6 +201,16 @@ export class Dfs {
   private readonly seen_above = new Map<number, Seen[]>();
   private readonly seen_below = new Map<number, Seen[]>();
   private readonly por: boolean;
+  /**
+   * Keys of thread records (Tracker.subtree_key53) whose next step was
+   * not local. Up to its first access outside the thread's own record a
+   * step depends on that record alone (and on constants), so that first
+   * access, which makes it not local, comes again whenever the record is
+   * the same: the step need not be run to find out. (A false hit, two
+   * records with one 53-bit key, only makes a local step a scheduling
+   * point, which is always sound.)
+   */
+  private readonly not_local = new Set<number>();
 
   constructor(
     readonly sim: Sim,
@@ -488,11 +498,15 @@ export class Dfs {
     while (depth < this.o.depth) {
       const t = w.threads[thread]!;
       if (t.done || t.daemon || t.wait !== null) break;
+      const own = sim.tr.subtree_key53('threads', String(thread));
+      if (this.not_local.has(own)) break;
       const before = frames_of(w, thread);
       const f = new_footprint();
       const y = sim.exec(thread, [], f);
       if (!local_step(sim.w, thread, f, y.asked.length, before)) {
         sim.undo(y);
+        if (this.not_local.size >= 1 << 20) this.not_local.clear();
+        this.not_local.add(own);
         break;
       }
       xs.push(y);
