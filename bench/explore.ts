@@ -131,6 +131,14 @@ async function verify_rows(limit: number): Promise<void> {
     console.log(line);
   }
   console.log(`  (target: a verdict within ${VERDICT_S} s each, ${VERDICT_WORKERS} workers; limit this run: ${limit} s)`);
+  // Where both finish: the small scenarios of the tests, same bounds.
+  console.log(`\n## explore: dfs --preemptions 2 to a verdict on small scenarios (test fixtures), ${VERDICT_WORKERS} workers, beside the previous algorithm`);
+  for (const f of ['coarse-race', 'coarse-request', 'coarse-x86', 'tiny-fault', 'fault']) {
+    const l = load_scenario(package_path(`test/explore/fixtures/${f}.yaml`), { variants: [] });
+    const now = await explore(l, { variants: [] }, { ...dfs2(true), time: limit });
+    const old = await explore(l, { variants: [] }, { ...dfs2(false), time: limit });
+    console.log(`  ${f.padEnd(30)} coarse: ${verdict_text(now)};  previous: ${verdict_text(old)}`);
+  }
   console.log(`\n## explore: each breaking variant, dfs --preemptions 2, ${VERDICT_WORKERS} workers, time to the violation`);
   const breaking = new Set(all_variants().filter((v) => !/^nothing\b/.test(v.breaks.trim())).map((v) => v.name));
   for (const [variant, id] of CASES) {

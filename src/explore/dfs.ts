@@ -305,7 +305,8 @@ export class Dfs {
    */
   private seen(n: Node, key: number, map: Map<number, Seen[]>): boolean {
     const o = this.o;
-    const last = o.preemptions === null ? -1 : n.last;
+    // The thread that ran last matters only while it can go on (switching away is then a preemption).
+    const last = o.preemptions === null || !n.enabled.includes(n.last) ? -1 : n.last;
     const d = o.depth - n.depth;
     const f = o.faults - n.faults;
     const p = o.preemptions === null ? 0 : o.preemptions - n.pre;
