@@ -4,7 +4,13 @@
 // model in bench/explore/fault_retry.pml) and beside fast-check's scheduler
 // (bench/explore/fault_retry_fc.ts).
 //
-// Run alone: node dist/bench/explore.js [--quick] [--side (only the side-by-side)]
+// And the verdict (issue 16): DFS with --preemptions 2 on every bundled
+// scenario without variants, 2 workers, to a complete verdict within a
+// time limit, beside the previous algorithm (no coarse transitions) in the
+// same process; every breaking variant found by that search; unbounded DFS
+// on fault-vs-invalidate beside SPIN's exhaustive run of the Promela model.
+//
+// Run alone: node dist/bench/explore.js [--quick] [--side (only the side-by-side)] [--verify (only the verdict)]
 import { spawnSync } from 'node:child_process';
 import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -14,6 +20,7 @@ import '../src/core/world_init.js';
 import { all_variants } from '../src/core/machine/variants.js';
 import { explore, type ExploreOptions, type ExploreResult } from '../src/explore/explore.js';
 import { load_scenario, type LoadedScenario } from '../src/scenario/load.js';
+import { bundled_scenarios } from '../src/scenario/bundled.js';
 import { fc_fault_retry } from './explore/fault_retry_fc.js';
 import { print_rows, type Row } from './harness.js';
 import { package_path } from './paths.js';
@@ -95,8 +102,68 @@ function run_spin(defines: string[]): SpinFigures | null {
   }
 }
 
-export async function bench_explore(opts: { quick?: boolean; side_only?: boolean } = {}): Promise<void> {
+/** Seconds a verdict may take (the issue's target) and the worker count it is measured with. */
+const VERDICT_S = 150;
+const VERDICT_WORKERS = 2;
+
+const secs = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+const n = (x: number) => x.toLocaleString('en-US');
+
+function verdict_text(r: ExploreResult): string {
+  if (r.violation) return `violation ${r.violation.violation.invariant} after ${secs(r.time_ms)}`;
+  if (r.status === 'complete') return `verified in ${secs(r.time_ms)}, ${n(r.distinct)} states${r.cut ? ' (depth cut)' : ''}`;
+  return `no verdict: ${r.status} after ${secs(r.time_ms)}, ${n(r.distinct)} states`;
+}
+
+async function verify_rows(limit: number): Promise<void> {
+  const dfs2 = (coarse: boolean) => ({ strategy: 'dfs', preemptions: 2, coarse, workers: VERDICT_WORKERS, shrink: false }) as const;
+  const lines: string[] = [];
+  for (const s of bundled_scenarios()) {
+    const l = load_scenario(s.path, { variants: [] });
+    const r = await explore(l, { variants: [] }, { ...dfs2(true), time: limit });
+    let line = `  ${s.id.padEnd(30)} coarse: ${verdict_text(r)}`;
+    if (r.status === 'complete' || r.violation) {
+      // The previous algorithm (every step a scheduling point), as long as it may take.
+      const old = await explore(l, { variants: [] }, { ...dfs2(false), time: limit });
+      line += `;  previous: ${verdict_text(old)}`;
+    } else line += ';  previous: not run (the coarse search did not finish)';
+    lines.push(line);
+    console.log(line);
+  }
+  console.log(`  (target: a verdict within ${VERDICT_S} s each, ${VERDICT_WORKERS} workers; limit this run: ${limit} s)`);
+  // Where both finish: the small scenarios of the tests, same bounds.
+  console.log(`\n## explore: dfs --preemptions 2 to a verdict on small scenarios (test fixtures), ${VERDICT_WORKERS} workers, beside the previous algorithm`);
+  for (const f of ['coarse-race', 'coarse-request', 'coarse-x86', 'tiny-fault', 'fault']) {
+    const l = load_scenario(package_path(`test/explore/fixtures/${f}.yaml`), { variants: [] });
+    const now = await explore(l, { variants: [] }, { ...dfs2(true), time: limit });
+    const old = await explore(l, { variants: [] }, { ...dfs2(false), time: limit });
+    console.log(`  ${f.padEnd(30)} coarse: ${verdict_text(now)};  previous: ${verdict_text(old)}`);
+  }
+  console.log(`\n## explore: each breaking variant, dfs --preemptions 2, ${VERDICT_WORKERS} workers, time to the violation`);
+  const breaking = new Set(all_variants().filter((v) => !/^nothing\b/.test(v.breaks.trim())).map((v) => v.name));
+  for (const [variant, id] of CASES) {
+    if (!breaking.has(variant)) continue;
+    const r = await explore(scenario(id, [variant]), { variants: [variant] }, { ...dfs2(true), time: limit });
+    console.log(`  ${`${variant} (${id})`.padEnd(56)} ${verdict_text(r)}${r.violation ? `, ${n(r.distinct)} states` : ''}`);
+  }
+  // Unbounded DFS to a verdict on fault-vs-invalidate, beside SPIN on the Promela model of the same race.
+  console.log(`\n## explore: a complete verdict on the fault/invalidation retry race, kvmdbg beside SPIN`);
+  const fixed = scenario('fault-vs-invalidate');
+  const u = await explore(fixed, { variants: [] }, { strategy: 'dfs', workers: VERDICT_WORKERS, shrink: false, time: limit });
+  console.log(`  kvmdbg dfs, no preemption bound (fault-vs-invalidate, depth ${n(u.params.depth)}): ${verdict_text(u)}, ${n(u.transitions)} steps`);
+  const spin = run_spin([]);
+  if (spin) {
+    console.log(`  SPIN (bench/explore/fault_retry.pml, exhaustive, -DSAFETY): ${spin.errors === 0 ? 'verified' : `${spin.errors} errors`}, ${n(spin.states)} states stored, ${n(spin.transitions)} transitions, pan ${spin.elapsed_s} s (wall ${secs(spin.wall_ms)})`);
+  } else console.log('  SPIN: not run (`spin` or a C compiler not on PATH; `apt-get install -y spin`)');
+}
+
+export async function bench_explore(opts: { quick?: boolean; side_only?: boolean; verify_only?: boolean } = {}): Promise<void> {
   const time = opts.quick ? 3 : 10;
+  if (!opts.side_only) {
+    console.log(`\n## explore: the verdict, dfs --preemptions 2 on every bundled scenario (no variant), ${VERDICT_WORKERS} workers`);
+    await verify_rows(opts.quick ? 20 : VERDICT_S);
+  }
+  if (opts.verify_only) return;
   // Warm up the JIT on the simulator and the tracker.
   await run(scenario('fault-vs-invalidate'), { strategy: 'random', budget: 20 }, 2);
   await run(scenario('fault-vs-invalidate'), { strategy: 'dfs', depth: 60 }, 2);
@@ -176,5 +243,5 @@ export async function bench_explore(opts: { quick?: boolean; side_only?: boolean
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  await bench_explore({ quick: process.argv.includes('--quick'), side_only: process.argv.includes('--side') });
+  await bench_explore({ quick: process.argv.includes('--quick'), side_only: process.argv.includes('--side'), verify_only: process.argv.includes('--verify') });
 }

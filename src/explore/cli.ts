@@ -30,6 +30,7 @@ export interface ExploreCommandOptions {
   preemptions?: number;
   faults?: number;
   por?: boolean;
+  coarse?: boolean;
   shrink?: boolean;
   progress?: boolean;
   states?: boolean;
@@ -152,6 +153,7 @@ export async function explore_command(file: string | undefined, o: ExploreComman
     ...(o.faults !== undefined ? { faults: o.faults } : {}),
     ...(o.preemptions !== undefined ? { preemptions: o.preemptions } : {}),
     ...(o.por === false ? { por: false } : {}),
+    ...(o.coarse === false ? { coarse: false } : {}),
     ...(o.pctDepth !== undefined ? { pct_depth: o.pctDepth } : {}),
     ...(o.shrink === false ? { shrink: false } : {}),
     ...(o.states ? { states: true } : {}),
@@ -194,8 +196,30 @@ function bounds_text(r: ExploreResult): string {
   if (Number.isFinite(p.depth)) b.push(`depth ${num(p.depth)}${p.depth_auto ? ' (twice the longest of 4 random runs; --depth D sets it)' : ''}`);
   if (Number.isFinite(p.faults)) b.push(p.faults === 0 ? 'no injected faults' : `at most ${p.faults} injected fault${p.faults === 1 ? '' : 's'} per schedule`);
   if (p.preemptions !== null) b.push(`at most ${p.preemptions} preemption${p.preemptions === 1 ? '' : 's'}`);
-  if (p.strategy === 'dfs') b.push(p.por ? 'sleep sets' : 'no partial-order reduction');
+  if (p.strategy === 'dfs') {
+    const red = [p.coarse ? 'coarse transitions' : '', p.por && p.preemptions === null ? 'sleep sets' : ''].filter(Boolean);
+    b.push(red.length ? red.join(' and ') : 'no reduction');
+  }
   return b.join(', ');
+}
+
+/**
+ * The bounds a complete dfs verdict holds within: the preemption and
+ * fault bounds when set, and the depth when it cut some path (a depth
+ * that cut nothing bounds nothing).
+ */
+export function verdict_bounds(r: ExploreResult): string {
+  const p = r.params;
+  const b: string[] = [];
+  if (p.preemptions !== null) b.push(`preemptions=${p.preemptions}`);
+  if (Number.isFinite(p.faults)) b.push(`faults=${p.faults}`);
+  if (r.cut) b.push(`depth=${p.depth}`);
+  return b.length ? b.join(', ') : 'none';
+}
+
+/** verified (a complete dfs, no violation), violation, or incomplete (anything else: never called verified). */
+export function verdict(r: ExploreResult): 'verified' | 'violation' | 'incomplete' {
+  return r.violation ? 'violation' : r.params.strategy === 'dfs' && r.complete && r.status === 'complete' ? 'verified' : 'incomplete';
 }
 
 function print(loaded: LoadedScenario | null, r: ExploreResult, recording: string | null, o: ExploreCommandOptions, notes: string[], header_shown = false): void {
@@ -216,7 +240,9 @@ function print(loaded: LoadedScenario | null, r: ExploreResult, recording: strin
       workers: r.workers,
       shard: r.shard.k ? `${r.shard.k}/${r.shard.n}` : `merged ${r.shard.n}`,
       status: r.status,
+      verdict: verdict(r),
       complete: r.complete,
+      cut: r.cut,
       states: r.transitions,
       distinct: r.params.states || r.params.strategy === 'dfs' ? r.distinct : null,
       depth: r.depth,
@@ -279,15 +305,11 @@ function print(loaded: LoadedScenario | null, r: ExploreResult, recording: strin
             : r.status === 'interrupted'
               ? 'interrupted'
               : 'stopped';
-    if (r.status === 'complete') {
-      const bound = Number.isFinite(r.params.depth) && r.cut ? `within depth ${num(r.params.depth)}` : 'in the whole state space';
-      const extra = [
-        Number.isFinite(r.params.faults) ? (r.params.faults === 0 ? 'no injected faults' : `at most ${r.params.faults} injected fault${r.params.faults === 1 ? '' : 's'}`) : '',
-        r.params.preemptions !== null ? `at most ${r.params.preemptions} preemptions` : '',
-      ].filter(Boolean);
+    if (verdict(r) === 'verified') {
+      lines.push(paint(color, ANSI.green, `verified: no violation in any interleaving (${num(r.distinct)} states, bounds: ${verdict_bounds(r)})`));
       lines.push(
-        paint(color, ANSI.green, `no violation ${bound}${extra.length ? ` (${extra.join(', ')})` : ''}: ${num(r.distinct)} distinct states`) +
-          ` (${num(r.schedules)} schedules, ${num(r.transitions)} steps, longest ${num(r.depth)} steps, ${secs(r.time_ms)})`,
+        `${num(r.schedules)} schedules, ${num(r.transitions)} steps, longest ${num(r.depth)} steps, ${secs(r.time_ms)}` +
+          (r.cut ? `; the depth bound (${num(r.params.depth)} steps${r.params.depth_auto ? ', twice the longest of 4 random runs' : ''}) cut some paths: interleavings longer than that are not covered` : ''),
       );
     } else {
       lines.push(paint(color, ANSI.green, `no violation in ${covered}`));

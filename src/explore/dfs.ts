@@ -44,6 +44,18 @@
 // Coons et al., OOPSLA 2013), so a preemption bound turns them off, and the
 // visited set then also keys on the thread that ran last.
 //
+// Coarse transitions (local.ts): after a thread's step, its next steps run
+// at once while they touch only its own frames; the first one that does
+// not is undone and becomes the next scheduling point. A move is then the
+// step and the local steps after it (its footprint their union; depth
+// counts every step). This is sound with sleep sets (a local step is
+// independent of every other thread's step, so the union depends on what
+// the first step depends on) and with a preemption bound (moving a
+// thread's local steps forward to its previous step never adds a context
+// switch, so every schedule within P preemptions has a coarse one within
+// P that reaches the same states at the scheduling points and the same
+// violations). local.ts gives the argument; coarse.test.ts checks it.
+//
 // Splitting. Workers and shards split the search tree at a fixed depth
 // (split_depth): the nodes at that depth, numbered in the order this search
 // meets them, are the items, and each part explores the items it owns
@@ -53,6 +65,7 @@
 // together visit every reachable state; the union of their visited sets is
 // the single run's set.
 import { new_footprint, index_footprint, dependent, type IndexedFootprint } from './track.js';
+import { add_footprint, frames_of, local_step } from './local.js';
 import type { Exec, Sim } from './sim.js';
 import type { Violation } from '../core/machine/world.js';
 import type { Schedule } from '../core/machine/machine.js';
@@ -66,6 +79,8 @@ export interface DfsOptions {
   faults: number;
   /** Sleep-set reduction (ignored with a preemption bound). */
   por: boolean;
+  /** Coarse transitions: a thread's local steps run with its previous step (local.ts). */
+  coarse: boolean;
   /** Stop after this many schedules (complete paths) in this part. */
   budget: number;
   /** Split depth (0: no split; the whole tree is item 0). */
@@ -76,6 +91,13 @@ export interface DfsOptions {
   first: boolean;
   /** Items at or above this index are skipped (another part found a violation in an earlier item). */
   item_limit?: number;
+  /**
+   * Tests of the reductions: go on past violations (not below them), and
+   * call `end` at every end state (every thread done, or a deadlock) and
+   * `violation` with the invariants each violating step broke, to compare
+   * searches with and without a reduction.
+   */
+  collect?: { end(): void; violation(invariants: string[]): void };
 }
 
 export interface Finding {
@@ -89,8 +111,10 @@ export interface Finding {
 }
 
 export interface DfsStats {
-  /** Steps run (transitions explored). */
+  /** Steps run (transitions explored; the local steps of a coarse transition count one each). */
   transitions: number;
+  /** Local steps run as part of a coarse transition (no scheduling point before them). */
+  merged: number;
   /** Complete paths: to the end, a deadlock, or the depth bound. */
   schedules: number;
   /** Moves not taken because they were asleep. */
@@ -124,7 +148,8 @@ interface Node {
   work: number[][];
   /** Only these moves are left to take here (ids; see seen()), or null for all. */
   only: string[] | null;
-  x: Exec | null;
+  /** The steps of the move into this node (one, or more with coarse transitions). */
+  x: Exec[] | null;
   /** The item this node belongs to (-1 above the split). */
   item: number;
 }
@@ -154,6 +179,8 @@ function matches(s: Sleeper, thread: number, prefix: readonly number[]): boolean
   return true;
 }
 
+const NONE: Violation[] = [];
+
 export type DfsStatus = 'running' | 'done' | 'violation' | 'budget';
 
 /** Distinct states one part keeps at most (JS Maps and Sets stop at 2^24 entries). */
@@ -161,7 +188,7 @@ export const MAX_STATES = 16_000_000;
 
 export class Dfs {
   readonly states = new Set<number>();
-  readonly stats: DfsStats = { transitions: 0, schedules: 0, slept: 0, revisits: 0, max_depth: 0, cut: false };
+  readonly stats: DfsStats = { transitions: 0, merged: 0, schedules: 0, slept: 0, revisits: 0, max_depth: 0, cut: false };
   finding: Finding | null = null;
   /** The first deadlock met (every thread left blocked); the search goes on. */
   deadlock: Finding | null = null;
@@ -174,6 +201,16 @@ export class Dfs {
   private readonly seen_above = new Map<number, Seen[]>();
   private readonly seen_below = new Map<number, Seen[]>();
   private readonly por: boolean;
+  /**
+   * Keys of thread records (Tracker.subtree_key53) whose next step was
+   * not local. Up to its first access outside the thread's own record a
+   * step depends on that record alone (and on constants), so that first
+   * access, which makes it not local, comes again whenever the record is
+   * the same: the step need not be run to find out. (A false hit, two
+   * records with one 53-bit key, only makes a local step a scheduling
+   * point, which is always sound.)
+   */
+  private readonly not_local = new Set<number>();
 
   constructor(
     readonly sim: Sim,
@@ -200,7 +237,7 @@ export class Dfs {
     return this.stack.length;
   }
 
-  private node(depth: number, faults: number, pre: number, last: number, sleep: Sleeper[], x: Exec | null, item: number): Node {
+  private node(depth: number, faults: number, pre: number, last: number, sleep: Sleeper[], x: Exec[] | null, item: number): Node {
     const enabled = this.sim.runnable();
     const order = last >= 0 && enabled.includes(last) ? [last, ...enabled.filter((t) => t !== last)] : enabled;
     return { depth, faults, pre, last, sleep, done: [], enabled, order, ti: 0, work: [[]], only: null, x, item };
@@ -209,6 +246,7 @@ export class Dfs {
   /** A node with nothing to explore below: the end, a deadlock, or the depth bound. Counts the schedule. */
   private leaf(n: Node): boolean {
     if (n.enabled.length === 0) {
+      this.o.collect?.end();
       const w = this.sim.w;
       const stuck = w.threads.filter((t) => !t.done && !t.daemon);
       if (stuck.length) {
@@ -222,6 +260,7 @@ export class Dfs {
         };
         // Worth reporting, but a violation of an invariant comes first: keep searching.
         if (!this.deadlock || Math.max(0, n.item) < this.deadlock.item) this.deadlock = this.finding_of([v], n.item);
+        this.o.collect?.violation(['deadlock']);
       }
       this.count_schedule(n);
       return true;
@@ -266,7 +305,8 @@ export class Dfs {
    */
   private seen(n: Node, key: number, map: Map<number, Seen[]>): boolean {
     const o = this.o;
-    const last = o.preemptions === null ? -1 : n.last;
+    // The thread that ran last matters only while it can go on (switching away is then a preemption).
+    const last = o.preemptions === null || !n.enabled.includes(n.last) ? -1 : n.last;
     const d = o.depth - n.depth;
     const f = o.faults - n.faults;
     const p = o.preemptions === null ? 0 : o.preemptions - n.pre;
@@ -350,7 +390,7 @@ export class Dfs {
       }
       if (prefix === null) {
         this.stack.pop();
-        if (n.x) sim.undo(n.x);
+        if (n.x) this.undo(n.x);
         continue;
       }
       const preempts = n.last >= 0 && thread !== n.last && n.enabled.includes(n.last) ? 1 : 0;
@@ -367,12 +407,19 @@ export class Dfs {
         continue;
       }
       const fp = this.por ? new_footprint() : null;
-      const x = sim.exec(thread, prefix, fp);
+      const x0 = sim.exec(thread, prefix, fp);
       this.stats.transitions++;
       // With n.only the moves to take are listed whole: their alternatives were taken at the earlier visit.
-      if (!n.only) this.alternatives(n, prefix, x.asked, used_faults);
-      const me: Sleeper = { id: move_id(thread, x.answers), thread, answers: x.answers, asked: x.asked, fp: fp ? index_footprint(fp) : null };
-      const depth = n.depth + 1;
+      if (!n.only) this.alternatives(n, prefix, x0.asked, used_faults);
+      const x = [x0];
+      let violations = x0.result.violations;
+      let depth = n.depth + 1;
+      if (this.o.coarse && violations.length === 0) {
+        const r = this.extend(thread, depth, fp, x);
+        depth = r.depth;
+        violations = r.violations;
+      }
+      const me: Sleeper = { id: move_id(thread, x0.answers), thread, answers: x0.answers, asked: x0.asked, fp: fp ? index_footprint(fp) : null };
       if (depth > this.stats.max_depth) this.stats.max_depth = depth;
       const key = sim.key53();
       this.states.add(key);
@@ -381,8 +428,13 @@ export class Dfs {
         this.full = true;
         this.status = 'budget';
       }
-      if (x.result.violations.length) {
-        this.found(x.result.violations, n.item);
+      if (violations.length) {
+        if (this.o.collect) {
+          this.o.collect.violation(violations.map((v) => v.invariant));
+          this.undo(x);
+          continue;
+        }
+        this.found(violations, n.item);
         break;
       }
       // The child's sleep set: what slept here or was explored here before, independent of this move.
@@ -394,41 +446,78 @@ export class Dfs {
         n.done.push(me);
       }
       let item = n.item;
-      const at_split = o.split > 0 && depth === o.split;
+      const at_split = o.split > 0 && n.depth < o.split && depth >= o.split;
       if (at_split) item = -2; // decided below
       const child = this.node(depth, used_faults, n.pre + preempts, thread, sleep, x, item);
       if (at_split) {
         // Items are numbered in the order this search meets them; only new visits count.
         if (this.seen(child, key, this.seen_above)) {
           this.stats.revisits++;
-          sim.undo(x);
+          this.undo(x);
           continue;
         }
         const i = this.items++;
         child.item = i;
         if (!o.owns(i) || (o.item_limit !== undefined && i >= o.item_limit)) {
-          sim.undo(x);
+          this.undo(x);
           continue;
         }
         if (this.leaf(child)) {
-          sim.undo(x);
+          this.undo(x);
           continue;
         }
         this.push(child);
         continue;
       }
       if (this.leaf(child)) {
-        sim.undo(x);
+        this.undo(x);
         continue;
       }
       if (this.seen(child, key, depth < o.split ? this.seen_above : this.seen_below)) {
         this.stats.revisits++;
-        sim.undo(x);
+        this.undo(x);
         continue;
       }
       this.push(child);
     }
     return this.status;
+  }
+
+  private undo(xs: Exec[]): void {
+    for (let i = xs.length - 1; i >= 0; i--) this.sim.undo(xs[i]!);
+  }
+
+  /**
+   * Coarse transitions: after `thread`'s step, run its next steps while
+   * they are local (local.ts), up to the depth bound; a step that is not
+   * local is undone and left as the next scheduling point. The steps run
+   * go into `xs`, their footprints into `fp`.
+   */
+  private extend(thread: number, depth: number, fp: ReturnType<typeof new_footprint> | null, xs: Exec[]): { depth: number; violations: Violation[] } {
+    const sim = this.sim;
+    const w = sim.w;
+    while (depth < this.o.depth) {
+      const t = w.threads[thread]!;
+      if (t.done || t.daemon || t.wait !== null) break;
+      const own = sim.tr.subtree_key53('threads', String(thread));
+      if (this.not_local.has(own)) break;
+      const before = frames_of(w, thread);
+      const f = new_footprint();
+      const y = sim.exec(thread, [], f);
+      if (!local_step(sim.w, thread, f, y.asked.length, before)) {
+        sim.undo(y);
+        if (this.not_local.size >= 1 << 20) this.not_local.clear();
+        this.not_local.add(own);
+        break;
+      }
+      xs.push(y);
+      depth++;
+      this.stats.transitions++;
+      this.stats.merged++;
+      if (fp) add_footprint(fp, f);
+      if (y.result.violations.length) return { depth, violations: y.result.violations };
+    }
+    return { depth, violations: NONE };
   }
 
   /** Queue the answer vectors that differ from this one first after `prefix`. */

@@ -54,6 +54,8 @@ export interface ExploreOptions {
   preemptions?: number | null;
   /** dfs: sleep-set reduction (default on). */
   por?: boolean;
+  /** dfs: coarse transitions, a thread's local steps run with its previous step (default on). */
+  coarse?: boolean;
   /** pct: bug depth d. */
   pct_depth?: number;
   /** Random walks and PCT: hash every state to count distinct states (default off: walks run on the plain World, about 20x faster). */
@@ -147,6 +149,7 @@ export function search_params(loaded: LoadedScenario, o: ExploreOptions, parts: 
     faults: o.faults ?? Infinity,
     preemptions: o.strategy === 'dfs' ? (o.preemptions ?? null) : null,
     por: o.strategy === 'dfs' ? (o.por ?? true) : false,
+    coarse: o.strategy === 'dfs' ? (o.coarse ?? true) : false,
     pct_depth: o.pct_depth ?? DEFAULT_PCT_DEPTH,
     split: 0,
     k: 1,

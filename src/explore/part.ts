@@ -20,6 +20,8 @@ export interface SearchParams {
   faults: number;
   preemptions: number | null;
   por: boolean;
+  /** dfs: coarse transitions (a thread's local steps are no scheduling points). */
+  coarse: boolean;
   pct_depth: number;
   /** Split depth (dfs) and PCT's k: computed once by the caller. */
   split: number;
@@ -107,6 +109,7 @@ export class Part {
         preemptions: p.preemptions,
         faults: p.faults,
         por: p.por,
+        coarse: p.coarse,
         budget: part_budget(p.budget, part_index(spec), spec.n * spec.workers),
         split: p.split,
         owns: owner(spec),

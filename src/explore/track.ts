@@ -320,6 +320,12 @@ export class Tracker {
     return (this.shadow.a >>> 0) * 2097152 + (this.shadow.b >>> 11);
   }
 
+  /** 53 bits of the key of the subtree `top`.`key` (a thread's own record: 'threads', id), or -1. */
+  subtree_key53(top: string, key: string): number {
+    const n = this.shadow.kids?.get(top)?.kids?.get(key);
+    return n ? (n.a >>> 0) * 2097152 + (n.b >>> 11) : -1;
+  }
+
   /** The key computed from scratch (tests compare it with key()). */
   full_key(): string {
     const s = this.build_root();

@@ -45,9 +45,21 @@ describe('kvmdbg explore', () => {
     expect(w.stdout).toContain('not exhaustive: the budget ran out');
     const d = kvmdbg(['explore', join(FIXTURES, 'kick2.yaml'), '--strategy', 'dfs', '--workers', '1']);
     expect(d.code).toBe(0);
-    expect(d.stdout).toMatch(/no violation in the whole state space: [\d,]+ distinct states/);
-    const b = kvmdbg(['explore', join(FIXTURES, 'kick2.yaml'), '--strategy', 'dfs', '--workers', '1', '--depth', '20']);
-    expect(b.stdout).toMatch(/no violation within depth 20: [\d,]+ distinct states/);
+    expect(d.stdout).toMatch(/^verified: no violation in any interleaving \([\d,]+ states, bounds: none\)$/m);
+    const b = kvmdbg(['explore', join(FIXTURES, 'kick2.yaml'), '--strategy', 'dfs', '--workers', '1', '--depth', '20', '--preemptions', '1']);
+    expect(b.stdout).toMatch(/^verified: no violation in any interleaving \([\d,]+ states, bounds: preemptions=1, depth=20\)$/m);
+    expect(b.stdout).toContain('the depth bound (20 steps) cut some paths');
+    const j = json(kvmdbg(['explore', join(FIXTURES, 'kick2.yaml'), '--strategy', 'dfs', '--workers', '1', '--preemptions', '1', '--json']).stdout);
+    expect(j.verdict).toBe('verified');
+    expect(j.complete).toBe(true);
+    expect(j.bounds.preemptions).toBe(1);
+    // Cut short: never "verified".
+    const t = kvmdbg(['explore', 'fault-vs-invalidate', '--strategy', 'dfs', '--workers', '1', '--budget', '3', '--no-progress']);
+    expect(t.stdout).not.toContain('verified');
+    expect(t.stdout).toContain('not exhaustive: the budget ran out');
+    const tj = json(kvmdbg(['explore', 'fault-vs-invalidate', '--strategy', 'dfs', '--workers', '1', '--budget', '3', '--json']).stdout);
+    expect(tj.verdict).toBe('incomplete');
+    expect(tj.complete).toBe(false);
   });
 
   it('shards write results that --merge combines into the single run', () => {

@@ -4,6 +4,7 @@
 // that should have removed it has retired.
 import type { Event } from '../machine/events.js';
 import { define_invariant } from '../machine/invariants.js';
+import { observed_frames } from '../machine/model.js';
 import type { Thread, World } from '../machine/world.js';
 import { PAGE_SIZE, gfn_to_hva, gfn_to_memslot } from '../kvm/kvm_host.js';
 import { host_pte } from '../kvm/host_mm.js';
@@ -50,6 +51,7 @@ function still_using(w: World, t: Thread, index: number): 'hw_mmu' | 'user_mem_a
   const f = t.stack.find((x) => x.fn === 'user_mem_abort');
   return f && f.locals['mmu'] === index ? 'user_mem_abort' : null;
 }
+observed_frames('user_mem_abort'); // still_using() looks into every vCPU's fault
 
 define_invariant({
   name: 'nv.recycled_in_use',

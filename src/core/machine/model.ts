@@ -65,6 +65,24 @@ export function swap_fn(name: string, fn: ModelFn | undefined): ModelFn | undefi
   return old;
 }
 
+/**
+ * Functions whose frames code running on ANOTHER thread inspects (an
+ * invariant that finds a vCPU's user_mem_abort() frame, a kick that looks
+ * at where a vCPU is). The explorer runs a thread's steps that touch only
+ * its own frames as one transition (src/explore/local.ts); a step that
+ * pushes, pops or changes one of these frames is visible to other threads
+ * and stays a scheduling point. Register next to the code that reads.
+ */
+const observed = new Set<string>();
+
+export function observed_frames(...names: string[]): void {
+  for (const n of names) observed.add(n);
+}
+
+export function frame_observed(name: string): boolean {
+  return observed.has(name);
+}
+
 /** Call `fn` with `args` as its locals; continue at `ret` when it returns. */
 export function call(fn: ModelFn | string, args: Locals, ret: string): Call {
   return { call: typeof fn === 'string' ? fn : fn.name, args, ret };

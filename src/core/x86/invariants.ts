@@ -3,6 +3,7 @@
 // the TDP SPTEs (section 5: the remote flush after an unmap).
 import type { Event } from '../machine/events.js';
 import { define_invariant, type Failure } from '../machine/invariants.js';
+import { observed_frames } from '../machine/model.js';
 import type { World } from '../machine/world.js';
 import { kvm_test_request } from '../kvm/requests.js';
 import { HV_STATUS_NAMES, hvcall_name, is_tlb_flush_hcall } from './hyperv_tlfs.js';
@@ -141,6 +142,7 @@ function clear_pending(w: World, vcpu: number): boolean {
   }
   return false;
 }
+observed_frames('kvm_vcpu_ioctl_set_tlb_flush_inhibit'); // clear_pending() looks into the VMM threads' ioctls
 
 /**
  * hv.suspended_forever: a vCPU suspended on X is woken by the ioctl that

@@ -20,7 +20,7 @@
 // the instruction emulator; requests the model does not act on are
 // consumed where the kernel would handle them.
 import { emit } from '../machine/events.js';
-import { RETURN, block, call, has_fn, model_fn, ret, wait_kind } from '../machine/model.js';
+import { RETURN, block, call, has_fn, model_fn, observed_frames, ret, wait_kind } from '../machine/model.js';
 import { op_named } from '../machine/ops.js';
 import { next_op } from '../machine/thread.js';
 import { metric_add, type Thread, type World } from '../machine/world.js';
@@ -293,6 +293,7 @@ export function vcpu_in_guest(w: World, vcpu: number): boolean {
   const top = t?.stack[t.stack.length - 1];
   return top?.fn === vcpu_enter_guest.name && (top.pc === 'enter' || top.pc === 'guest' || top.pc === 'exit');
 }
+observed_frames('vcpu_enter_guest'); // vcpu_in_guest() looks at where another thread's vCPU is
 
 function guest_exit(vcpu: KvmVcpu, reason: string): string {
   vcpu.exit_reason = reason;
