@@ -9,10 +9,9 @@
 // each has, and queues the alternatives (answer vectors that differ at one
 // position and are zero after it), so every answer vector is tried once.
 //
-// Visited set. A state is Sim.key53(): the simulated state with the step
-// and event counters (the model stamps them into the World and compares
-// some later, so two Worlds equal but for them have different futures). A
-// state reached again is not expanded again if an earlier visit had at
+// Visited set. A state is Sim.key53(): the simulated state without the
+// step and event counters, with the time left on timed waits (sim.ts says
+// why that is enough). A state reached again is not expanded again if an earlier visit had at
 // least as much of every budget left (depth, faults, preemptions) and a
 // sleep set contained in the present one; if it only slept on moves the
 // present visit must take, just those are taken (Godefroid's state caching

@@ -136,9 +136,9 @@ export const SPLIT_ITEMS = 32;
  */
 export function search_params(loaded: LoadedScenario, o: ExploreOptions, parts: number, shards: number): SearchParams {
   const walks = o.strategy !== 'dfs';
-  // dfs: paths that spin (a vCPU retrying a fault while the invalidation waits for the CPU) never
-  // come back to a visited state (the key holds the step counter), so dfs is bounded by default:
-  // twice the longest of a few random runs.
+  // dfs: a path that spins while changing something each time round (a vCPU retrying a fault
+  // takes a page from its memcache each time) goes on until the thread it waits for runs, which a
+  // preemption bound may forbid, so dfs is bounded by default: twice the longest of a few random runs.
   const depth =
     o.depth ?? (walks ? DEFAULT_WALK_DEPTH : DFS_DEPTH_FACTOR * estimate_k(new Sim(loaded.config, { undo: false, track: false }), o.seed ?? loaded.config.sched.seed, DEFAULT_WALK_DEPTH));
   const base: SearchParams = {

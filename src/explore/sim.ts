@@ -36,6 +36,8 @@ export interface SimOptions {
   invariants?: boolean;
   /** No tracker: the Machine on the plain World, no keys, no undo (fast random walks). */
   track?: boolean;
+  /** Put the step and event counters in the state key (tests of key53()'s argument). */
+  key_counters?: boolean;
 }
 
 export class Sim {
@@ -48,12 +50,14 @@ export class Sim {
   private prefix: number[] = [];
   private asked: number[] = [];
   private used: number[] = [];
+  private readonly key_counters: boolean;
 
   constructor(
     readonly config: WorldConfig,
     opts: SimOptions = {},
   ) {
     this.initial = create_world(config);
+    this.key_counters = opts.key_counters ?? false;
     this.tracker = opts.track === false ? null : new Tracker(copy_plain(this.initial), { undo: opts.undo ?? true, ...(opts.depth ? { depth: opts.depth } : {}) });
     this.initial_shadow = this.tracker ? this.tracker.snapshot_shadow() : null;
     this.m = new Machine(this.tracker ? this.tracker.world : copy_plain(this.initial), {
@@ -110,37 +114,49 @@ export class Sim {
     return workers ? out : [];
   }
 
-  /** The state key (16 hex digits); see key53(). */
+  /** The state key as a string; see key53(). */
   key(): string {
-    return this.tr.key() + ':' + this.w.step.toString(16) + ':' + this.w.seq.toString(16);
+    return this.tr.key() + ':' + this.time_left().toString(16);
   }
 
   /**
    * The state key as a number (53 bits), for compact visited sets: the
-   * tracker's key of the simulated state, with the step and event counters.
+   * tracker's key of the simulated state (without the step and event
+   * counters), and the time left on the timed waits.
    *
-   * Why the counters: the model stamps them into the World (a TLB entry's
-   * fill_step, a PTE's changed_step, RCU's section_start...) and compares
-   * some stamps with the current value later (kvm_preempt waits for w.step
-   * to reach `until`). Two Worlds equal but for the counters therefore have
-   * different futures, and a visited set that merged them would make what a
-   * search covers depend on the order it meets states in (and miss
-   * preemptions that end sooner). With the counters in the key, the states
-   * a search can reach are a property of the scenario and the bounds, and
-   * different orders of the same steps still meet (they take as many steps
-   * and emit as many events). The price: a spin loop never comes back to a
-   * visited state, so scenarios with spin loops need --depth for dfs.
+   * The model stamps the counters into the World (a TLB entry's
+   * fill_step, a PTE's changed_step, RCU's section_start, a freed table's
+   * freed_seq...) and compares stamps only with each other or with the
+   * present, which is later than every stamp (an event just emitted, "done
+   * at this step"). Two Worlds equal but for the counters therefore have
+   * the same futures, and a spin loop that leaves nothing behind comes back
+   * to a visited state. The exception is a deadline: a timed wait
+   * (kvm_preempt's `preempted`, numa_scan_delay) ends when the step counter
+   * reaches `until`, so the key carries `until - step` for each.
+   * test/explore/key.test.ts compares searches with and without the
+   * counters in the key.
    */
   key53(): number {
     const k = this.tr.key53();
     const w = this.w;
-    let a = Math.imul(Math.floor(k / 2097152) ^ w.step, 0x9e3779b1);
-    a = Math.imul(a ^ (a >>> 15) ^ w.seq, 0x85ebca6b);
+    const x = this.key_counters ? Math.imul(w.step, 0x27d4eb2d) ^ w.seq : this.time_left();
+    let a = Math.imul(Math.floor(k / 2097152) ^ x, 0x9e3779b1);
     a ^= a >>> 13;
-    let b = Math.imul((k % 2097152) ^ Math.imul(w.step, 0x85ebca6b), 0xc2b2ae35);
-    b = Math.imul(b ^ (b >>> 16) ^ Math.imul(w.seq, 0x27d4eb2d), 0x9e3779b1);
+    let b = Math.imul((k % 2097152) ^ Math.imul(x, 0x85ebca6b), 0xc2b2ae35);
     b ^= b >>> 15;
     return (a >>> 0) * 2097152 + ((b >>> 0) & 0x1fffff);
+  }
+
+  /** A hash of the steps left before each timed wait's deadline (0 with none pending). */
+  private time_left(): number {
+    const w = this.w;
+    let h = 0;
+    for (const t of w.threads) {
+      // The deadline is in the wait once blocked, in the frame's locals just before.
+      const u = t.wait?.['until'] ?? t.stack[t.stack.length - 1]?.locals['until'];
+      if (typeof u === 'number' && u > w.step) h = (Math.imul(h ^ (t.id + 1), 0x9e3779b1) + (u - w.step)) | 0;
+    }
+    return h;
   }
 
   /**

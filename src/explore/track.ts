@@ -31,8 +31,8 @@
 // Machine.state_hash() leaves out (a copy of its list: keep them in step),
 // and each thread's `steps` counter, which the model never reads. The model
 // must not branch on them (only the clocks above are read, and those are
-// handled). The explorer's visited-set key adds the step and seq counters
-// back (Sim.key53() says why).
+// handled). The explorer's visited-set key adds the time left on timed
+// waits, whose deadlines are step numbers (Sim.key53() says why).
 //
 // Assumptions (core's rules, DESIGN.md "The simulation core"): the World is
 // a tree of plain data with no aliasing, no module keeps a reference to a

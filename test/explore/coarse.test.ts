@@ -8,50 +8,7 @@
 // bound (in steps) cuts both searches alike: a coarse transition of k
 // steps counts k.
 import { describe, expect, it } from 'vitest';
-import '../../src/core/world_init.js';
-import type { World } from '../../src/core/machine/world.js';
-import { Dfs } from '../../src/explore/dfs.js';
-import { Sim } from '../../src/explore/sim.js';
-import { fixture } from './helpers.js';
-
-const CLOCK = /(step|seq|since|until|section_start)$/i;
-const BOOKKEEPING = new Set(['events', 'metrics', 'sched', 'violations']);
-
-/** The World as a string, without bookkeeping and step stamps. */
-function end_state(w: World): string {
-  return JSON.stringify(w, (k, v: unknown) =>
-    BOOKKEEPING.has(k) || CLOCK.test(k) ? undefined : typeof v === 'bigint' ? v.toString() : ArrayBuffer.isView(v) ? Array.from(v as Uint8Array) : v,
-  );
-}
-
-interface Reach {
-  ends: Set<string>;
-  violations: Set<string>;
-  states: number;
-  merged: number;
-  complete: boolean;
-}
-
-function reach(name: string, variants: string[], preemptions: number | null, coarse: boolean, por = true): Reach {
-  const l = fixture(name, variants);
-  const sim = new Sim(l.config, { undo: true });
-  const ends = new Set<string>();
-  const violations = new Set<string>();
-  const dfs = new Dfs(sim, {
-    depth: 400,
-    preemptions,
-    faults: 0,
-    por,
-    coarse,
-    budget: Infinity,
-    split: 0,
-    owns: () => true,
-    first: true,
-    collect: { end: () => ends.add(end_state(sim.w)), violation: (v) => v.forEach((x) => violations.add(x)) },
-  });
-  const status = dfs.run();
-  return { ends, violations, states: dfs.states.size, merged: dfs.stats.merged, complete: status === 'done' };
-}
+import { reach } from './helpers.js';
 
 const CASES: [string, string[], number | null][] = [
   ['coarse-race', [], 1],
@@ -68,8 +25,8 @@ const CASES: [string, string[], number | null][] = [
 describe('coarse transitions', () => {
   for (const [name, variants, p] of CASES) {
     it(`${name}${variants.length ? ` with ${variants.join(', ')}` : ''}, ${p === null ? 'no preemption bound' : `at most ${p} preemption`}: the same violations and end states, fewer states`, () => {
-      const fine = reach(name, variants, p, false);
-      const coarse = reach(name, variants, p, true);
+      const fine = reach(name, variants, { preemptions: p, coarse: false });
+      const coarse = reach(name, variants, { preemptions: p, coarse: true });
       expect(fine.complete).toBe(true);
       expect(coarse.complete).toBe(true);
       expect([...coarse.violations].sort()).toEqual([...fine.violations].sort());
@@ -83,8 +40,8 @@ describe('coarse transitions', () => {
   }
 
   it('without sleep sets too (the two reductions are independent)', () => {
-    const fine = reach('kick2', [], null, false, false);
-    const coarse = reach('kick2', [], null, true, false);
+    const fine = reach('kick2', [], { preemptions: null, coarse: false, por: false });
+    const coarse = reach('kick2', [], { preemptions: null, coarse: true, por: false });
     expect(fine.complete && coarse.complete).toBe(true);
     expect([...coarse.ends].sort()).toEqual([...fine.ends].sort());
     expect(coarse.states).toBeLessThan(fine.states);

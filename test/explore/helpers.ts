@@ -6,6 +6,9 @@ import '../../src/core/world_init.js';
 import { bundled_scenarios } from '../../src/scenario/bundled.js';
 import { load_scenario, type LoadedScenario } from '../../src/scenario/load.js';
 import { explore, type ExploreOptions, type ExploreResult } from '../../src/explore/explore.js';
+import type { World } from '../../src/core/machine/world.js';
+import { Dfs } from '../../src/explore/dfs.js';
+import { Sim } from '../../src/explore/sim.js';
 
 export const FIXTURES = join(fileURLToPath(new URL('.', import.meta.url)), 'fixtures');
 
@@ -21,4 +24,61 @@ export function fixture(name: string, variants: string[] = []): LoadedScenario {
 
 export function run(loaded: LoadedScenario, o: Partial<ExploreOptions> & Pick<ExploreOptions, 'strategy'>): Promise<ExploreResult> {
   return explore(loaded, { variants: loaded.config.variants }, { workers: 1, ...o });
+}
+
+// ---------------------------------------------------------------------------
+// What a search reaches, to compare a reduction with the search without it.
+// End states are compared without the model's step stamps (changed_step,
+// fill_step, section_start...): reordering steps renumbers them, and the
+// model only compares stamps by order (src/explore/sim.ts key53()).
+
+const CLOCK = /(step|seq|since|until|section_start)$/i;
+const BOOKKEEPING = new Set(['events', 'metrics', 'sched', 'violations', 'steps']);
+
+/** The World as a string, without bookkeeping and step stamps. */
+export function end_state(w: World): string {
+  return JSON.stringify(w, (k, v: unknown) =>
+    BOOKKEEPING.has(k) || CLOCK.test(k) ? undefined : typeof v === 'bigint' ? v.toString() : ArrayBuffer.isView(v) ? Array.from(v as Uint8Array) : v,
+  );
+}
+
+export interface Reach {
+  ends: Set<string>;
+  violations: Set<string>;
+  states: number;
+  merged: number;
+  revisits: number;
+  cut: boolean;
+  complete: boolean;
+}
+
+export interface ReachOptions {
+  preemptions: number | null;
+  coarse?: boolean;
+  por?: boolean;
+  /** The step and event counters in the state key (the key before it left them out). */
+  key_counters?: boolean;
+  depth?: number;
+}
+
+/** Search fixture `name` to the end (past violations) and collect its end states and violations. */
+export function reach(name: string, variants: string[], o: ReachOptions): Reach {
+  const l = fixture(name, variants);
+  const sim = new Sim(l.config, { undo: true, key_counters: o.key_counters ?? false });
+  const ends = new Set<string>();
+  const violations = new Set<string>();
+  const dfs = new Dfs(sim, {
+    depth: o.depth ?? 400,
+    preemptions: o.preemptions,
+    faults: 0,
+    por: o.por ?? true,
+    coarse: o.coarse ?? true,
+    budget: Infinity,
+    split: 0,
+    owns: () => true,
+    first: true,
+    collect: { end: () => ends.add(end_state(sim.w)), violation: (v) => v.forEach((x) => violations.add(x)) },
+  });
+  const status = dfs.run();
+  return { ends, violations, states: dfs.states.size, merged: dfs.stats.merged, revisits: dfs.stats.revisits, cut: dfs.stats.cut, complete: status === 'done' };
 }

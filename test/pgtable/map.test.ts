@@ -219,6 +219,28 @@ describe('break-before-make', () => {
     expect(kvm_pgtable_get_leaf(w, -1, 0x8000_1000).pte).toBe(0x400n);
   });
 
+  it('a split that loses the race gives its fresh table back: the pool hands the same page out next', () => {
+    const w = pgt_world();
+    pgtable_map_now(w, -1, 0x8000_0000, 0x4000_0000, 0x1000, KVM_PGTABLE_PROT_RW);
+    // The level-2 entry for 0x8020_0000 is LOCKED by another walker: a 4K map there needs a new table.
+    pgtable_set_raw(w, -1, 0x8020_0000, 2, 0x400n);
+    const pages = w.pgt_pages!.length;
+    driver(w, 0, [map_act(0x8020_0000, 0x1000, 0x4020_0000, 0)]);
+    const { events } = run_all(w, { events: true });
+    expect(ret_of(w, 'vcpu0', 0)).toBe(-11);
+    const alloc = events.find((e) => e.kind === 'table.alloc');
+    const free = events.find((e) => e.kind === 'table.free');
+    expect(alloc?.['page']).toBe(pages);
+    expect(free).toMatchObject({ page: pages, how: 'put_page' });
+    expect(w.pgt_pages!.length).toBe(pages);
+    // Unlocked, the same fault takes the same page.
+    pgtable_set_raw(w, -1, 0x8020_0000, 2, 0n);
+    expect(pgtable_map_now(w, -1, 0x8020_0000, 0x4020_0000, 0x1000, KVM_PGTABLE_PROT_RW)).toBe(0);
+    expect(leaf_level(w, 0x8020_0000)).toBe(3);
+    expect(pgt_page(w, pages)).toMatchObject({ level: 3, freed: false, refcount: 2 });
+    expect(pgtable_check_refcounts(w, -1)).toEqual([]);
+  });
+
   it('two shared walkers racing for one entry: one wins the cmpxchg, the other gets -EAGAIN', () => {
     const w = pgt_world();
     pgtable_map_now(w, -1, 0x8000_0000, 0x4000_0000, 0x1000, KVM_PGTABLE_PROT_RW);

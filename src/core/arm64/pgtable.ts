@@ -81,6 +81,7 @@ import {
   pgt_alloc_page,
   pgt_pa_page,
   pgt_page,
+  pgt_pages,
   pte_get,
   pte_set,
   ptep_name,
@@ -178,6 +179,20 @@ export function put_page(w: World, t: Thread | null, id: number, how: string): v
   p.refcount--;
   if (p.refcount === 0) free_page(w, t, p, how);
   else if (p.refcount < 0) emit(w, t, 'table.free', { page: p.id, level: p.level, how: 'put_page of a freed page' });
+}
+
+/**
+ * put_page() of a table page nobody else ever saw (the split path's fresh
+ * table when the break lost the race). The page allocator hands the page
+ * it was given last out first (the per-CPU free lists are LIFO), so when no
+ * other page was allocated since, the pool forgets it: a vCPU retrying the
+ * same fault then comes back to the same state instead of growing the pool
+ * by one freed page per retry.
+ */
+function put_unlinked_page(w: World, t: Thread, id: number): void {
+  put_page(w, t, id, 'put_page');
+  const pages = pgt_pages(w);
+  if (pages[id]!.refcount === 0 && id === pages.length - 1) pages.pop();
 }
 
 /** The table page a table descriptor points to (kvm_pte_follow), or -1. */
@@ -377,7 +392,7 @@ function replace_or_break(w: World, t: Thread, l: MapLocals): Next {
   }
   if (!stage2_try_break_pte(w, t, l)) {
     // The split path's fresh table goes back (stage2_map_walk_leaf).
-    if (l.childp >= 0) put_page(w, t, l.childp, 'put_page');
+    if (l.childp >= 0) put_unlinked_page(w, t, l.childp);
     return visit_done(t, l, -EAGAIN);
   }
   return after_break(w, t, l);
