@@ -8,6 +8,9 @@
 // all-zero answers first, sees which choices it asked and how many answers
 // each has, and queues the alternatives (answer vectors that differ at one
 // position and are zero after it), so every answer vector is tried once.
+// Answers a choice kind marks as adding nothing (`exhaustive`: a vCPU
+// preempted for 64 or 512 steps can do nothing it cannot when preempted
+// for 8, and the search may leave it off longer) are not tried.
 //
 // Visited set. A state is Sim.key53(): the simulated state without the
 // step and event counters, with the time left on timed waits (sim.ts says

@@ -20,7 +20,7 @@ export interface Exec {
   result: StepResult;
   /** The full answer vector the step used (one per choice it asked). */
   answers: number[];
-  /** How many answers each choice asked had (its kind's n). */
+  /** How many answers each choice asked has for the search (its kind's `exhaustive`, else n). */
   asked: number[];
   log: StepLog | null;
   picks: number;
@@ -38,6 +38,8 @@ export interface SimOptions {
   track?: boolean;
   /** Put the step and event counters in the state key (tests of key53()'s argument). */
   key_counters?: boolean;
+  /** Have the search try every answer of every choice, `exhaustive` or not (tests of that claim). */
+  all_answers?: boolean;
 }
 
 export class Sim {
@@ -51,6 +53,7 @@ export class Sim {
   private asked: number[] = [];
   private used: number[] = [];
   private readonly key_counters: boolean;
+  private readonly all_answers: boolean;
 
   constructor(
     readonly config: WorldConfig,
@@ -58,13 +61,14 @@ export class Sim {
   ) {
     this.initial = create_world(config);
     this.key_counters = opts.key_counters ?? false;
+    this.all_answers = opts.all_answers ?? false;
     this.tracker = opts.track === false ? null : new Tracker(copy_plain(this.initial), { undo: opts.undo ?? true, ...(opts.depth ? { depth: opts.depth } : {}) });
     this.initial_shadow = this.tracker ? this.tracker.snapshot_shadow() : null;
     this.m = new Machine(this.tracker ? this.tracker.world : copy_plain(this.initial), {
       ...(opts.invariants === false ? { invariants: false } : {}),
       chooser: (_w: World, _t: Thread, kind: ChoiceKind) => {
         const i = this.asked.length;
-        this.asked.push(kind.n);
+        this.asked.push(this.all_answers ? kind.n : (kind.exhaustive ?? kind.n));
         const v = this.answer ? this.answer(kind) : i < this.prefix.length ? this.prefix[i]! : 0;
         const a = v < kind.n ? v : 0;
         this.used.push(a);

@@ -58,19 +58,22 @@ export interface ReachOptions {
   por?: boolean;
   /** The step and event counters in the state key (the key before it left them out). */
   key_counters?: boolean;
+  /** Every answer of every choice, `exhaustive` or not. */
+  all_answers?: boolean;
+  faults?: number;
   depth?: number;
 }
 
 /** Search fixture `name` to the end (past violations) and collect its end states and violations. */
 export function reach(name: string, variants: string[], o: ReachOptions): Reach {
   const l = fixture(name, variants);
-  const sim = new Sim(l.config, { undo: true, key_counters: o.key_counters ?? false });
+  const sim = new Sim(l.config, { undo: true, key_counters: o.key_counters ?? false, all_answers: o.all_answers ?? false });
   const ends = new Set<string>();
   const violations = new Set<string>();
   const dfs = new Dfs(sim, {
     depth: o.depth ?? 400,
     preemptions: o.preemptions,
-    faults: 0,
+    faults: o.faults ?? 0,
     por: o.por ?? true,
     coarse: o.coarse ?? true,
     budget: Infinity,

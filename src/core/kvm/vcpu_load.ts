@@ -16,6 +16,9 @@ export const PREEMPT = define_choice({
   n: 4,
   description: 'need_resched() is set at a preemption point: the vCPU thread is scheduled out for 8 (1), 64 (2) or 512 (3) steps of the other threads',
   p_random: 0.1,
+  // Longer off the CPU only keeps the vCPU from running longer; after 8 steps
+  // the search may still leave it off, at no preemption (it did not run last).
+  exhaustive: 2,
 });
 
 /** How long (in steps of other threads) a preempted thread stays off its CPU, by PREEMPT choice. */

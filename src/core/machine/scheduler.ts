@@ -65,6 +65,12 @@ export interface ChoiceKind {
   description: string;
   /** Chance of a non-zero answer under the random policy. */
   p_random: number;
+  /**
+   * Answers an exhaustive search tries (default n): each answer at or above
+   * this one only forbids schedules that a lower non-zero answer allows and
+   * leads to the same steps, so it cannot reach anything new.
+   */
+  exhaustive?: number;
 }
 
 const choice_kinds = new Map<string, ChoiceKind>();
