@@ -24,7 +24,7 @@ export type { Call, ModelFn, Next, StepFn } from '../core/machine/model.js';
 export type { GuestResult, OpDef } from '../core/machine/ops.js';
 export type { Variant } from '../core/machine/variants.js';
 export type { Frame, Locals, Op, Thread, ThreadKind, Violation, Wait, World } from '../core/machine/world.js';
-export { BLOCKED, RETURN, block, call, has_fn, kvm_arch_fn, ret } from '../core/machine/model.js';
+export { BLOCKED, RETURN, block, call, has_fn, kvm_arch_fn, observed_frames, ret } from '../core/machine/model.js';
 export { emit } from '../core/machine/events.js';
 export { might_sleep } from '../core/machine/machine.js';
 export { S } from '../core/machine/ops.js';

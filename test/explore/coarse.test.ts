@@ -8,19 +8,7 @@
 // bound (in steps) cuts both searches alike: a coarse transition of k
 // steps counts k.
 import { describe, expect, it } from 'vitest';
-import { reach } from './helpers.js';
-
-const CASES: [string, string[], number | null][] = [
-  ['coarse-race', [], 1],
-  ['coarse-race', ['mmu.no_retry_check'], 1],
-  ['coarse-request', [], 1],
-  ['coarse-request', ['kvm.exit_request_before_mode'], 1],
-  ['coarse-x86', [], 1],
-  ['coarse-x86', ['mmu.no_retry_check'], 1],
-  // Unbounded, with sleep sets.
-  ['kick2', [], null],
-  ['inval', [], null],
-];
+import { REDUCTION_CASES as CASES, reach } from './helpers.js';
 
 describe('coarse transitions', () => {
   for (const [name, variants, p] of CASES) {

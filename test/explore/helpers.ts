@@ -42,6 +42,18 @@ export function end_state(w: World): string {
   );
 }
 
+/** Small scenarios the reductions are checked on: fixture, variants, preemption bound (null: none, sleep sets on). */
+export const REDUCTION_CASES: [string, string[], number | null][] = [
+  ['coarse-race', [], 1],
+  ['coarse-race', ['mmu.no_retry_check'], 1],
+  ['coarse-request', [], 1],
+  ['coarse-request', ['kvm.exit_request_before_mode'], 1],
+  ['coarse-x86', [], 1],
+  ['coarse-x86', ['mmu.no_retry_check'], 1],
+  ['kick2', [], null],
+  ['inval', [], null],
+];
+
 export interface Reach {
   ends: Set<string>;
   violations: Set<string>;

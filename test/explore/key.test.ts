@@ -4,18 +4,8 @@
 // keyed without them must reach the same violations and end states as one
 // keyed with them, and merge at least as much.
 import { describe, expect, it } from 'vitest';
-import { reach } from './helpers.js';
+import { REDUCTION_CASES as CASES, reach } from './helpers.js';
 
-const CASES: [string, string[], number | null][] = [
-  ['coarse-race', [], 1],
-  ['coarse-race', ['mmu.no_retry_check'], 1],
-  ['coarse-request', [], 1],
-  ['coarse-request', ['kvm.exit_request_before_mode'], 1],
-  ['coarse-x86', [], 1],
-  ['coarse-x86', ['mmu.no_retry_check'], 1],
-  ['kick2', [], null],
-  ['inval', [], null],
-];
 
 describe('state keys without the counters', () => {
   for (const [name, variants, p] of CASES) {
