@@ -24,7 +24,11 @@
 // is numbering transient events and is not a dependency. Any other read of
 // either (model code stamping a step or seq into the World, the `preempted`
 // wait, an invariant comparing with the current step) marks the footprint
-// `clock`: such a step is dependent with every other step.
+// `clock`: such a step is dependent with every other step. The rule model
+// code keeps so that the visited set may leave the clocks out: a stamp is
+// compared only with other stamps or with the present (which is later than
+// all of them); a deadline in the future is a timed wait's `until`, which
+// Sim.key53() accounts for.
 //
 // Left out of footprints and of this key: the Machine's bookkeeping
 // (`step`, `seq`, `events`, `metrics`, `sched`, `violations`), the same keys

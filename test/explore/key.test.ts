@@ -6,7 +6,6 @@
 import { describe, expect, it } from 'vitest';
 import { REDUCTION_CASES as CASES, reach } from './helpers.js';
 
-
 describe('state keys without the counters', () => {
   for (const [name, variants, p] of CASES) {
     it(`${name}${variants.length ? ` with ${variants.join(', ')}` : ''}, ${p === null ? 'no preemption bound' : `at most ${p} preemption`}: the same violations and end states`, () => {
