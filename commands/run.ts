@@ -15,7 +15,7 @@ import { compare_expect, run_scenario, type RunResult, type RunStatus } from '..
 import { UserError } from '../src/scenario/errors.js';
 import { ANSI, event_filter, event_to_json, format_event, format_fields, json_fields, paint, to_json } from '../src/repl/format.js';
 import { EXIT_OK, EXIT_VIOLATION, Out, use_color, type CommonOptions } from './common.js';
-import { active_patches } from '../src/patch/scope.js';
+import { active_patches, patches_note } from '../src/patch/scope.js';
 
 export interface RunCommandOptions extends CommonOptions {
   events?: string;
@@ -134,9 +134,7 @@ function header(l: LoadedScenario): string {
   const c = l.config;
   const sched = c.sched.policy === 'script' ? 'script' : c.sched.policy === 'rr' ? 'round-robin' : `random, seed ${c.sched.seed}`;
   const vs = c.variants.length ? c.variants.join(', ') : 'none';
-  const patches = active_patches();
-  const ps = patches.length ? `; patches ${patches.map((p) => p.file).join(', ')}` : '';
-  return `# ${l.meta.name} (${c.arch}, ${c.vcpus} vCPU${c.vcpus === 1 ? '' : 's'}): variants ${vs}${ps}; schedule ${sched}`;
+  return `# ${l.meta.name} (${c.arch}, ${c.vcpus} vCPU${c.vcpus === 1 ? '' : 's'}): variants ${vs}${patches_note()}; schedule ${sched}`;
 }
 
 function violation_lines(v: Violation, color: boolean): string[] {

@@ -2,7 +2,7 @@
 // report (text or one JSON object), the recording, shard files and --merge.
 // Exit 0 without a violation, 1 with one, 2 for bad input, 130 when Ctrl-C
 // stopped the search before it found one.
-import { active_patches } from '../patch/scope.js';
+import { patches_note } from '../patch/scope.js';
 import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { basename } from 'node:path';
@@ -107,9 +107,7 @@ function header_line(loaded: LoadedScenario, strategy: Strategy, o: ExploreComma
   const workers = Math.max(1, o.workers ?? availableParallelism());
   const where = o.shard && o.shard.n > 1 ? `, shard ${o.shard.k}/${o.shard.n}` : '';
   const seed = o.seed ?? loaded.config.sched.seed;
-  const patches = active_patches();
-  const ps = patches.length ? `; patches ${patches.map((p) => p.file).join(', ')}` : '';
-  return paint(color, ANSI.bold, `# explore ${loaded.meta.name} (${loaded.config.arch}): variants ${vs}${ps}; strategy ${strategy}, seed ${seed}; ${workers} worker${workers === 1 ? '' : 's'}${where}`);
+  return paint(color, ANSI.bold, `# explore ${loaded.meta.name} (${loaded.config.arch}): variants ${vs}${patches_note()}; strategy ${strategy}, seed ${seed}; ${workers} worker${workers === 1 ? '' : 's'}${where}`);
 }
 
 export async function explore_command(file: string | undefined, o: ExploreCommandOptions): Promise<number> {

@@ -14,16 +14,16 @@
 //
 // Visited set. A state is Sim.key53(): the simulated state without the
 // step and event counters, with the time left on timed waits (sim.ts says
-// why that is enough). A state reached again is not expanded again if an earlier visit had at
-// least as much of every budget left (depth, faults, preemptions) and a
-// sleep set contained in the present one; if it only slept on moves the
-// present visit must take, just those are taken (Godefroid's state caching
-// with sleep sets); otherwise it is expanded again. So what the search
-// covers does not depend on the order it meets states in: `distinct` is
-// exactly the set of states reachable within the bounds, which is what
-// makes counts equal across runs, worker counts and shards (the tests
-// check it, and that a bounded search's states are a subset of a less
-// bounded one's).
+// why that is enough). A state reached again is not expanded again if an
+// earlier visit had at least as much of every budget left (depth, faults,
+// preemptions) and a sleep set contained in the present one; if it only
+// slept on moves the present visit must take, just those are taken
+// (Godefroid's state caching with sleep sets); otherwise it is expanded
+// again. So what the search covers does not depend on the order it meets
+// states in: `distinct` is exactly the set of states reachable within the
+// bounds, which is what makes counts equal across runs, worker counts and
+// shards (the tests check it, and that a bounded search's states are a
+// subset of a less bounded one's).
 //
 // Sleep sets (Godefroid 1996). After move t was explored from state s, the
 // later siblings u of t carry t in their sleep set when t and u are

@@ -269,6 +269,11 @@ export interface TrackOptions {
  */
 export const DEFAULT_DEPTHS: Readonly<Record<string, number>> = { threads: 4, kvm: 4, arm64: 4, x86: 4 };
 
+/** 53 bits of a key node's two lanes, as a number. */
+function key53_of(n: SNode): number {
+  return (n.a >>> 0) * 2097152 + (n.b >>> 11);
+}
+
 export class Tracker {
   /** The World the proxy works on. */
   raw: World;
@@ -321,13 +326,13 @@ export class Tracker {
 
   /** 53 bits of the key, as a number (visited sets of numbers are compact). */
   key53(): number {
-    return (this.shadow.a >>> 0) * 2097152 + (this.shadow.b >>> 11);
+    return key53_of(this.shadow);
   }
 
   /** 53 bits of the key of the subtree `top`.`key` (a thread's own record: 'threads', id), or -1. */
   subtree_key53(top: string, key: string): number {
     const n = this.shadow.kids?.get(top)?.kids?.get(key);
-    return n ? (n.a >>> 0) * 2097152 + (n.b >>> 11) : -1;
+    return n ? key53_of(n) : -1;
   }
 
   /** The key computed from scratch (tests compare it with key()). */

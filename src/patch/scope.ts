@@ -60,6 +60,12 @@ export function active_patches(origin?: PatchOrigin): PatchSource[] {
   return loaded.filter((p) => origin === undefined || p.origin === origin).map((p) => p.source);
 }
 
+/** `; patches a.ts, b.ts` for a run's header line, or '' with none loaded. */
+export function patches_note(): string {
+  const ps = active_patches();
+  return ps.length ? `; patches ${ps.map((p) => p.file).join(', ')}` : '';
+}
+
 /** Take out the loaded patches (of one origin, or all), the last loaded first. */
 export function unload_patches(origin?: PatchOrigin): void {
   for (let i = loaded.length - 1; i >= 0; i--) {
