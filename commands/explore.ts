@@ -41,6 +41,7 @@ export function register_explore(program: Command, set_code: (code: number) => v
     .option('--faults <n>', 'at most N injected faults (non-zero choice answers) per schedule', int_arg('a number of faults', 0))
     .option('--no-por', 'dfs: no sleep sets')
     .option('--no-coarse', "dfs: every step is a scheduling point (by default a thread's steps that touch only its own frames run with its previous one)")
+    .option('--no-facts', 'dfs: coarse transitions on own frames only (by default locations that random runs show one thread alone touches count as its own, checked as the search goes)')
     .option('--no-shrink', 'report the violating schedule as found')
     .option('--no-progress', 'no progress line, even on a terminal')
     .option('--states', 'random, pct: hash every state and count the distinct ones (walks run about 20x slower)')

@@ -13,6 +13,7 @@ import { UserError } from '../scenario/errors.js';
 import { load_scenario, type LoadedScenario } from '../scenario/load.js';
 import { ANSI, format_fields, json_fields, paint, to_json } from '../repl/format.js';
 import { explore, type ExploreOptions, type ExploreResult, type Progress, type Strategy } from './explore.js';
+import { loc_name } from './facts.js';
 import { describe_schedule, merge_shards, name_steps, params_json, schedule_text, violation_json, write_recording, write_shard } from './report.js';
 
 export interface ExploreCommandOptions {
@@ -31,6 +32,7 @@ export interface ExploreCommandOptions {
   faults?: number;
   por?: boolean;
   coarse?: boolean;
+  facts?: boolean;
   shrink?: boolean;
   progress?: boolean;
   states?: boolean;
@@ -152,6 +154,7 @@ export async function explore_command(file: string | undefined, o: ExploreComman
     ...(o.preemptions !== undefined ? { preemptions: o.preemptions } : {}),
     ...(o.por === false ? { por: false } : {}),
     ...(o.coarse === false ? { coarse: false } : {}),
+    ...(o.facts === false ? { facts: false } : {}),
     ...(o.pctDepth !== undefined ? { pct_depth: o.pctDepth } : {}),
     ...(o.shrink === false ? { shrink: false } : {}),
     ...(o.states ? { states: true } : {}),
@@ -195,7 +198,7 @@ function bounds_text(r: ExploreResult): string {
   if (Number.isFinite(p.faults)) b.push(p.faults === 0 ? 'no injected faults' : `at most ${p.faults} injected fault${p.faults === 1 ? '' : 's'} per schedule`);
   if (p.preemptions !== null) b.push(`at most ${p.preemptions} preemption${p.preemptions === 1 ? '' : 's'}`);
   if (p.strategy === 'dfs') {
-    const red = [p.coarse ? 'coarse transitions' : '', p.por && p.preemptions === null ? 'sleep sets' : ''].filter(Boolean);
+    const red = [p.coarse ? `coarse transitions${p.facts ? ' with learned ownership' : ''}` : '', p.por && p.preemptions === null ? 'sleep sets' : ''].filter(Boolean);
     b.push(red.length ? red.join(' and ') : 'no reduction');
   }
   return b.join(', ');
@@ -248,6 +251,8 @@ function print(loaded: LoadedScenario | null, r: ExploreResult, recording: strin
       time_ms: Math.round(r.time_ms),
       shrink_ms: Math.round(r.shrink_ms),
       states_per_s: Math.round(rate),
+      restarts: r.restarts,
+      breach: r.breach ? { thread: r.breach.thread, location: loc_name(r.breach.loc), write: r.breach.write } : null,
       violation: v
         ? {
             ...violation_json(v.violation, json_fields),
@@ -291,8 +296,9 @@ function print(loaded: LoadedScenario | null, r: ExploreResult, recording: strin
     if (named) lines.push(`schedule: ${schedule_text(named)}`);
     if (recording) lines.push(`recording: ${recording} (opens at step ${shown!.picks.length}: kvmdbg tui ${recording})`);
   } else {
-    const why =
-      r.status === 'complete'
+    const why = r.breach
+      ? `a step of thread ${r.breach.thread} ${r.breach.write ? 'wrote' : 'read'} ${loc_name(r.breach.loc)}, which the learned facts gave to ${r.breach.was >= 0 ? `thread ${r.breach.was}` : 'nobody (never written)'}; --no-facts searches without them`
+      : r.status === 'complete'
         ? null
         : r.status === 'budget'
           ? r.full
@@ -305,6 +311,7 @@ function print(loaded: LoadedScenario | null, r: ExploreResult, recording: strin
               : 'stopped';
     if (verdict(r) === 'verified') {
       lines.push(paint(color, ANSI.green, `verified: no violation in any interleaving (${num(r.distinct)} states, bounds: ${verdict_bounds(r)})`));
+      if (r.restarts) lines.push(`the search started again ${r.restarts} time${r.restarts === 1 ? '' : 's'}: a step broke the ownership facts learned from random runs, which now include it`);
       lines.push(
         `${num(r.schedules)} schedules, ${num(r.transitions)} steps, longest ${num(r.depth)} steps, ${secs(r.time_ms)}` +
           (r.cut ? `; the depth bound (${num(r.params.depth)} steps${r.params.depth_auto ? ', twice the longest of 4 random runs' : ''}) cut some paths: interleavings longer than that are not covered` : ''),

@@ -68,6 +68,7 @@
 // the single run's set.
 import { new_footprint, index_footprint, dependent, type IndexedFootprint } from './track.js';
 import { add_footprint, frames_of, local_step } from './local.js';
+import type { Breach, Ownership } from './facts.js';
 import type { Exec, Sim } from './sim.js';
 import type { Violation } from '../core/machine/world.js';
 import type { Schedule } from '../core/machine/machine.js';
@@ -93,6 +94,13 @@ export interface DfsOptions {
   first: boolean;
   /** Items at or above this index are skipped (another part found a violation in an earlier item). */
   item_limit?: number;
+  /**
+   * Learned ownership (facts.ts): locations a thread's local steps may
+   * touch besides its own frames. Every step run and every waiting thread's
+   * wait predicate is checked against them; a breach stops the search
+   * (status 'breach'), which then proves nothing.
+   */
+  facts?: Ownership | null;
   /**
    * Tests of the reductions: go on past violations (not below them), and
    * call `end` at every end state (every thread done, or a deadlock) and
@@ -165,6 +173,20 @@ interface Seen {
   sleep: string[];
 }
 
+/**
+ * Whether a visit `e` covers one with (last, d, f, p) left: every path
+ * from the latter is a path from `e` within its budgets. The thread that
+ * ran last counts for one preemption at most: after the first move both
+ * visits have the same last thread, and that move preempts at most once
+ * more from `e` (when its last thread, still able to run, is not the one
+ * moving) than from the other. A visit whose last thread cannot run
+ * (last -1) preempts nobody with its first move.
+ */
+function covers(e: Seen, last: number, d: number, f: number, p: number): boolean {
+  if (e.d < d || e.f < f) return false;
+  return e.last === last || e.last === -1 ? e.p >= p : e.p >= p + 1;
+}
+
 const move_id = (thread: number, answers: readonly number[]) => `${thread}:${answers.join(',')}`;
 
 function nonzero(a: readonly number[]): number {
@@ -183,7 +205,7 @@ function matches(s: Sleeper, thread: number, prefix: readonly number[]): boolean
 
 const NONE: Violation[] = [];
 
-export type DfsStatus = 'running' | 'done' | 'violation' | 'budget';
+export type DfsStatus = 'running' | 'done' | 'violation' | 'budget' | 'breach';
 
 /** Distinct states one part keeps at most (JS Maps and Sets stop at 2^24 entries). */
 export const MAX_STATES = 16_000_000;
@@ -199,6 +221,9 @@ export class Dfs {
   items = 0;
   /** The visited set reached MAX_STATES. */
   full = false;
+  /** What broke the learned facts (status 'breach'). */
+  breach: Breach | null = null;
+  private readonly facts: Ownership | null;
   private readonly stack: Node[] = [];
   private readonly seen_above = new Map<number, Seen[]>();
   private readonly seen_below = new Map<number, Seen[]>();
@@ -219,6 +244,7 @@ export class Dfs {
     readonly o: DfsOptions,
   ) {
     this.por = o.por && o.preemptions === null;
+    this.facts = o.coarse ? (o.facts ?? null) : null;
     sim.restart();
     const root = this.node(0, 0, 0, -1, [], null, o.split === 0 ? 0 : -1);
     this.states.add(sim.key53());
@@ -240,9 +266,26 @@ export class Dfs {
   }
 
   private node(depth: number, faults: number, pre: number, last: number, sleep: Sleeper[], x: Exec[] | null, item: number): Node {
+    if (this.facts) this.check_waits();
     const enabled = this.sim.runnable();
     const order = last >= 0 && enabled.includes(last) ? [last, ...enabled.filter((t) => t !== last)] : enabled;
     return { depth, faults, pre, last, sleep, done: [], enabled, order, ti: 0, work: [[]], only: null, x, item };
+  }
+
+  /** Check what every waiting thread's wait predicate reads now against the facts. */
+  private check_waits(): void {
+    const facts = this.facts!;
+    for (const t of this.sim.w.threads) {
+      if (t.done || t.wait === null || this.breach) continue;
+      const b = facts.check(t.id, this.sim.wait_reads(t.id));
+      if (b) this.breached(b);
+    }
+  }
+
+  private breached(b: Breach): void {
+    if (this.breach) return;
+    this.breach = b;
+    this.status = 'breach';
   }
 
   /** A node with nothing to explore below: the end, a deadlock, or the depth bound. Counts the schedule. */
@@ -321,7 +364,7 @@ export class Dfs {
     let fewest: Seen | null = null;
     let missing: string[] | null = null;
     for (const e of list) {
-      if (e.last !== last || e.d < d || e.f < f || e.p < p) continue;
+      if (!covers(e, last, d, f, p)) continue;
       const m = e.sleep.filter((id) => !sleep.includes(id));
       if (m.length === 0) return true;
       if (!missing || m.length < missing.length) {
@@ -336,8 +379,9 @@ export class Dfs {
       else list.push({ last, d, f, p, sleep: both });
       return false;
     }
-    const keep = list.filter((e) => !(e.last === last && d >= e.d && f >= e.f && p >= e.p && sleep.every((id) => e.sleep.includes(id))));
-    keep.push({ last, d, f, p, sleep });
+    const me: Seen = { last, d, f, p, sleep };
+    const keep = list.filter((e) => !(covers(me, e.last, e.d, e.f, e.p) && sleep.every((id) => e.sleep.includes(id))));
+    keep.push(me);
     map.set(key, keep);
     return false;
   }
@@ -408,9 +452,16 @@ export class Dfs {
         if (!n.only) this.alternatives(n, prefix, asleep.asked, used_faults);
         continue;
       }
-      const fp = this.por ? new_footprint() : null;
+      const fp = this.por || this.facts ? new_footprint() : null;
       const x0 = sim.exec(thread, prefix, fp);
       this.stats.transitions++;
+      if (this.facts) {
+        const b = this.facts.check(thread, fp!);
+        if (b) {
+          this.breached(b);
+          break;
+        }
+      }
       // With n.only the moves to take are listed whole: their alternatives were taken at the earlier visit.
       if (!n.only) this.alternatives(n, prefix, x0.asked, used_faults);
       const x = [x0];
@@ -421,7 +472,8 @@ export class Dfs {
         depth = r.depth;
         violations = r.violations;
       }
-      const me: Sleeper = { id: move_id(thread, x0.answers), thread, answers: x0.answers, asked: x0.asked, fp: fp ? index_footprint(fp) : null };
+      if (this.breach) break;
+      const me: Sleeper = { id: move_id(thread, x0.answers), thread, answers: x0.answers, asked: x0.asked, fp: this.por ? index_footprint(fp!) : null };
       if (depth > this.stats.max_depth) this.stats.max_depth = depth;
       const key = sim.key53();
       this.states.add(key);
@@ -506,7 +558,9 @@ export class Dfs {
       const before = frames_of(w, thread);
       const f = new_footprint();
       const y = sim.exec(thread, [], f);
-      if (!local_step(sim.w, thread, f, y.asked.length, before)) {
+      const b = this.facts?.check(thread, f);
+      if (b) this.breached(b);
+      if (b || !local_step(sim.w, thread, f, y.asked.length, before, this.facts)) {
         sim.undo(y);
         if (this.not_local.size >= 1 << 20) this.not_local.clear();
         this.not_local.add(own);

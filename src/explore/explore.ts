@@ -20,6 +20,7 @@ import type { Violation } from '../core/machine/world.js';
 import { package_root } from '../scenario/bundled.js';
 import type { LoadedScenario, Overrides } from '../scenario/load.js';
 import { split_depth, type Finding } from './dfs.js';
+import { learn_facts, Ownership, type Breach, type Facts } from './facts.js';
 import { Part, type PartProgress, type PartResult, type PartSpec, type PartStatus, type SearchParams, type Strategy } from './part.js';
 import { shrink, type ShrinkResult } from './shrink.js';
 import { Sim } from './sim.js';
@@ -56,6 +57,10 @@ export interface ExploreOptions {
   por?: boolean;
   /** dfs: coarse transitions, a thread's local steps run with its previous step (default on). */
   coarse?: boolean;
+  /** dfs with coarse transitions: learn which locations one thread owns and take its steps on them as local (default on; facts.ts). */
+  facts?: boolean;
+  /** Random runs to learn the facts from (default LEARN_RUNS; tests use fewer to see breaches). */
+  learn_runs?: number;
   /** pct: bug depth d. */
   pct_depth?: number;
   /** Random walks and PCT: hash every state to count distinct states (default off: walks run on the plain World, about 20x faster). */
@@ -123,7 +128,14 @@ export interface ExploreResult {
   violation: ViolationReport | null;
   /** The union of the parts' visited state keys (shard files carry it). */
   keys: Float64Array;
+  /** dfs: searches started again because a step broke the learned facts (facts.ts). */
+  restarts: number;
+  /** A breach the search could not start again after (a shard, or the time ran out): the verdict is not exhaustive. */
+  breach: Breach | null;
 }
+
+/** Restarts after breaches of the learned facts before the search goes on without them. */
+export const MAX_RESTARTS = 8;
 
 /** Resolve the options into the search's parameters (what every part and shard must agree on). */
 /** Split items per shard (dfs with more than one part). */
@@ -150,18 +162,24 @@ export function search_params(loaded: LoadedScenario, o: ExploreOptions, parts: 
     preemptions: o.strategy === 'dfs' ? (o.preemptions ?? null) : null,
     por: o.strategy === 'dfs' ? (o.por ?? true) : false,
     coarse: o.strategy === 'dfs' ? (o.coarse ?? true) : false,
+    facts: null,
     pct_depth: o.pct_depth ?? DEFAULT_PCT_DEPTH,
     split: 0,
     k: 1,
     states: o.states ?? false,
     depth_auto: o.depth === undefined && !walks,
   };
-  if (o.strategy === 'dfs' && parts > 1) {
-    const b = { ...base, owns: () => false, first: true };
-    base.split = split_depth(() => new Sim(loaded.config, { undo: true }), b, SPLIT_ITEMS * shards);
-  }
+  if (base.coarse && (o.facts ?? true)) base.facts = learn_facts(new Sim(loaded.config, { undo: false }), base.seed, depth, base.faults, o.learn_runs).facts;
+  base.split = split_for(loaded, base, parts, shards);
   if (o.strategy === 'pct') base.k = estimate_k(new Sim(loaded.config, { undo: false, track: false }), base.seed, depth);
   return base;
+}
+
+/** The split depth of a dfs over `parts` parts (it depends on the facts, which decide what is a scheduling point). */
+function split_for(loaded: LoadedScenario, p: SearchParams, parts: number, shards: number): number {
+  if (p.strategy !== 'dfs' || parts <= 1) return 0;
+  const b = { ...p, facts: p.facts ? new Ownership(p.facts) : null, owns: () => false, first: true };
+  return split_depth(() => new Sim(loaded.config, { undo: true }), b, SPLIT_ITEMS * shards);
 }
 
 const tick = () => new Promise<void>((r) => setImmediate(r));
@@ -178,7 +196,7 @@ export async function explore(loaded: LoadedScenario, overrides: Overrides, o: E
   const shard = o.shard ?? { k: 1, n: 1 };
   const workers = Math.max(1, o.workers ?? availableParallelism());
   const parts = workers * shard.n;
-  const params = search_params(loaded, o, parts, shard.n);
+  let params = search_params(loaded, o, parts, shard.n);
   const mine: PartSpec[] = Array.from({ length: workers }, (_, worker) => ({ k: shard.k, n: shard.n, worker, workers }));
   const deadline = o.time !== undefined ? t0 + o.time * 1000 : Infinity;
   const progress_ms = o.progress_ms ?? 250;
@@ -203,22 +221,43 @@ export async function explore(loaded: LoadedScenario, overrides: Overrides, o: E
     o.on_progress(sum);
   };
 
+  // A breach of the learned facts: learn what broke them and search again (facts.ts), while there is time.
+  // Shards cannot agree on new facts without talking, so a shard keeps its breach and is not complete.
   let results: PartResult[];
-  if (workers === 1) {
-    const part = new Part(loaded.config, params, mine[0]!);
-    let last = performance.now();
-    while (part.slice(50)) {
-      if (o.signal?.aborted) part.stop('interrupted');
-      else if (performance.now() >= deadline) part.stop('time');
-      if (performance.now() - last >= progress_ms) {
-        last = performance.now();
-        report([part.progress()]);
-      }
-      await tick();
+  let restarts = 0;
+  for (;;) {
+    results = await search(params);
+    const breaches = results.map((r) => r.breach).filter((b): b is Breach => b !== null);
+    const stopped = results.some((r) => r.finding || r.status === 'time' || r.status === 'interrupted');
+    if (breaches.length === 0 || stopped || shard.n > 1 || o.signal?.aborted || performance.now() >= deadline) break;
+    restarts++;
+    let facts: Facts | null = null;
+    if (restarts <= MAX_RESTARTS) {
+      const own = new Ownership(params.facts!);
+      for (const b of breaches) own.learn(b.thread, { r: new Set([b.loc]), w: new Set(b.write ? [b.loc] : []), clock: false });
+      facts = own.facts;
     }
-    results = [part.result()];
-  } else {
-    results = await run_workers(loaded, overrides, params, mine, deadline, progress_ms, o.signal, report);
+    params = { ...params, facts };
+    params.split = split_for(loaded, params, parts, shard.n);
+  }
+
+  // One search with these parameters: in this thread with one worker, else in worker threads.
+  async function search(params: SearchParams): Promise<PartResult[]> {
+    if (workers === 1) {
+      const part = new Part(loaded.config, params, mine[0]!);
+      let last = performance.now();
+      while (part.slice(50)) {
+        if (o.signal?.aborted) part.stop('interrupted');
+        else if (performance.now() >= deadline) part.stop('time');
+        if (performance.now() - last >= progress_ms) {
+          last = performance.now();
+          report([part.progress()]);
+        }
+        await tick();
+      }
+      return [part.result()];
+    }
+    return run_workers(loaded, overrides, params, mine, deadline, progress_ms, o.signal, report);
   }
 
   const search_ms = performance.now() - t0;
@@ -232,7 +271,8 @@ export async function explore(loaded: LoadedScenario, overrides: Overrides, o: E
   // An invariant violation first; else a deadlock, if any schedule ended in one.
   const first: Finding | undefined = findings[0] ?? deadlocks[0];
   const statuses = new Set<PartStatus>(results.map((r) => r.status));
-  const complete = !first && params.strategy === 'dfs' && results.every((r) => r.complete);
+  const breach = results.find((r) => r.breach)?.breach ?? null;
+  const complete = !first && params.strategy === 'dfs' && !breach && results.every((r) => r.complete);
   const status: ExploreStatus = first
     ? 'violation'
     : statuses.has('interrupted')
@@ -277,6 +317,8 @@ export async function explore(loaded: LoadedScenario, overrides: Overrides, o: E
     revisits: sum((r) => r.revisits),
     violation,
     keys,
+    restarts,
+    breach,
   };
 }
 

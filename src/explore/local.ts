@@ -28,9 +28,15 @@
 // preemptions maps to a coarse one with at most P.
 // test/explore/coarse.test.ts compares the violations and end states
 // reachable with and without it.
+//
+// With learned facts (facts.ts), "t's own" also takes in the locations the
+// facts give to t alone (written only by t, read by nobody else) and the
+// ones nobody writes; facts.ts argues why that stays sound when the search
+// sees no breach of them.
 import { frame_observed } from '../core/machine/model.js';
 import type { World } from '../core/machine/world.js';
 import type { Footprint } from './track.js';
+import type { Ownership } from './facts.js';
 
 const SEP = '\x01';
 
@@ -40,15 +46,18 @@ function constant(loc: string): boolean {
 }
 
 /** Whether the step of `thread` that left footprint `fp` is local (see above); `before`: its frames' functions before the step. */
-export function local_step(w: World, thread: number, fp: Footprint, asked: number, before: readonly string[]): boolean {
+export function local_step(w: World, thread: number, fp: Footprint, asked: number, before: readonly string[], facts: Ownership | null = null): boolean {
   if (fp.clock || asked !== 0) return false;
   const own = 'threads' + SEP + thread + SEP;
-  for (const l of fp.r) if (!l.startsWith(own) && !constant(l)) return false;
+  for (const l of fp.r) if (!l.startsWith(own) && !constant(l) && !facts?.mine(thread, l, false)) return false;
   const t = w.threads[thread]!;
   if (t.done || t.wait !== null) return false;
   const after = t.stack;
   for (const l of fp.w) {
-    if (!l.startsWith(own)) return false;
+    if (!l.startsWith(own)) {
+      if (facts?.mine(thread, l, true)) continue;
+      return false;
+    }
     const rest = l.slice(own.length);
     if (rest === 'retval' || rest === 'wait') continue;
     if (rest === 'stack' || rest === 'stack' + SEP + '#keys') {

@@ -4,6 +4,7 @@
 import '../core/world_init.js';
 import type { WorldConfig } from '../core/world_init.js';
 import { Dfs, type Finding } from './dfs.js';
+import { Ownership, type Breach, type Facts } from './facts.js';
 import { Sim } from './sim.js';
 import { Walks } from './walks.js';
 
@@ -22,6 +23,8 @@ export interface SearchParams {
   por: boolean;
   /** dfs: coarse transitions (a thread's local steps are no scheduling points). */
   coarse: boolean;
+  /** dfs with coarse transitions: the learned ownership facts (facts.ts), or null for none. */
+  facts: Facts | null;
   pct_depth: number;
   /** Split depth (dfs) and PCT's k: computed once by the caller. */
   split: number;
@@ -65,7 +68,7 @@ export interface PartProgress {
   current: number;
 }
 
-export type PartStatus = 'done' | 'violation' | 'budget' | 'time' | 'interrupted';
+export type PartStatus = 'done' | 'violation' | 'budget' | 'time' | 'interrupted' | 'breach';
 
 export interface PartResult extends PartProgress {
   part: number;
@@ -84,6 +87,8 @@ export interface PartResult extends PartProgress {
   revisits: number;
   /** The visited set filled up (dfs). */
   full: boolean;
+  /** A step broke the learned facts (dfs): this part proves nothing. */
+  breach: Breach | null;
 }
 
 /** The share of `budget` schedules that part `p` of `parts` runs. */
@@ -110,6 +115,7 @@ export class Part {
         faults: p.faults,
         por: p.por,
         coarse: p.coarse,
+        facts: p.facts ? new Ownership(p.facts) : null,
         budget: part_budget(p.budget, part_index(spec), spec.n * spec.workers),
         split: p.split,
         owns: owner(spec),
@@ -168,7 +174,7 @@ export class Part {
   result(): PartResult {
     const s = this.searcher;
     const st = s.status;
-    const status: PartStatus = st === 'violation' ? 'violation' : st === 'budget' ? 'budget' : st === 'done' ? 'done' : (this.stopped ?? 'interrupted');
+    const status: PartStatus = st === 'violation' ? 'violation' : st === 'budget' ? 'budget' : st === 'done' ? 'done' : st === 'breach' ? 'breach' : (this.stopped ?? 'interrupted');
     const dfs = s instanceof Dfs ? s : null;
     return {
       ...this.progress(),
@@ -183,6 +189,7 @@ export class Part {
       full: dfs ? dfs.full : false,
       slept: dfs ? dfs.stats.slept : 0,
       revisits: dfs ? dfs.stats.revisits : 0,
+      breach: dfs ? dfs.breach : null,
     };
   }
 }

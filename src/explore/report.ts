@@ -14,6 +14,7 @@ import { UserError } from '../scenario/errors.js';
 import type { LoadedScenario } from '../scenario/load.js';
 import type { ExploreResult, ExploreStatus, ViolationReport } from './explore.js';
 import type { SearchParams } from './part.js';
+import { LEARN_RUNS, type Breach, type Facts } from './facts.js';
 
 /** One step of a schedule in words: the thread and the injected faults it took. */
 export interface NamedStep {
@@ -103,7 +104,13 @@ function unfinite(x: number | null): number {
 }
 
 export function params_json(p: SearchParams): Record<string, unknown> {
-  return { ...p, budget: finite(p.budget), depth: finite(p.depth), faults: finite(p.faults) };
+  return { ...p, budget: finite(p.budget), depth: finite(p.depth), faults: finite(p.faults), facts: p.facts ? facts_summary(p.facts) : null };
+}
+
+/** The learned facts as the JSON output and shard files give them: how many locations, and a digest to compare. */
+function facts_summary(f: Facts): Record<string, unknown> {
+  const owned = f.who.filter(([, t]) => t >= 0).length;
+  return { runs: LEARN_RUNS, locations: f.who.length, single_thread: owned, written: f.written.length, digest: text_digest(JSON.stringify(f)) };
 }
 
 function params_from_json(j: Record<string, unknown>): SearchParams {
@@ -112,6 +119,8 @@ function params_from_json(j: Record<string, unknown>): SearchParams {
     budget: unfinite(j.budget as number | null),
     depth: unfinite(j.depth as number | null),
     faults: unfinite(j.faults as number | null),
+    // Merged shards search no further: the digest is compared, the facts themselves are not needed.
+    facts: j.facts ? { who: [], written: [] } : null,
   };
 }
 
@@ -153,6 +162,8 @@ export interface ShardFile {
   violation: (Omit<ViolationReport, 'shrunk'> & { shrunk: unknown; recording: string | null }) | null;
   /** The visited state keys: 53-bit numbers as little-endian float64, base64. */
   keys: string;
+  /** A step broke the learned facts: this shard proves nothing (absent in files from before facts). */
+  breach?: Breach | null;
 }
 
 export function write_shard(path: string, loaded: LoadedScenario, r: ExploreResult, recording: string | null): void {
@@ -177,6 +188,7 @@ export function write_shard(path: string, loaded: LoadedScenario, r: ExploreResu
     items: r.items,
     violation: r.violation ? { ...r.violation, recording } : null,
     keys: keys_b64(r.keys),
+    breach: r.breach,
   };
   try {
     writeFileSync(path, JSON.stringify(f) + '\n');
@@ -248,7 +260,8 @@ export function merge_shards(paths: string[]): Merged {
   const win = with_v[0];
   const st = new Set(files.map(({ f }) => f.status));
   const params = params_from_json(a.f.params);
-  const complete = !win && params.strategy === 'dfs' && files.every(({ f }) => f.complete);
+  const breach = files.find(({ f }) => f.breach)?.f.breach ?? null;
+  const complete = !win && params.strategy === 'dfs' && !breach && files.every(({ f }) => f.complete);
   const status: ExploreStatus = win ? 'violation' : st.has('interrupted') ? 'interrupted' : st.has('time') ? 'time' : st.has('budget') ? 'budget' : complete ? 'complete' : 'done';
   const sum = (g: (f: ShardFile) => number) => files.reduce((s, { f }) => s + g(f), 0);
   const v = win?.f.violation ?? null;
@@ -274,6 +287,8 @@ export function merge_shards(paths: string[]): Merged {
     revisits: 0,
     violation: v ? { violation: v.violation, violations: v.violations, schedule: v.schedule, steps: v.steps, item: v.item, shrunk: v.shrunk as ViolationReport['shrunk'] } : null,
     keys,
+    restarts: 0,
+    breach,
   };
   return { result, recording: v?.recording ?? null, files: paths };
 }

@@ -7,7 +7,7 @@ import { wait_holds } from '../core/machine/model.js';
 import type { ChoiceKind } from '../core/machine/scheduler.js';
 import type { Thread, World } from '../core/machine/world.js';
 import { create_world, type WorldConfig } from '../core/world_init.js';
-import { Tracker, copy_plain, type Footprint, type SNode, type StepLog } from './track.js';
+import { Tracker, copy_plain, new_footprint, type Footprint, type SNode, type StepLog } from './track.js';
 
 /** One step as the explorer names it: a thread and its answers to the choices the step asks. */
 export interface Move {
@@ -40,6 +40,8 @@ export interface SimOptions {
   key_counters?: boolean;
   /** Have the search try every answer of every choice, `exhaustive` or not (tests of that claim). */
   all_answers?: boolean;
+  /** Key history fields (core/machine/history.ts) by their exact values (tests of the abstraction). */
+  exact_history?: boolean;
 }
 
 export class Sim {
@@ -62,7 +64,7 @@ export class Sim {
     this.initial = create_world(config);
     this.key_counters = opts.key_counters ?? false;
     this.all_answers = opts.all_answers ?? false;
-    this.tracker = opts.track === false ? null : new Tracker(copy_plain(this.initial), { undo: opts.undo ?? true, ...(opts.depth ? { depth: opts.depth } : {}) });
+    this.tracker = opts.track === false ? null : new Tracker(copy_plain(this.initial), { undo: opts.undo ?? true, exact_history: opts.exact_history ?? false, ...(opts.depth ? { depth: opts.depth } : {}) });
     this.initial_shadow = this.tracker ? this.tracker.snapshot_shadow() : null;
     this.m = new Machine(this.tracker ? this.tracker.world : copy_plain(this.initial), {
       ...(opts.invariants === false ? { invariants: false } : {}),
@@ -130,15 +132,17 @@ export class Sim {
    *
    * The model stamps the counters into the World (a TLB entry's
    * fill_step, a PTE's changed_step, RCU's section_start, a freed table's
-   * freed_seq...) and compares stamps only with each other or with the
-   * present, which is later than every stamp (an event just emitted, "done
-   * at this step"). Two Worlds equal but for the counters therefore have
-   * the same futures, and a spin loop that leaves nothing behind comes back
-   * to a visited state. The exception is a deadline: a timed wait
-   * (kvm_preempt's `preempted`, numa_scan_delay) ends when the step counter
-   * reaches `until`, so the key carries `until - step` for each.
+   * freed_seq...) and declares those fields as history
+   * (core/machine/history.ts): nothing branches on them but on a stamp's
+   * sign, so the tracker hashes a stamp by its sign, and two Worlds equal
+   * but for the counters and the stamps have the same futures; a spin loop
+   * that leaves nothing else behind comes back to a visited state. The
+   * exception is a deadline: a timed wait (kvm_preempt's `preempted`,
+   * numa_scan_delay) ends when the step counter reaches `until` (left out
+   * of the tracker's key), so this key carries `until - step` for each.
    * test/explore/key.test.ts compares searches with and without the
-   * counters in the key.
+   * counters and with the stamps by value; history.test.ts checks the
+   * declarations.
    */
   key53(): number {
     const k = this.tr.key53();
@@ -194,6 +198,20 @@ export class Sim {
       log = tr.end();
     }
     return { result, answers: this.used, asked: this.asked, log: tr.logging ? log : null, picks, choices };
+  }
+
+  /** What `thread`'s wait predicate reads now (its footprint; nothing runs). */
+  wait_reads(thread: number): Footprint {
+    const tr = this.tr;
+    const fp = new_footprint();
+    tr.begin(fp);
+    tr.enab();
+    try {
+      wait_holds(tr.world, tr.world.threads[thread]!);
+    } finally {
+      tr.end();
+    }
+    return fp;
   }
 
   undo(x: Exec): void {

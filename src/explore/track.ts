@@ -26,9 +26,9 @@
 // wait, an invariant comparing with the current step) marks the footprint
 // `clock`: such a step is dependent with every other step. The rule model
 // code keeps so that the visited set may leave the clocks out: a stamp is
-// compared only with other stamps or with the present (which is later than
-// all of them); a deadline in the future is a timed wait's `until`, which
-// Sim.key53() accounts for.
+// a history field (core/machine/history.ts), read for its sign only, and
+// the key hashes it so; a deadline in the future is a timed wait's
+// `until`, which the key leaves out and Sim.key53() accounts for.
 //
 // Left out of footprints and of this key: the Machine's bookkeeping
 // (`step`, `seq`, `events`, `metrics`, `sched`, `violations`), the same keys
@@ -43,7 +43,8 @@
 // World object from one step to the next, and a step's behaviour is a
 // function of what it reads. Tests compare the incremental key with a
 // fresh computation and the undone World with the original.
-import { Mixer } from '../core/machine/hash.js';
+import { Mixer, OMIT, type Canon } from '../core/machine/hash.js';
+import { history_kind, stamp_class } from '../core/machine/history.js';
 import type { World } from '../core/machine/world.js';
 
 /** Cut depth of locations: objects at this depth are leaves (copied for undo, hashed whole). */
@@ -165,7 +166,18 @@ function start(path: string, depth: number): void {
   mix.b = seed[1]!;
 }
 
-function build(path: string, v: unknown, depth: number, K: number): SNode {
+/** Leaf hashing with history fields by their class (CANON), or exact (the key of tests that compare). */
+const CANON: Canon = (k, v) => {
+  const h = history_kind(k);
+  return h === undefined ? v : h === 'stamp' ? stamp_class(v) : OMIT;
+};
+
+/**
+ * The key node of `v` at `path`. With `hist`, history fields
+ * (core/machine/history.ts) count by their class only: a stamp as its
+ * sign, a count and a deadline not at all (sim.ts adds the time left).
+ */
+function build(path: string, v: unknown, depth: number, K: number, hist: boolean): SNode {
   if (is_container(v, depth, K)) {
     const kids = new Map<string, SNode>();
     start(path, depth);
@@ -175,7 +187,9 @@ function build(path: string, v: unknown, depth: number, K: number): SNode {
     let b = mix.b;
     for (const k of Object.keys(v)) {
       if (depth === 2 && k === 'steps' && is_bookkeeping(path + SEP + k)) continue;
-      const kid = build(path + SEP + k, v[k], depth + 1, K);
+      const h = hist ? history_kind(k) : undefined;
+      if (h === 'count' || h === 'deadline') continue;
+      const kid = h === 'stamp' ? stamp_leaf(path + SEP + k, v[k], depth + 1) : build(path + SEP + k, v[k], depth + 1, K, hist);
       kids.set(k, kid);
       a = (a + kid.a) >>> 0;
       b = (b + kid.b) >>> 0;
@@ -183,7 +197,15 @@ function build(path: string, v: unknown, depth: number, K: number): SNode {
     return { a, b, kids };
   }
   start(path, depth);
-  mix.value(v);
+  mix.value(v, hist ? CANON : undefined);
+  mix.fin();
+  return { a: mix.a, b: mix.b, kids: null };
+}
+
+/** A stamp field's node: its class, a leaf even when the field is a record of stamps. */
+function stamp_leaf(path: string, v: unknown, depth: number): SNode {
+  start(path, depth);
+  mix.value(stamp_class(v));
   mix.fin();
   return { a: mix.a, b: mix.b, kids: null };
 }
@@ -261,6 +283,8 @@ export interface TrackOptions {
   undo?: boolean;
   /** Cut depth per top-level key (DEFAULT_DEPTHS). */
   depths?: Record<string, number>;
+  /** Key history fields by their exact values (tests of the abstraction); by default by their class. */
+  exact_history?: boolean;
 }
 
 /**
@@ -282,6 +306,8 @@ export class Tracker {
   readonly K: number;
   readonly depths: Record<string, number>;
   readonly logging: boolean;
+  /** History fields count by their class in the key (core/machine/history.ts). */
+  private readonly hist: boolean;
   private phase = Phase.Idle;
   private fp: Footprint | null = null;
   private undo_log: Undo[] = [];
@@ -300,6 +326,7 @@ export class Tracker {
     this.K = opts.depth ?? DEFAULT_DEPTH;
     this.depths = opts.depths ?? (opts.depth ? {} : { ...DEFAULT_DEPTHS });
     this.logging = opts.undo ?? true;
+    this.hist = !(opts.exact_history ?? false);
     this.shadow = this.build_root();
     this.world = this.make_root();
   }
@@ -360,7 +387,7 @@ export class Tracker {
     const root: SNode = { a: 0, b: 0, kids: new Map() };
     for (const k of Object.keys(this.raw)) {
       if (NOT_STATE.has(k)) continue;
-      const kid = build(k, (this.raw as unknown as Record<string, unknown>)[k], 1, this.depth_of_top(k));
+      const kid = build(k, (this.raw as unknown as Record<string, unknown>)[k], 1, this.depth_of_top(k), this.hist);
       root.kids!.set(k, kid);
       root.a = (root.a + kid.a) >>> 0;
       root.b = (root.b + kid.b) >>> 0;
@@ -460,7 +487,22 @@ export class Tracker {
 
   /** Recompute the key subtree at `path` from the World and add the difference up the tree. */
   private rehash_path(path: string): void {
-    const parts = path.split(SEP);
+    let parts = path.split(SEP);
+    let stamp = false;
+    if (this.hist) {
+      // Below a history field: the field is one leaf of the key (a stamp) or not in it.
+      for (let i = 1; i < parts.length; i++) {
+        const h = history_kind(parts[i]!);
+        if (h === undefined) continue;
+        if (h !== 'stamp') return;
+        stamp = true;
+        if (i < parts.length - 1) {
+          parts = parts.slice(0, i + 1);
+          path = parts.join(SEP);
+        }
+        break;
+      }
+    }
     const chain: SNode[] = [this.shadow];
     let v: unknown = this.raw;
     let present = true;
@@ -492,7 +534,7 @@ export class Tracker {
     }
     if (present) {
       if (!parent.kids) throw new Error(`explorer key tree: ${path} under a leaf`);
-      const fresh = build(path, v, parts.length, this.depth_of_top(parts[0]!));
+      const fresh = stamp ? stamp_leaf(path, v, parts.length) : build(path, v, parts.length, this.depth_of_top(parts[0]!), this.hist);
       parent.kids.set(k, fresh);
       da += fresh.a;
       db += fresh.b;

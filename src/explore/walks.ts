@@ -72,12 +72,12 @@ export function schedule_rng(seed: number, i: number): RandomGenerator {
   return xoroshiro128plus(h | 0);
 }
 
-function rand(g: RandomGenerator, n: number): number {
+export function rand(g: RandomGenerator, n: number): number {
   return n <= 1 ? 0 : unsafeUniformIntDistribution(0, n - 1, g);
 }
 
 /** The answer a random scheduler gives to a choice (as sched_choose does under the random policy). */
-function random_answer(g: RandomGenerator, kind: ChoiceKind): number {
+export function random_answer(g: RandomGenerator, kind: ChoiceKind): number {
   if (kind.n <= 1) return 0;
   if (rand(g, 1024) >= Math.round(kind.p_random * 1024)) return 0;
   return 1 + rand(g, kind.n - 1);

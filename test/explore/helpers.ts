@@ -9,6 +9,7 @@ import { explore, type ExploreOptions, type ExploreResult } from '../../src/expl
 import type { World } from '../../src/core/machine/world.js';
 import { Dfs } from '../../src/explore/dfs.js';
 import { Sim } from '../../src/explore/sim.js';
+import { learn_facts, type Breach, type Ownership } from '../../src/explore/facts.js';
 
 export const FIXTURES = join(fileURLToPath(new URL('.', import.meta.url)), 'fixtures');
 
@@ -62,6 +63,7 @@ export interface Reach {
   revisits: number;
   cut: boolean;
   complete: boolean;
+  breach: Breach | null;
 }
 
 export interface ReachOptions {
@@ -72,14 +74,32 @@ export interface ReachOptions {
   key_counters?: boolean;
   /** Every answer of every choice, `exhaustive` or not. */
   all_answers?: boolean;
+  /** History fields (core/machine/history.ts) keyed by their exact values. */
+  exact_history?: boolean;
   faults?: number;
   depth?: number;
+  /** Learned ownership (facts.ts): from this many random runs, or these facts. */
+  facts?: number | Ownership;
 }
 
-/** Search fixture `name` to the end (past violations) and collect its end states and violations. */
-export function reach(name: string, variants: string[], o: ReachOptions): Reach {
+/**
+ * Search fixture `name` to the end (past violations) and collect its end
+ * states and violations. With learned facts, a breach is learned and the
+ * search started again, as explore() does (`restarts` counts them), unless
+ * `o.facts` is an Ownership (then the breach is returned).
+ */
+export function reach(name: string, variants: string[], o: ReachOptions): Reach & { restarts: number } {
   const l = fixture(name, variants);
-  const sim = new Sim(l.config, { undo: true, key_counters: o.key_counters ?? false, all_answers: o.all_answers ?? false });
+  const facts = o.facts === undefined ? null : typeof o.facts === 'number' ? learn_facts(new Sim(l.config, { undo: false }), 1, o.depth ?? 400, o.faults ?? 0, o.facts) : o.facts;
+  for (let restarts = 0; ; restarts++) {
+    const r = reach_once(l.config, o, facts);
+    if (!r.breach || typeof o.facts !== 'number') return { ...r, restarts };
+    facts!.learn(r.breach.thread, { r: new Set([r.breach.loc]), w: new Set(r.breach.write ? [r.breach.loc] : []), clock: false });
+  }
+}
+
+function reach_once(config: LoadedScenario['config'], o: ReachOptions, facts: Ownership | null): Reach {
+  const sim = new Sim(config, { undo: true, key_counters: o.key_counters ?? false, all_answers: o.all_answers ?? false, exact_history: o.exact_history ?? false });
   const ends = new Set<string>();
   const violations = new Set<string>();
   const dfs = new Dfs(sim, {
@@ -88,6 +108,7 @@ export function reach(name: string, variants: string[], o: ReachOptions): Reach 
     faults: o.faults ?? 0,
     por: o.por ?? true,
     coarse: o.coarse ?? true,
+    facts,
     budget: Infinity,
     split: 0,
     owns: () => true,
@@ -95,5 +116,5 @@ export function reach(name: string, variants: string[], o: ReachOptions): Reach 
     collect: { end: () => ends.add(end_state(sim.w)), violation: (v) => v.forEach((x) => violations.add(x)) },
   });
   const status = dfs.run();
-  return { ends, violations, states: dfs.states.size, merged: dfs.stats.merged, revisits: dfs.stats.revisits, cut: dfs.stats.cut, complete: status === 'done' };
+  return { ends, violations, states: dfs.states.size, merged: dfs.stats.merged, revisits: dfs.stats.revisits, cut: dfs.stats.cut, complete: status === 'done', breach: dfs.breach };
 }

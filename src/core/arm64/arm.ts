@@ -18,7 +18,8 @@ import { kvm_check_request, kvm_request_pending, kvm_test_request, set_mode } fr
 import { local_irq_disable, local_irq_enable } from '../kvm/smp.js';
 import type { WorldConfig } from '../world_init.js';
 import { arm64, mmu_name, VTTBR_CNP_BIT, type kvm_s2_mmu } from './kvm_host.js';
-import { kvm_pgtable_stage2_init } from './mmu_stage2.js';
+import { kvm_pgtable_stage2_init, vcpu_memcache } from './mmu_stage2.js';
+import { cpu_tlb } from './tlb.js';
 import { rcu_init } from '../rcu/tree.js';
 import { tlbi_retire } from './sys_regs.js';
 
@@ -76,6 +77,12 @@ export function kvm_arch_init_vm(w: World, cfg: WorldConfig, cpu: number): void 
     w.arm64.nested_recycles.push(0);
   }
   w.arm64.nested_mmus_size = w.arm64.nested_mmus.length;
+  // Per-vCPU and per-CPU state exists from the start (kvm_arch_vcpu_create(), the CPUs' TLBs), not from
+  // first use: a lazily grown array would be written by whichever thread came first, and the explorer
+  // would take every vCPU's memory cache for shared (explore/facts.ts).
+  for (const v of w.kvm.vcpus) vcpu_memcache(w, v.vcpu_id);
+  const last_cpu = Math.max(-1, ...w.threads.map((t) => t.cpu));
+  if (last_cpu >= 0) cpu_tlb(w, last_cpu);
   rcu_init(w, cpu);
 }
 

@@ -23,6 +23,7 @@
 // checkpoint, like the real page.
 import type { World } from '../machine/world.js';
 import { PAGE_SIZE } from '../kvm/kvm_host.js';
+import { define_history } from '../machine/history.js';
 
 /** kvm_pte_t */
 export type kvm_pte_t = bigint;
@@ -490,3 +491,7 @@ export function kvm_pte_describe(pte: kvm_pte_t, level: number): string {
     }
   }
 }
+
+// When a table page was freed (messages); `freed_seq` is compared only with events of the step that freed it.
+define_history('freed_step', 'stamp');
+define_history('freed_seq', 'stamp');

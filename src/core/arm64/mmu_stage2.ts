@@ -53,6 +53,7 @@ import {
 } from './pgtable.js';
 import { kvm_pgtable_walk, type VisitResult } from './pgtable_walk.js';
 import { __kvm_tlb_flush_vmid, guest_translate, tlb_state } from './tlb.js';
+import { define_history } from '../machine/history.js';
 
 export const FREE_UNLINKED_SYNC = define_variant({
   name: 'pgtable.free_unlinked_sync',
@@ -130,14 +131,14 @@ export function stage2_free_unlinked_table(w: World, t: Thread, page: number, le
     kvm_pgtable_stage2_free_unlinked(w, t, page, level, variant_on(w, FREE_UNLINKED_SYNC.name) ? 'at once in stage2_free_unlinked_table, no RCU grace period: pgtable.free_unlinked_sync' : 'at once in stage2_free_unlinked_table: no RCU in this World');
     return;
   }
-  call_rcu(w, t, 'stage2_free_unlinked_table_rcu_cb', { page, level, by: t.name, step: w.step });
+  call_rcu(w, t, 'stage2_free_unlinked_table_rcu_cb', { page, level, by: t.name });
 }
 
 // stage2_free_unlinked_table_rcu_cb(): level = page_private(page).
 define_rcu_callback('stage2_free_unlinked_table_rcu_cb', (w, t, arg) => {
   const page = arg['page'] as number;
   emit(w, t, 'rcu.free', { page });
-  kvm_pgtable_stage2_free_unlinked(w, t, page, arg['level'] as number, `RCU callback after a grace period (queued by ${String(arg['by'])} at step ${String(arg['step'])})`);
+  kvm_pgtable_stage2_free_unlinked(w, t, page, arg['level'] as number, `RCU callback after a grace period (queued by ${String(arg['by'])})`);
 });
 
 set_s2_mm_ops({ zalloc_page: stage2_memcache_zalloc_page, free_unlinked_table: stage2_free_unlinked_table });
@@ -395,3 +396,7 @@ define_op({
     return { exit: 'abort' };
   },
 });
+
+// The memory cache's fill level decides only when kvm_mmu_topup_memory_cache() refills it (no event, no sleep in the
+// model) and the metric of an empty cache.
+define_history('nobjs', 'count');

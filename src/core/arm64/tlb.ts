@@ -42,6 +42,7 @@ import type { Thread, World } from '../machine/world.js';
 import { metric_add } from '../machine/world.js';
 import { mmu_by_id } from './kvm_host.js';
 import { KVM_PGTABLE_LAST_LEVEL, TLBI_TTL_UNKNOWN, align_down, system_supports_tlb_range, kvm_granule_size, kvm_pgd_page_idx, pgt_pa_page, type PgtPage, type kvm_pgtable } from './kvm_pgtable.js';
+import { define_history } from '../machine/history.js';
 
 export interface TlbEntry {
   vmid: number;
@@ -384,3 +385,7 @@ define_invariant({
     };
   },
 });
+
+// Stamps for messages and the REPL (machine/history.ts): only `stale_since >= 0` is read.
+define_history('fill_step', 'stamp');
+define_history('stale_since', 'stamp');

@@ -28,6 +28,7 @@
 import { emit } from '../machine/events.js';
 import type { Thread, World } from '../machine/world.js';
 import { PAGE_SHIFT, PAGE_SIZE } from './kvm_host.js';
+import { define_history } from '../machine/history.js';
 
 export interface HostPte {
   pfn: number;
@@ -247,3 +248,6 @@ export function host_change_pte(w: World, t: Thread, hva: number, change: HostCh
   emit_change(w, t, vpn * 2 ** PAGE_SHIFT, old_pfn, pte, 1);
   return PAGE_SIZE;
 }
+
+// When a host PTE last changed (messages).
+define_history('changed_step', 'stamp');

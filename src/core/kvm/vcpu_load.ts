@@ -10,6 +10,7 @@ import { choose, define_choice } from '../machine/scheduler.js';
 import type { Thread, World } from '../machine/world.js';
 import { KVM_REQ_GENERIC, test_bit, KVM_REQUEST_MASK, vcpu_of } from './kvm_host.js';
 import { kvm_check_request } from './requests.js';
+import { define_history } from '../machine/history.js';
 
 export const PREEMPT = define_choice({
   name: 'preempt',
@@ -167,3 +168,6 @@ export const kvm_vcpu_block = model_fn<Record<string, never>>('kvm_vcpu_block', 
     return 'check_block';
   },
 });
+
+// kvm_preempt's and numa_scan_delay's deadline (sim.ts keys on the time left).
+define_history('until', 'deadline');

@@ -6,6 +6,12 @@
 const f64 = new Float64Array(1);
 const u32 = new Uint32Array(f64.buffer);
 
+/** What a Canon returns for a field that is left out of the hash. */
+export const OMIT: unique symbol = Symbol('omit');
+
+/** A field's value as the hash sees it (the explorer's state key maps history fields to their class). */
+export type Canon = (key: string, value: unknown) => unknown;
+
 export class Mixer {
   a = 0x811c9dc5 | 0;
   b = 0x01000193 | 0;
@@ -29,7 +35,7 @@ export class Mixer {
   }
 
   /** Mix in any plain value (throws on a function or symbol: the World must be plain data). */
-  value(v: unknown): void {
+  value(v: unknown, canon?: Canon): void {
     switch (typeof v) {
       case 'number':
         if (Number.isInteger(v) && Math.abs(v) <= 0x7fffffff) {
@@ -67,7 +73,7 @@ export class Mixer {
     if (Array.isArray(v)) {
       this.word(9);
       this.word(v.length);
-      for (const x of v) this.value(x);
+      for (const x of v) this.value(x, canon);
       return;
     }
     if (ArrayBuffer.isView(v)) {
@@ -83,17 +89,21 @@ export class Mixer {
       for (let i = n4 * 4; i < bytes.length; i++) this.word(bytes[i]!);
       return;
     }
-    this.object(v as Record<string, unknown>, Object.keys(v));
+    this.object(v as Record<string, unknown>, Object.keys(v), canon);
   }
 
   /** An object by the given keys, in sorted order. */
-  object(v: Record<string, unknown>, keys: string[]): void {
+  object(v: Record<string, unknown>, keys: string[], canon?: Canon): void {
     keys.sort();
     this.word(11);
     this.word(keys.length);
     for (const k of keys) {
       this.str(k);
-      this.value(v[k]);
+      if (!canon) this.value(v[k]);
+      else {
+        const c = canon(k, v[k]);
+        if (c !== OMIT) this.value(c, canon);
+      }
     }
   }
 

@@ -14,6 +14,7 @@ import { emit } from '../machine/events.js';
 import { RETURN, block, model_fn, wait_kind } from '../machine/model.js';
 import { might_sleep } from '../machine/machine.js';
 import type { Thread, World } from '../machine/world.js';
+import { define_history } from '../machine/history.js';
 
 export interface SrcuReader {
   /** Thread id of the reader. */
@@ -125,3 +126,6 @@ export const synchronize_srcu = model_fn<{ srcu: string; limit: number }>('synch
     return RETURN;
   },
 });
+
+// A reader's `step` (when it entered) is for the REPL.
+define_history('step', 'stamp');

@@ -24,6 +24,7 @@ import { spawn_thread } from '../machine/thread.js';
 import type { Event } from '../machine/events.js';
 import type { Thread, World } from '../machine/world.js';
 import { metric_add } from '../machine/world.js';
+import { define_history } from '../machine/history.js';
 
 export interface RcuCallback {
   id: number;
@@ -49,6 +50,12 @@ export interface RcuState {
   gp_start_seq: number;
   /** Readers the current GP waits for. */
   holdouts: number[];
+  /**
+   * Readers inside a read-side critical section when the current GP
+   * started, until they leave it: what the grace-period invariant checks,
+   * apart from the `holdouts` the kthread waits on.
+   */
+  gp_readers: number[];
   /** Queued callbacks, in call_rcu() order. */
   cbs: RcuCallback[];
   next_cb_id: number;
@@ -80,6 +87,7 @@ export function rcu_init(w: World, cpu: number): Thread {
     gp_active: false,
     gp_start_seq: -1,
     holdouts: [],
+    gp_readers: [],
     cbs: [],
     next_cb_id: 0,
     invoked_upto: -1,
@@ -110,6 +118,8 @@ export function rcu_read_unlock(w: World, t: Thread): void {
     // The outermost unlock is this reader's quiescent state.
     const i = s.holdouts.indexOf(t.id);
     if (i >= 0) s.holdouts.splice(i, 1);
+    const j = s.gp_readers.indexOf(t.id);
+    if (j >= 0) s.gp_readers.splice(j, 1);
   } else {
     s.nesting[t.id] = n;
   }
@@ -174,6 +184,7 @@ export const rcu_gp_kthread = model_fn<Record<string, never>>('rcu_gp_kthread', 
       .map(Number)
       .filter((id) => (s.nesting[id] ?? 0) > 0 && id !== t.id)
       .sort((a, b) => a - b);
+    s.gp_readers = s.holdouts.slice();
     s.gp_active = true;
     s.gp_start_seq = w.seq;
     emit(w, t, 'rcu.gp_start', { gp });
@@ -230,10 +241,10 @@ define_invariant({
   check(w, ev) {
     const s = w.rcu;
     if (!s) return null;
-    for (const [id, n] of Object.entries(s.nesting)) {
-      const start = s.section_start[Number(id)] ?? Infinity;
-      if (n > 0 && start < s.gp_start_seq) {
-        const reader = w.threads[Number(id)]?.name ?? `thread ${id}`;
+    for (const id of s.gp_readers) {
+      if ((s.nesting[id] ?? 0) > 0) {
+        const start = s.section_start[id];
+        const reader = w.threads[id]?.name ?? `thread ${id}`;
         const gp = (ev as Event & { gp: number }).gp;
         return {
           thread: ev!.thread,
@@ -266,3 +277,8 @@ define_op({
   schema: { type: 'object', properties: { min_callbacks: { type: 'integer', minimum: 0 } }, additionalProperties: false },
   fn: rcu_barrier_op.name,
 });
+
+// Stamps kept for messages and the REPL; the grace-period invariant reads `gp_readers`.
+define_history('section_start', 'stamp');
+define_history('gp_start_seq', 'stamp');
+define_history('queued_step', 'stamp');

@@ -9,6 +9,7 @@
 // behind the SPTEs (tlb.ts) are kept apart: no combined GVA->HPA entries.
 import type { World } from '../machine/world.js';
 import { KVM_REQUEST_NO_WAKEUP, KVM_REQUEST_WAIT, KVM_REQUEST_ARCH_BASE, KVM_REQ_GENERIC, KVM_REQ_X86 } from '../kvm/kvm_host.js';
+import { define_history } from '../machine/history.js';
 
 const ARCH_REQ = (nr: number, flags = 0) => (nr + KVM_REQUEST_ARCH_BASE) | flags;
 
@@ -217,3 +218,8 @@ export function prune_flushes(w: World): void {
   const x = x86(w);
   x.flushes = x.flushes.filter((f) => f.targets.some((v) => stale_entry(w, v, f) !== undefined));
 }
+
+// Steps kept for the invariants' messages: `done_step` is compared with the present only ("completed in this step"),
+// the others, `read_steps` and a TLB entry's or SPTE's `step` only to word a message. The guest TLB's `stamp` orders
+// fills and flushes and is state.
+for (const f of ['step', 'issued_step', 'done_step', 'read_steps', 'inhibit_write_step', 'inhibit_return_step', 'clear_return_step', 'inhibit_read_step', 'suspend_step']) define_history(f, 'stamp');

@@ -1,0 +1,213 @@
+// Learned ownership: which locations of the World only one thread touches,
+// and which nobody writes, so that coarse transitions (local.ts) may treat
+// a step that touches only those as local, like a step that touches only
+// its own frames. A vCPU's memory cache, its rcu_read_lock() nesting, the
+// fields of its struct kvm_vcpu nobody else looks at in this scenario: on
+// fault-vs-invalidate about half of the scheduling points go.
+//
+// Which locations are private depends on the scenario (vcpu->mode is the
+// vCPU's own until another thread kicks it), so the facts are learned, from
+// random runs of the scenario (every step's footprint and every blocked
+// thread's wait predicate), and then checked: the search records the
+// footprint of every step it runs and of every waiting thread's predicate
+// at every state it visits, and a step of thread u that touches a location
+// the facts give to another thread, or writes one they say nobody writes,
+// is a breach. A search with a breach proves nothing: the explorer adds
+// what it saw to the facts and starts the search again (explore.ts).
+//
+// Why a search without a breach is sound. Let F be the facts and G the
+// search without them (own frames only). Take any path of G within the
+// bounds that breaches F, and its first breaching step b. Before b every
+// step keeps F, so a step that F makes local commutes with the other
+// threads' steps before b (they touch neither its thread's private
+// locations nor anything it reads that F calls constant): moving it
+// forward to its thread's previous step, as the reduced search does, gives
+// a path of the reduced search that reaches b in a state that differs at
+// most in locations private to other threads and in their frames; b either
+// reads one of those (a breach itself) or behaves the same (the same
+// breach). The reduced search runs every move from every state it visits
+// (a move a sleep set skips was run from a state where it did the same),
+// so it sees a breach. With no breach seen, no path of G within the bounds
+// breaches F, and on G's paths a step local by F is independent of every
+// other thread's steps and invisible to the invariants (their reads count
+// as the stepping thread's): a persistent set of size one, as in local.ts.
+// Preemption and fault bounds are kept as local.ts argues.
+import { new_footprint, type Footprint } from './track.js';
+import type { Sim } from './sim.js';
+import { rand, random_answer, schedule_rng } from './walks.js';
+
+const SEP = '\x01';
+
+/** The facts as data (they go to workers and into shard results). */
+export interface Facts {
+  /** Locations touched in the learning runs, with the one thread that touched them, or -1 for several. */
+  who: [string, number][];
+  /** Locations written in the learning runs. */
+  written: string[];
+}
+
+/** Touched by several threads, or unknown. */
+export const SHARED = -1;
+/** Read, never written. */
+export const CONSTANT = -2;
+
+/** A step that touched a location against the facts. */
+export interface Breach {
+  thread: number;
+  loc: string;
+  write: boolean;
+  /** What the facts said: the owning thread, or CONSTANT. */
+  was: number;
+}
+
+function each_prefix(loc: string, f: (p: string) => void): void {
+  let i = loc.indexOf(SEP);
+  while (i >= 0) {
+    f(loc.slice(0, i));
+    i = loc.indexOf(SEP, i + 1);
+  }
+}
+
+/** Thread records are left to local.ts's own rules (frames, observed_frames()). */
+function untracked(loc: string): boolean {
+  return loc.startsWith('threads' + SEP) || loc === 'threads' || loc === 'arch' || loc === 'variants' || loc.startsWith('variants' + SEP);
+}
+
+export class Ownership {
+  private readonly who = new Map<string, number>();
+  private readonly written = new Set<string>();
+  /** Owners and writes of everything at or below a location (its prefixes index it). */
+  private readonly below = new Map<string, number>();
+  private readonly written_below = new Set<string>();
+  private readonly cache = new Map<string, number>();
+
+  constructor(f: Facts = { who: [], written: [] }) {
+    for (const [l, t] of f.who) this.touch(l, t);
+    for (const l of f.written) this.write(l);
+  }
+
+  get facts(): Facts {
+    return { who: [...this.who].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0)), written: [...this.written].sort() };
+  }
+
+  get size(): number {
+    return this.who.size;
+  }
+
+  private touch(loc: string, t: number): void {
+    const merge = (m: Map<string, number>, k: string) => {
+      const o = m.get(k);
+      m.set(k, o === undefined || o === t ? t : SHARED);
+    };
+    merge(this.who, loc);
+    merge(this.below, loc);
+    each_prefix(loc, (p) => merge(this.below, p));
+    this.cache.clear();
+  }
+
+  private write(loc: string): void {
+    this.written.add(loc);
+    this.written_below.add(loc);
+    each_prefix(loc, (p) => this.written_below.add(p));
+    this.cache.clear();
+  }
+
+  /** Learn from a step (or a wait predicate) of `thread`. */
+  learn(thread: number, fp: Footprint): void {
+    for (const l of fp.r) if (!untracked(l)) this.touch(l, thread);
+    for (const l of fp.w) {
+      if (untracked(l)) continue;
+      this.touch(l, thread);
+      this.write(l);
+    }
+  }
+
+  /**
+   * What the facts say of `loc`, over every learned location that overlaps
+   * it: the one thread that touched them (some written), CONSTANT (none
+   * written), or SHARED (several threads, or nothing learned).
+   */
+  class_of(loc: string): number {
+    const c = this.cache.get(loc);
+    if (c !== undefined) return c;
+    let owner = this.below.get(loc);
+    let written = this.written_below.has(loc);
+    each_prefix(loc, (p) => {
+      const o = this.who.get(p);
+      if (o !== undefined) owner = owner === undefined || owner === o ? o : SHARED;
+      if (this.written.has(p)) written = true;
+    });
+    // Nothing learned is shared; a location read by several threads and written by none is constant.
+    const out = owner === undefined ? SHARED : !written ? CONSTANT : owner;
+    if (this.cache.size > 1 << 16) this.cache.clear();
+    this.cache.set(loc, out);
+    return out;
+  }
+
+  /** The first location `thread`'s footprint touches against the facts, or null. */
+  check(thread: number, fp: Footprint): Breach | null {
+    for (const l of fp.w) {
+      if (untracked(l)) continue;
+      const c = this.class_of(l);
+      if (c === CONSTANT || (c >= 0 && c !== thread)) return { thread, loc: l, write: true, was: c };
+    }
+    for (const l of fp.r) {
+      if (untracked(l)) continue;
+      const c = this.class_of(l);
+      if (c >= 0 && c !== thread) return { thread, loc: l, write: false, was: c };
+    }
+    return null;
+  }
+
+  /** Whether `thread` may touch `loc` in a local step (reading: also a constant). */
+  mine(thread: number, loc: string, write: boolean): boolean {
+    if (untracked(loc)) return false;
+    const c = this.class_of(loc);
+    return c === thread || (!write && c === CONSTANT);
+  }
+}
+
+/** The location as people read it. */
+export function loc_name(loc: string): string {
+  return loc.split(SEP).join('.');
+}
+
+/**
+ * Learn the facts from `runs` random runs of the scenario (seeded from
+ * `seed`, at most `depth` steps and `faults` injected faults each): every
+ * step's footprint, and every waiting thread's wait predicate before each
+ * step. Deterministic: the same scenario, seed and bounds give the same facts.
+ */
+export function learn_facts(sim: Sim, seed: number, depth: number, faults: number, runs = LEARN_RUNS): Ownership {
+  const own = new Ownership();
+  for (let i = 0; i < runs; i++) {
+    const g = schedule_rng(seed ^ 0x1ea2, i);
+    sim.restart();
+    let used = 0;
+    sim.answer = (kind) => {
+      if (used >= faults) return 0;
+      const a = random_answer(g, kind);
+      if (a) used++;
+      return a;
+    };
+    try {
+      for (let s = 0; s < depth; s++) {
+        for (const t of sim.w.threads) if (!t.done && t.wait !== null) own.learn(t.id, sim.wait_reads(t.id));
+        const r = sim.runnable();
+        if (r.length === 0) break;
+        const t = r[rand(g, r.length)]!;
+        const fp = new_footprint();
+        const x = sim.exec(t, [], fp);
+        own.learn(t, fp);
+        if (x.result.violations.length) break;
+      }
+    } finally {
+      sim.answer = null;
+    }
+  }
+  sim.restart();
+  return own;
+}
+
+/** Random runs the facts are learned from. */
+export const LEARN_RUNS = 64;

@@ -1,0 +1,57 @@
+// Learned ownership (src/explore/facts.ts): steps that touch only locations
+// random runs showed one thread alone touching are local too. Checked like
+// the other reductions (the same violations and end states, no more states)
+// and for its own claim: a search keeps watching the facts, and a step
+// against them stops it as a breach instead of letting it prove anything.
+import { describe, expect, it } from 'vitest';
+import { REDUCTION_CASES as CASES, bundled, fixture, reach, run } from './helpers.js';
+import { Dfs } from '../../src/explore/dfs.js';
+import { learn_facts, Ownership, CONSTANT, SHARED } from '../../src/explore/facts.js';
+import { Sim } from '../../src/explore/sim.js';
+
+const SEP = '\x01';
+
+describe('learned ownership', () => {
+  for (const [name, variants, p] of CASES) {
+    it(`${name}${variants.length ? ` with ${variants.join(', ')}` : ''}, ${p === null ? 'no preemption bound' : `at most ${p} preemption`}: the same violations and end states as own frames only`, () => {
+      const plain = reach(name, variants, { preemptions: p });
+      const owned = reach(name, variants, { preemptions: p, facts: 64 });
+      expect(owned.breach).toBeNull();
+      expect(plain.complete && owned.complete).toBe(true);
+      expect([...owned.violations].sort()).toEqual([...plain.violations].sort());
+      expect([...owned.ends].sort()).toEqual([...plain.ends].sort());
+      expect(owned.states).toBeLessThanOrEqual(plain.states);
+    });
+  }
+
+  it('fault-vs-invalidate: each vCPU’s memory cache and RCU nesting are its own, the memslots constant, the MMU notifier state shared', () => {
+    const own = learn_facts(new Sim(bundled('fault-vs-invalidate').config, { undo: false }), 1, 1600, 0);
+    expect(own.class_of(['s2_memcache', '0', 'nobjs'].join(SEP))).toBe(0);
+    expect(own.class_of(['s2_memcache', '1', 'nobjs'].join(SEP))).toBe(1);
+    expect(own.class_of(['rcu', 'nesting', '1'].join(SEP))).toBe(1);
+    expect(own.class_of(['kvm', 'memslots', '0'].join(SEP))).toBe(CONSTANT);
+    expect(own.class_of(['kvm', 'mmu_invalidate_seq'].join(SEP))).toBe(SHARED);
+  });
+
+  it('a step against the facts is a breach: mmu_invalidate_seq given to vcpu0 alone stops the search at the first other thread that touches it', () => {
+    const cfg = bundled('fault-vs-invalidate').config;
+    const own = learn_facts(new Sim(cfg, { undo: false }), 1, 1600, 0);
+    const seq = ['kvm', 'mmu_invalidate_seq'].join(SEP);
+    const wrong = new Ownership({ who: own.facts.who.filter(([l]) => l !== seq).concat([[seq, 0]]), written: own.facts.written });
+    expect(wrong.class_of(seq)).toBe(0);
+    const dfs = new Dfs(new Sim(cfg, { undo: true }), { depth: 1600, preemptions: 0, faults: 0, por: true, coarse: true, facts: wrong, budget: Infinity, split: 0, owns: () => true, first: true });
+    expect(dfs.run()).toBe('breach');
+    expect(dfs.breach).toMatchObject({ loc: seq, was: 0 });
+    expect(dfs.breach!.thread).not.toBe(0);
+  });
+
+  it('facts learned from one random run miss some sharing: the explorer learns each breach, starts again, and reaches the verdict of the search without facts', async () => {
+    const l = fixture('coarse-race', ['mmu.no_retry_check']);
+    const base = { strategy: 'dfs' as const, preemptions: 1, faults: 0, depth: 400, shrink: false };
+    const plain = await run(l, { ...base, facts: false });
+    const few = await run(l, { ...base, learn_runs: 1 });
+    expect(few.restarts).toBeGreaterThan(0);
+    expect(few.breach).toBeNull();
+    expect(few.violation?.violation.invariant).toBe(plain.violation?.violation.invariant);
+  });
+});
