@@ -206,11 +206,14 @@ export class Sim {
     const fp = new_footprint();
     tr.begin(fp);
     tr.enab();
+    let log: StepLog;
     try {
       wait_holds(tr.world, tr.world.threads[thread]!);
     } finally {
-      tr.end();
+      log = tr.end();
     }
+    // A predicate may create state lazily: take it back, so the World stays the one the schedule reached.
+    if (tr.logging && log.undo.length) tr.undo(log);
     return fp;
   }
 
