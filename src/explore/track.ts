@@ -231,7 +231,10 @@ const enum Phase {
  * value when it may be a proxied object (putting it back moves proxied
  * objects: their cached proxies go), else -1.
  */
-type Undo = { k: 0; obj: Record<string, unknown>; key: string; had: boolean; old: unknown; d: number; top?: string } | { k: 1; arr: unknown[]; len: number; d: number };
+type Undo =
+  | { k: 0; obj: Record<string, unknown>; key: string; had: boolean; old: unknown; d: number; top?: string }
+  | { k: 1; arr: unknown[]; len: number; d: number }
+  | { k: 2; v: object; old: unknown; d: number };
 
 /** A raw object handed out at the cut in this step, with its copy from before. */
 interface Leaf {
@@ -241,6 +244,22 @@ interface Leaf {
   top: string;
   /** Index of its undo entry. */
   at: number;
+}
+
+/** Give leaf `v` back the contents of `old` (its copy from before the step), keeping its identity. */
+function restore_in_place(v: object, old: unknown): void {
+  if (ArrayBuffer.isView(v)) {
+    (v as unknown as { set(a: ArrayLike<number> | ArrayLike<bigint>): void }).set(old as ArrayLike<number>);
+    return;
+  }
+  if (Array.isArray(v)) {
+    v.length = 0;
+    for (const x of old as unknown[]) v.push(x);
+    return;
+  }
+  const o = v as Record<string, unknown>;
+  for (const k of Object.keys(o)) delete o[k];
+  Object.assign(o, old as Record<string, unknown>);
 }
 
 /** Deep equality of plain data. */
@@ -467,7 +486,8 @@ export class Tracker {
         }
         if (e.had) e.obj[e.key] = e.old;
         else delete e.obj[e.key];
-      } else e.arr.length = e.len;
+      } else if (e.k === 2) restore_in_place(e.v, e.old);
+      else e.arr.length = e.len;
     }
     // Between steps the event buffer is empty (Machine.step drains it).
     (this.raw as { events: unknown[] }).events = [];
@@ -623,7 +643,9 @@ export class Tracker {
     this.saved.add(v);
     const old = copy_plain(v);
     this.leaves.push({ v, old, loc, top, at: this.undo_log.length });
-    this.undo_log.push({ k: 0, obj: parent, key, had: true, old, d: -1 });
+    // Restored in place, not by putting the copy back under parent[key]: the leaf may move in a
+    // later step (an array's shift), whose undo entries hold this very object and put it back.
+    this.undo_log.push({ k: 2, v, old, d: -1 });
   }
 
   private readonly leaves: Leaf[] = [];

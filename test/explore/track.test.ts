@@ -7,7 +7,8 @@ import { Machine } from '../../src/core/machine/machine.js';
 import { hash_value } from '../../src/core/machine/hash.js';
 import { create_world } from '../../src/core/world_init.js';
 import { Sim, type Exec } from '../../src/explore/sim.js';
-import { dependent, index_footprint, new_footprint } from '../../src/explore/track.js';
+import { Tracker, copy_plain, dependent, index_footprint, new_footprint } from '../../src/explore/track.js';
+import type { World } from '../../src/core/machine/world.js';
 import { bundled, fixture } from './helpers.js';
 
 const SCENARIOS = ['fault-vs-invalidate', 'hv-tlb-flush-inhibit', 'nv-s2-recycle', 'parallel-walk-rcu'];
@@ -41,6 +42,36 @@ describe('tracked World', () => {
       expect(sim.tr.key()).toBe(sim.tr.full_key());
     });
   }
+
+  it('undo keeps a leaf object the same object: one step moves it (an array shift), the next changes it, both undone', () => {
+    // The RCU callback queue: elements sit at the cut and are handed out raw. The shift's undo entries
+    // hold the moved callback itself; had the next step's undo put a copy in its place, undoing the
+    // shift would bring back the changed original (a DFS once reached a World its schedule does not).
+    const w = create_world(bundled('parallel-walk-rcu').config);
+    w.rcu!.cbs = [0, 1].map((id) => ({ id, kind: 'stage2_free_unlinked_table_rcu_cb', arg: { page: id }, gp: -1, queued_step: 0, by: 'vcpu0' }));
+    const tr = new Tracker(copy_plain(w));
+    const before = hash_value(tr.raw, ['events']);
+    const step = (f: (x: World) => void) => {
+      tr.begin(null);
+      tr.pre();
+      tr.world.step++;
+      f(tr.world);
+      return tr.end();
+    };
+    const shift = step((x) => void x.rcu!.cbs.shift());
+    const gp = step((x) => {
+      for (const cb of x.rcu!.cbs) if (cb.gp < 0) cb.gp = 2;
+    });
+    expect(tr.raw.rcu!.cbs.map((c) => [c.id, c.gp])).toEqual([[1, 2]]);
+    tr.undo(gp);
+    tr.undo(shift);
+    expect(tr.raw.rcu!.cbs.map((c) => [c.id, c.gp])).toEqual([
+      [0, -1],
+      [1, -1],
+    ]);
+    expect(hash_value(tr.raw, ['events'])).toBe(before);
+    expect(tr.key()).toBe(tr.full_key());
+  });
 
   it('two paths to the same state have the same key; the step counters are not state', () => {
     const l = fixture('kick2');
