@@ -234,7 +234,7 @@ export async function explore(loaded: LoadedScenario, overrides: Overrides, o: E
     let facts: Facts | null = null;
     if (restarts <= MAX_RESTARTS) {
       const own = new Ownership(params.facts!);
-      for (const b of breaches) own.learn(b.thread, { r: new Set([b.loc]), w: new Set(b.write ? [b.loc] : []), clock: false });
+      for (const b of breaches) own.learn_breach(b);
       facts = own.facts;
     }
     params = { ...params, facts };

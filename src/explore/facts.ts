@@ -90,10 +90,6 @@ export class Ownership {
     return { who: [...this.who].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0)), written: [...this.written].sort() };
   }
 
-  get size(): number {
-    return this.who.size;
-  }
-
   private touch(loc: string, t: number): void {
     const merge = (m: Map<string, number>, k: string) => {
       const o = m.get(k);
@@ -120,6 +116,11 @@ export class Ownership {
       this.touch(l, thread);
       this.write(l);
     }
+  }
+
+  /** Learn what a breach showed: its thread touches (and maybe writes) that location too. */
+  learn_breach(b: Breach): void {
+    this.learn(b.thread, { r: new Set([b.loc]), w: new Set(b.write ? [b.loc] : []), clock: false });
   }
 
   /**

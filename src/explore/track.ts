@@ -227,14 +227,15 @@ const enum Phase {
 }
 
 /**
- * k 0: a property; k 1: an array's length. `d`: the depth of the property's
- * value when it may be a proxied object (putting it back moves proxied
- * objects: their cached proxies go), else -1.
+ * k 0: a property; k 1: an array's length; k 2: a leaf's contents, put back
+ * into the same object. `d`: the depth of the property's value when it may
+ * be a proxied object (putting it back moves proxied objects: their cached
+ * proxies go), else -1.
  */
 type Undo =
   | { k: 0; obj: Record<string, unknown>; key: string; had: boolean; old: unknown; d: number; top?: string }
   | { k: 1; arr: unknown[]; len: number; d: number }
-  | { k: 2; v: object; old: unknown; d: number };
+  | { k: 2; v: object; old: unknown };
 
 /** A raw object handed out at the cut in this step, with its copy from before. */
 interface Leaf {
@@ -630,7 +631,7 @@ export class Tracker {
    * whether it changed (a write) or not (a read); without one it counts as
    * changed.
    */
-  private leaf(parent: Record<string, unknown>, key: string, v: object, loc: string, top: string): void {
+  private leaf(v: object, loc: string, top: string): void {
     const ph = this.phase;
     if (ph === Phase.Idle || ph === Phase.Pre) return;
     this.read(loc, top);
@@ -643,9 +644,9 @@ export class Tracker {
     this.saved.add(v);
     const old = copy_plain(v);
     this.leaves.push({ v, old, loc, top, at: this.undo_log.length });
-    // Restored in place, not by putting the copy back under parent[key]: the leaf may move in a
+    // Restored in place, not by putting the copy back where it was found: the leaf may move in a
     // later step (an array's shift), whose undo entries hold this very object and put it back.
-    this.undo_log.push({ k: 2, v, old, d: -1 });
+    this.undo_log.push({ k: 2, v, old });
   }
 
   private readonly leaves: Leaf[] = [];
@@ -708,7 +709,7 @@ export class Tracker {
           return v;
         }
         if (ArrayBuffer.isView(v) || 1 >= t.depth_of_top(key)) {
-          t.leaf(raw, key, v, key, key);
+          t.leaf(v, key, key);
           return v;
         }
         return t.proxy(v as Record<string, unknown>, key, 1, key);
@@ -795,8 +796,8 @@ export class Tracker {
   _write(loc: string, top: string, keys = false): void {
     this.write(loc, top, keys);
   }
-  _leaf(parent: Record<string, unknown>, key: string, v: object, loc: string, top: string): void {
-    this.leaf(parent, key, v, loc, top);
+  _leaf(v: object, loc: string, top: string): void {
+    this.leaf(v, loc, top);
   }
   _log_set(obj: Record<string, unknown>, key: string, value: unknown, d: number, top: string): void {
     this.log_set(obj, key, value, d, top);
@@ -861,7 +862,7 @@ class Handler implements ProxyHandler<Record<string, unknown>> {
       return v;
     }
     if (ArrayBuffer.isView(v) || this.depth + 1 >= this.K) {
-      t._leaf(target, key, v, this.loc(key), this.top);
+      t._leaf(v, this.loc(key), this.top);
       return v;
     }
     return t._proxy(v as Record<string, unknown>, this.loc(key), this.depth + 1, this.top);

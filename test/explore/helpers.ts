@@ -94,7 +94,7 @@ export function reach(name: string, variants: string[], o: ReachOptions): Reach 
   for (let restarts = 0; ; restarts++) {
     const r = reach_once(l.config, o, facts);
     if (!r.breach || typeof o.facts !== 'number') return { ...r, restarts };
-    facts!.learn(r.breach.thread, { r: new Set([r.breach.loc]), w: new Set(r.breach.write ? [r.breach.loc] : []), clock: false });
+    facts!.learn_breach(r.breach);
   }
 }
 
