@@ -473,6 +473,12 @@ export class Dfs {
         violations = r.violations;
       }
       if (this.breach) break;
+      // A move that ends with its thread scheduled out by an injected preemption preempted it.
+      const pre = n.pre + preempts + (o.preemptions !== null && sim.preempted(thread) ? 1 : 0);
+      if (o.preemptions !== null && pre > o.preemptions) {
+        this.undo(x);
+        continue;
+      }
       const me: Sleeper = { id: move_id(thread, x0.answers), thread, answers: x0.answers, asked: x0.asked, fp: this.por ? index_footprint(fp!) : null };
       if (depth > this.stats.max_depth) this.stats.max_depth = depth;
       const key = sim.key53();
@@ -502,7 +508,7 @@ export class Dfs {
       let item = n.item;
       const at_split = o.split > 0 && n.depth < o.split && depth >= o.split;
       if (at_split) item = -2; // decided below
-      const child = this.node(depth, used_faults, n.pre + preempts, thread, sleep, x, item);
+      const child = this.node(depth, used_faults, pre, thread, sleep, x, item);
       if (at_split) {
         // Items are numbered in the order this search meets them; only new visits count.
         if (this.seen(child, key, this.seen_above)) {

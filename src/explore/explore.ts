@@ -388,6 +388,8 @@ async function run_workers(
             results[i] = m.result;
             progress[i] = m.result;
             if (m.result.finding) found(m.result.finding.item);
+            // The search proves nothing past a breach: the others stop, so that it starts again now.
+            if (m.result.breach) send({ stop: 'breach' });
             end();
           }
           if (m.error) {

@@ -69,6 +69,7 @@ export interface PartProgress {
 }
 
 export type PartStatus = 'done' | 'violation' | 'budget' | 'time' | 'interrupted' | 'breach';
+export type StopReason = 'time' | 'interrupted' | 'breach';
 
 export interface PartResult extends PartProgress {
   part: number;
@@ -144,8 +145,8 @@ export class Part {
     s.o.item_limit = cur === undefined ? i : Math.min(cur, i);
   }
 
-  /** Stop at the next slice: the time budget ran out, or the user interrupted. */
-  stop(why: 'time' | 'interrupted'): void {
+  /** Stop at the next slice: the time budget ran out, the user interrupted, or another part broke the facts (it starts again). */
+  stop(why: StopReason): void {
     this.stopped ??= why;
   }
 

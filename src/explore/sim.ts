@@ -3,7 +3,7 @@
 // injected-fault choices, undone step by step.
 import '../core/world_init.js';
 import { Machine, type StepResult } from '../core/machine/machine.js';
-import { wait_holds } from '../core/machine/model.js';
+import { wait_holds, wait_preempted } from '../core/machine/model.js';
 import type { ChoiceKind } from '../core/machine/scheduler.js';
 import type { Thread, World } from '../core/machine/world.js';
 import { create_world, type WorldConfig } from '../core/world_init.js';
@@ -118,6 +118,11 @@ export class Sim {
       if (wait_holds(w, t)) out.push(t.id);
     }
     return workers ? out : [];
+  }
+
+  /** Whether `thread` is off its CPU by preemption (an injected PREEMPT, a cond_resched that scheduled it out). */
+  preempted(thread: number): boolean {
+    return wait_preempted(this.w.threads[thread]!);
   }
 
   /** The state key as a string; see key53(). */

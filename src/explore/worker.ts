@@ -1,9 +1,9 @@
 // A worker thread running one part of a search (explore.ts starts them).
-// Messages in: {stop: 'time' | 'interrupted'}, {limit: item}. Out:
+// Messages in: {stop: 'time' | 'interrupted' | 'breach'}, {limit: item}. Out:
 // {progress}, {found: item} as soon as a violation is found, then {result}.
 import { parentPort, workerData } from 'node:worker_threads';
 import { parse_scenario, type Overrides } from '../scenario/load.js';
-import { Part, type PartSpec, type SearchParams } from './part.js';
+import { Part, type PartSpec, type SearchParams, type StopReason } from './part.js';
 import { load_patch_sources } from '../patch/load.js';
 import type { PatchSource } from '../patch/scope.js';
 
@@ -18,7 +18,7 @@ export interface WorkerData {
   patches: PatchSource[];
 }
 
-export type ToWorker = { stop: 'time' | 'interrupted' } | { limit: number };
+export type ToWorker = { stop: StopReason } | { limit: number };
 
 async function main(): Promise<void> {
   const port = parentPort!;

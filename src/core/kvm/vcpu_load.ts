@@ -32,10 +32,15 @@ export function preempt_point(w: World, t: Thread, next: string): Next {
 }
 
 // Off its CPU until enough other steps ran, or until nothing else can run.
-wait_kind('preempted', false, (w, t, wait) => {
-  if (w.step >= (wait['until'] as number)) return true;
-  return w.threads.every((o) => o === t || o.done || o.daemon || (o.wait !== null && !other_can_run(w, o)));
-});
+wait_kind(
+  'preempted',
+  false,
+  (w, t, wait) => {
+    if (w.step >= (wait['until'] as number)) return true;
+    return w.threads.every((o) => o === t || o.done || o.daemon || (o.wait !== null && !other_can_run(w, o)));
+  },
+  { preempts: true },
+);
 
 function other_can_run(w: World, o: Thread): boolean {
   const wait = o.wait!;

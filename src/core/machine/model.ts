@@ -109,11 +109,17 @@ interface WaitKind {
   pred: WaitPred;
   /** Sleeping waits (SRCU, wait_event) may not happen in atomic context; spinning ones may. */
   sleeps: boolean;
+  /**
+   * The scheduler took the CPU from a thread that could have gone on
+   * (a preemption, not a wait for something): the explorer counts entering
+   * such a wait against its preemption bound.
+   */
+  preempts: boolean;
 }
 const wait_kinds = new Map<string, WaitKind>();
 
-export function wait_kind(kind: string, sleeps: boolean, pred: WaitPred): void {
-  wait_kinds.set(kind, { pred, sleeps });
+export function wait_kind(kind: string, sleeps: boolean, pred: WaitPred, opts: { preempts?: boolean } = {}): void {
+  wait_kinds.set(kind, { pred, sleeps, preempts: opts.preempts ?? false });
 }
 
 function wait_kind_of(wait: Wait): WaitKind {
@@ -129,6 +135,11 @@ export function wait_holds(w: World, t: Thread): boolean {
 
 export function wait_sleeps(wait: Wait): boolean {
   return wait_kind_of(wait).sleeps;
+}
+
+/** Whether `t` is off its CPU by preemption (a wait kind registered with `preempts`). */
+export function wait_preempted(t: Thread): boolean {
+  return t.wait !== null && wait_kind_of(t.wait).preempts;
 }
 
 export function describe_wait(wait: Wait): string {
