@@ -3,7 +3,10 @@
 // a step that touches only those as local, like a step that touches only
 // its own frames. A vCPU's memory cache, its rcu_read_lock() nesting, the
 // fields of its struct kvm_vcpu nobody else looks at in this scenario: on
-// fault-vs-invalidate about half of the scheduling points go.
+// fault-vs-invalidate about half of the scheduling points go. The thread
+// records are learned too: a thread's preempt_count, its op index, and the
+// frames of a function an invariant may look into (observed_frames()),
+// where in this scenario none does, are its own.
 //
 // Which locations are private depends on the scenario (vcpu->mode is the
 // vCPU's own until another thread kicks it), so the facts are learned, from
@@ -68,9 +71,9 @@ function each_prefix(loc: string, f: (p: string) => void): void {
   }
 }
 
-/** Thread records are left to local.ts's own rules (frames, observed_frames()). */
+/** What never changes (local.ts reads it freely): not learned. Thread records are learned like the rest. */
 function untracked(loc: string): boolean {
-  return loc.startsWith('threads' + SEP) || loc === 'threads' || loc === 'arch' || loc === 'variants' || loc.startsWith('variants' + SEP);
+  return loc === 'arch' || loc === 'variants' || loc.startsWith('variants' + SEP);
 }
 
 export class Ownership {

@@ -30,9 +30,10 @@
 // reachable with and without it.
 //
 // With learned facts (facts.ts), "t's own" also takes in the locations the
-// facts give to t alone (written only by t, read by nobody else) and the
-// ones nobody writes; facts.ts argues why that stays sound when the search
-// sees no breach of them.
+// facts give to t alone (written only by t, read by nobody else), the
+// fields of t's record and its observed frames among them, and the ones
+// nobody writes; facts.ts argues why that stays sound when the search sees
+// no breach of them.
 import { frame_observed } from '../core/machine/model.js';
 import type { World } from '../core/machine/world.js';
 import type { Footprint } from './track.js';
@@ -60,6 +61,8 @@ export function local_step(w: World, thread: number, fp: Footprint, asked: numbe
     }
     const rest = l.slice(own.length);
     if (rest === 'retval' || rest === 'wait') continue;
+    // A field of its record, or a frame another thread could look at, that the facts say no other thread touches.
+    if (facts?.mine(thread, l, true)) continue;
     if (rest === 'stack' || rest === 'stack' + SEP + '#keys') {
       // Frames pushed or popped: the tops before and after.
       const top_before = before[before.length - 1];

@@ -30,7 +30,8 @@ describe('exhaustive dfs', () => {
       expect(a.status).toBe('complete');
       expect(a.complete).toBe(true);
       expect(a.violation).toBeNull();
-      expect(a.distinct).toBeGreaterThan(50);
+      // More than one interleaving: the threads do meet.
+      expect(a.distinct).toBeGreaterThan(20);
       const b = await run(l, { strategy: 'dfs', ...bounds });
       expect(b.distinct).toBe(a.distinct);
       expect(b.transitions).toBe(a.transitions);

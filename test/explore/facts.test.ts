@@ -33,6 +33,19 @@ describe('learned ownership', () => {
     expect(own.class_of(['kvm', 'mmu_invalidate_seq'].join(SEP))).toBe(SHARED);
   });
 
+  it('thread records are learned too: a vCPU thread’s preempt_count, op index and fault frames are its own where no invariant looks into them, shared where one does', () => {
+    const own = learn_facts(new Sim(bundled('fault-vs-invalidate').config, { undo: false }), 1, 1600, 0);
+    const at = (...p: string[]) => ['threads', ...p].join(SEP);
+    expect(own.class_of(at('0', 'preempt_count'))).toBe(0);
+    expect(own.class_of(at('1', 'ip'))).toBe(1);
+    expect(own.class_of(at('0', 'stack'))).toBe(0);
+    // Wait predicates read whether the other threads are done.
+    expect(own.class_of(at('0', 'done'))).toBe(SHARED);
+    // nv.recycled_in_use looks into every vCPU's user_mem_abort frame when a shadow MMU is recycled.
+    const nv = learn_facts(new Sim(bundled('nv-s2-recycle').config, { undo: false }), 1, 1600, 0, 8);
+    expect(nv.class_of(at('0', 'stack'))).toBe(SHARED);
+  });
+
   it('a step against the facts is a breach: mmu_invalidate_seq given to vcpu0 alone stops the search at the first other thread that touches it', () => {
     const cfg = bundled('fault-vs-invalidate').config;
     const own = learn_facts(new Sim(cfg, { undo: false }), 1, 1600, 0);
