@@ -889,7 +889,9 @@ class Handler implements ProxyHandler<Record<string, unknown>> {
   }
 
   has(target: Record<string, unknown>, key: string | symbol): boolean {
-    if (typeof key === 'string') this.t._read(this.loc(key), this.top);
+    // An array's every()/some()/forEach() ask whether each index is there: that is the array's
+    // shape (what a structural change writes, at the array's path), not the element's contents.
+    if (typeof key === 'string') this.t._read(this.arr && is_index(key) ? this.loc('length') : this.loc(key), this.top);
     return Reflect.has(target, key);
   }
 
@@ -919,6 +921,11 @@ class Handler implements ProxyHandler<Record<string, unknown>> {
     if (typeof key === 'symbol' || !('value' in desc)) return Reflect.defineProperty(target, key, desc);
     return this.put(target, key, desc.value, desc);
   }
+}
+
+function is_index(key: string): boolean {
+  const c = key.charCodeAt(0);
+  return c >= 48 && c <= 57 && String(Number(key)) === key;
 }
 
 function is_obj(v: unknown): boolean {

@@ -102,4 +102,25 @@ describe('tracked World', () => {
     const clock = { ...new_footprint(), clock: true };
     expect(dependent(index_footprint(clock), index_footprint(f0))).toBe(true);
   });
+
+  it("footprints: an array's every() reads its shape, not its elements; a push is dependent on it, a change inside an element is not", () => {
+    const tr = new Tracker(copy_plain(create_world(bundled('fault-vs-invalidate').config)));
+    const step = (f: (x: World) => void) => {
+      const fp = new_footprint();
+      tr.begin(fp);
+      tr.pre();
+      tr.world.step++;
+      f(tr.world);
+      tr.end();
+      return index_footprint(fp);
+    };
+    const every = step((x) => void x.threads.every((t) => t.id >= 0));
+    const loc = (...p: string[]) => p.join('\x01');
+    expect([...every.r]).toContain(loc('threads', 'length'));
+    expect([...every.r].some((l) => l === loc('threads', '0') || l === loc('threads', '1'))).toBe(false);
+    const inside = step((x) => void x.threads[0]!.preempt_count++);
+    const push = step((x) => void x.threads.push(copy_plain(tr.raw.threads[0]!)));
+    expect(dependent(every, inside)).toBe(false);
+    expect(dependent(every, push)).toBe(true);
+  });
 });
