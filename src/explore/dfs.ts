@@ -237,7 +237,7 @@ export class Dfs {
    * records with one 53-bit key, only makes a local step a scheduling
    * point, which is always sound.)
    */
-  private readonly not_local = new Set<number>();
+  private readonly not_local = [new Set<number>(), new Set<number>()];
 
   constructor(
     readonly sim: Sim,
@@ -468,7 +468,7 @@ export class Dfs {
       let violations = x0.result.violations;
       let depth = n.depth + 1;
       if (this.o.coarse && violations.length === 0) {
-        const r = this.extend(thread, depth, fp, x);
+        const r = this.extend(thread, depth, fp, x, used_faults < o.faults);
         depth = r.depth;
         violations = r.violations;
       }
@@ -551,25 +551,28 @@ export class Dfs {
    * Coarse transitions: after `thread`'s step, run its next steps while
    * they are local (local.ts), up to the depth bound; a step that is not
    * local is undone and left as the next scheduling point. The steps run
-   * go into `xs`, their footprints into `fp`.
+   * go into `xs`, their footprints into `fp`. With no fault left to
+   * inject (`faults_left` false) a choice can only be answered 0, so a
+   * step that asks one may still be local.
    */
-  private extend(thread: number, depth: number, fp: ReturnType<typeof new_footprint> | null, xs: Exec[]): { depth: number; violations: Violation[] } {
+  private extend(thread: number, depth: number, fp: ReturnType<typeof new_footprint> | null, xs: Exec[], faults_left: boolean): { depth: number; violations: Violation[] } {
     const sim = this.sim;
     const w = sim.w;
+    const not_local = this.not_local[faults_left ? 1 : 0]!;
     while (depth < this.o.depth) {
       const t = w.threads[thread]!;
       if (t.done || t.daemon || t.wait !== null) break;
       const own = sim.tr.subtree_key53('threads', String(thread));
-      if (this.not_local.has(own)) break;
+      if (not_local.has(own)) break;
       const before = frames_of(w, thread);
       const f = new_footprint();
       const y = sim.exec(thread, [], f);
       const b = this.facts?.check(thread, f);
       if (b) this.breached(b);
-      if (b || !local_step(sim.w, thread, f, y.asked.length, before, this.facts)) {
+      if (b || !local_step(sim.w, thread, f, faults_left ? y.asked.length : 0, before, this.facts)) {
         sim.undo(y);
-        if (this.not_local.size >= 1 << 20) this.not_local.clear();
-        this.not_local.add(own);
+        if (not_local.size >= 1 << 20) not_local.clear();
+        not_local.add(own);
         break;
       }
       xs.push(y);

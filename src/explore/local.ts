@@ -6,7 +6,9 @@
 // read and wrote, its own enabledness check and the invariants it
 // triggered included) shows that
 //   - it read only t's own record and what never changes (the variants,
-//     the arch), not the clocks, and asked no injected-fault choice;
+//     the arch), not the clocks, and asked no injected-fault choice the
+//     search could still answer otherwise (with the fault budget spent,
+//     every answer is 0 and the step is as deterministic as any other);
 //   - it wrote only t's frames, t.retval, and t.wait left null (it did not
 //     block, finish, move t.ip or change preempt_count/irqs_disabled);
 //   - no frame it pushed, popped or changed, and neither the top frame
