@@ -71,6 +71,26 @@ function each_prefix(loc: string, f: (p: string) => void): void {
   }
 }
 
+/** Any element of an array: a breach at one element is learned for all (Ownership.learn_breach()). */
+const ANY = '*';
+
+/**
+ * Every element of the array `loc` is in, by its last index, or null:
+ * x86.flushes.5.targets is in x86.flushes.*; a thread's own index under
+ * `threads` is kept (another thread's frames are not every thread's).
+ */
+function any_element(loc: string): string | null {
+  const parts = loc.split(SEP);
+  for (let i = parts.length - 1; i >= 1; i--) {
+    const c = parts[i]!.charCodeAt(0);
+    if (!(c >= 48 && c <= 57) || String(Number(parts[i])) !== parts[i]) continue;
+    if (i === 1 && parts[0] === 'threads') return null;
+    parts[i] = ANY;
+    return parts.slice(0, i + 1).join(SEP);
+  }
+  return null;
+}
+
 /** What never changes (local.ts reads it freely): not learned. Thread records are learned like the rest. */
 function untracked(loc: string): boolean {
   return loc === 'arch' || loc === 'variants' || loc.startsWith('variants' + SEP);
@@ -83,9 +103,14 @@ export class Ownership {
   private readonly below = new Map<string, number>();
   private readonly written_below = new Set<string>();
   private readonly cache = new Map<string, number>();
+  /** Some location learned for any element of an array (learn_breach()). */
+  private wild = false;
 
   constructor(f: Facts = { who: [], written: [] }) {
-    for (const [l, t] of f.who) this.touch(l, t);
+    for (const [l, t] of f.who) {
+      this.touch(l, t);
+      if (l.includes(SEP + ANY)) this.wild = true;
+    }
     for (const l of f.written) this.write(l);
   }
 
@@ -121,9 +146,23 @@ export class Ownership {
     }
   }
 
-  /** Learn what a breach showed: its thread touches (and maybe writes) that location too. */
+  /**
+   * Learn what a breach showed: its thread touches (and maybe writes) that
+   * location too, every element of that array (the next breach would be
+   * the flush FIFO's next entry, or another field of it), and all of another
+   * thread's stack when it looked at one of its frames.
+   */
   learn_breach(b: Breach): void {
-    this.learn(b.thread, { r: new Set([b.loc]), w: new Set(b.write ? [b.loc] : []), clock: false });
+    const locs = [b.loc];
+    // Another thread looking into this one's frames walks the whole stack (observed_frames()).
+    const p = b.loc.split(SEP);
+    if (p[0] === 'threads' && p[2] === 'stack' && p.length > 3) locs.push(p.slice(0, 3).join(SEP));
+    const w = any_element(b.loc);
+    if (w !== null) {
+      locs.push(w);
+      this.wild = true;
+    }
+    this.learn(b.thread, { r: new Set(locs), w: new Set(b.write ? locs : []), clock: false });
   }
 
   /**
@@ -134,18 +173,29 @@ export class Ownership {
   class_of(loc: string): number {
     const c = this.cache.get(loc);
     if (c !== undefined) return c;
-    let owner = this.below.get(loc);
-    let written = this.written_below.has(loc);
-    each_prefix(loc, (p) => {
-      const o = this.who.get(p);
-      if (o !== undefined) owner = owner === undefined || owner === o ? o : SHARED;
-      if (this.written.has(p)) written = true;
-    });
+    const none: [number | undefined, boolean] = [undefined, false];
+    const any = this.wild ? any_element(loc) : null;
+    const [owner, written] = this.overlapping(loc, any === null ? none : this.overlapping(any, none));
     // Nothing learned is shared; a location read by several threads and written by none is constant.
     const out = owner === undefined ? SHARED : !written ? CONSTANT : owner;
     if (this.cache.size > 1 << 16) this.cache.clear();
     this.cache.set(loc, out);
     return out;
+  }
+
+  /** The owner and whether written, over the learned locations overlapping `loc`, merged into `acc`. */
+  private overlapping(loc: string, acc: [number | undefined, boolean]): [number | undefined, boolean] {
+    let [owner, written] = acc;
+    const merge = (o: number | undefined) => {
+      if (o !== undefined) owner = owner === undefined || owner === o ? o : SHARED;
+    };
+    merge(this.below.get(loc));
+    if (this.written_below.has(loc)) written = true;
+    each_prefix(loc, (p) => {
+      merge(this.who.get(p));
+      if (this.written.has(p)) written = true;
+    });
+    return [owner, written];
   }
 
   /** The first location `thread`'s footprint touches against the facts, or null. */

@@ -46,6 +46,33 @@ describe('learned ownership', () => {
     expect(nv.class_of(at('0', 'stack'))).toBe(SHARED);
   });
 
+  it('a breach is learned for every element of its array, and for the whole stack of a thread another looked into', () => {
+    const at = (...p: (string | number)[]) => p.join(SEP);
+    const own = new Ownership({
+      who: [
+        [at('x86', 'flushes', 5, 'targets'), 0],
+        [at('x86', 'flushes', 6, 'stamp'), 0],
+        [at('x86', 'inhibit'), 0],
+        [at('threads', 2, 'stack', 3), 2],
+        [at('threads', 2, 'stack', 'length'), 2],
+        [at('threads', 1, 'stack', 3), 1],
+      ],
+      written: [at('x86', 'flushes', 5, 'targets'), at('x86', 'flushes', 6, 'stamp'), at('x86', 'inhibit'), at('threads', 2, 'stack', 3), at('threads', 2, 'stack', 'length'), at('threads', 1, 'stack', 3)],
+    });
+    expect(own.class_of(at('x86', 'flushes', 6, 'stamp'))).toBe(0);
+    expect(own.class_of(at('threads', 2, 'stack', 'length'))).toBe(2);
+    own.learn_breach({ thread: 2, loc: at('x86', 'flushes', 5, 'targets'), write: false, was: 0 });
+    // Other fields of other entries.
+    expect(own.class_of(at('x86', 'flushes', 6, 'stamp'))).toBe(SHARED);
+    expect(own.class_of(at('x86', 'inhibit'))).toBe(0);
+    own.learn_breach({ thread: 0, loc: at('threads', 2, 'stack', 3), write: false, was: 2 });
+    expect(own.class_of(at('threads', 2, 'stack', 'length'))).toBe(SHARED);
+    expect(own.class_of(at('threads', 1, 'stack', 3))).toBe(1);
+    // The facts go to workers and shard files as data: the same classes there.
+    const copy = new Ownership(own.facts);
+    for (const l of [at('x86', 'flushes', 9, 'targets'), at('x86', 'inhibit'), at('threads', 2, 'stack', 5), at('threads', 1, 'stack', 3)]) expect(copy.class_of(l)).toBe(own.class_of(l));
+  });
+
   it('a step against the facts is a breach: mmu_invalidate_seq given to vcpu0 alone stops the search at the first other thread that touches it', () => {
     const cfg = bundled('fault-vs-invalidate').config;
     const own = learn_facts(new Sim(cfg, { undo: false }), 1, 1600, 0);
