@@ -119,6 +119,9 @@ export class Ownership {
   }
 
   private touch(loc: string, t: number): void {
+    // Seen already: `below` took t in for it and its prefixes then.
+    const had = this.who.get(loc);
+    if (had === t || had === SHARED) return;
     const merge = (m: Map<string, number>, k: string) => {
       const o = m.get(k);
       m.set(k, o === undefined || o === t ? t : SHARED);
@@ -130,6 +133,7 @@ export class Ownership {
   }
 
   private write(loc: string): void {
+    if (this.written.has(loc)) return;
     this.written.add(loc);
     this.written_below.add(loc);
     each_prefix(loc, (p) => this.written_below.add(p));

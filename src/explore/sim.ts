@@ -42,6 +42,8 @@ export interface SimOptions {
   all_answers?: boolean;
   /** Key history fields (core/machine/history.ts) by their exact values (tests of the abstraction). */
   exact_history?: boolean;
+  /** Keep the state key (default true); learning facts needs footprints only. */
+  key?: boolean;
 }
 
 export class Sim {
@@ -64,7 +66,7 @@ export class Sim {
     this.initial = create_world(config);
     this.key_counters = opts.key_counters ?? false;
     this.all_answers = opts.all_answers ?? false;
-    this.tracker = opts.track === false ? null : new Tracker(copy_plain(this.initial), { undo: opts.undo ?? true, exact_history: opts.exact_history ?? false, ...(opts.depth ? { depth: opts.depth } : {}) });
+    this.tracker = opts.track === false ? null : new Tracker(copy_plain(this.initial), { undo: opts.undo ?? true, exact_history: opts.exact_history ?? false, key: opts.key ?? true, ...(opts.depth ? { depth: opts.depth } : {}) });
     this.initial_shadow = this.tracker ? this.tracker.snapshot_shadow() : null;
     this.m = new Machine(this.tracker ? this.tracker.world : copy_plain(this.initial), {
       ...(opts.invariants === false ? { invariants: false } : {}),

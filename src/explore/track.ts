@@ -305,6 +305,8 @@ export interface TrackOptions {
   depths?: Record<string, number>;
   /** Key history fields by their exact values (tests of the abstraction); by default by their class. */
   exact_history?: boolean;
+  /** Keep the state key (default true); footprints alone (learning facts) need none. */
+  key?: boolean;
 }
 
 /**
@@ -328,6 +330,8 @@ export class Tracker {
   readonly logging: boolean;
   /** History fields count by their class in the key (core/machine/history.ts). */
   private readonly hist: boolean;
+  /** The key tree is kept up to date (TrackOptions.key). */
+  private readonly keyed: boolean;
   private phase = Phase.Idle;
   private fp: Footprint | null = null;
   private undo_log: Undo[] = [];
@@ -347,14 +351,15 @@ export class Tracker {
     this.depths = opts.depths ?? (opts.depth ? {} : { ...DEFAULT_DEPTHS });
     this.logging = opts.undo ?? true;
     this.hist = !(opts.exact_history ?? false);
-    this.shadow = this.build_root();
+    this.keyed = opts.key ?? true;
+    this.shadow = this.keyed ? this.build_root() : { a: 0, b: 0, kids: new Map() };
     this.world = this.make_root();
   }
 
   /** Start over on another World (a fresh copy of the initial one). */
   reset(w: World, shadow?: SNode): void {
     this.raw = w;
-    this.shadow = shadow ? copy_shadow(shadow) : this.build_root();
+    this.shadow = shadow ? copy_shadow(shadow) : this.keyed ? this.build_root() : { a: 0, b: 0, kids: new Map() };
     this.invalidate();
     this.undo_log = [];
     this.dirty.clear();
@@ -496,7 +501,7 @@ export class Tracker {
   }
 
   private rehash(dirty: string[]): void {
-    if (dirty.length === 0) return;
+    if (dirty.length === 0 || !this.keyed) return;
     if (dirty.length > 1) dirty.sort((x, y) => depth_of(x) - depth_of(y));
     const done = new Set<string>();
     for (const p of dirty) {
