@@ -41,7 +41,9 @@
 //
 // Preemption bounding (Musuvathi and Qadeer, CHESS, PLDI 2007): switching
 // away from a thread that could go on running is a preemption; with a bound
-// P, no path takes more than P. Sleep sets are not sound together with a
+// P, no path takes more than P. A move that leaves its thread scheduled out
+// by an injected preemption (a wait registered with `preempts`, model.ts)
+// is one too, though the thread cannot run once it waits. Sleep sets are not sound together with a
 // preemption bound (reordering moves changes the number of preemptions;
 // Coons et al., OOPSLA 2013), so a preemption bound turns them off, and the
 // visited set then also keys on the thread that ran last.
