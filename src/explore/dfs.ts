@@ -43,10 +43,11 @@
 // away from a thread that could go on running is a preemption; with a bound
 // P, no path takes more than P. A move that leaves its thread scheduled out
 // by an injected preemption (a wait registered with `preempts`, model.ts)
-// is one too, though the thread cannot run once it waits. Sleep sets are not sound together with a
-// preemption bound (reordering moves changes the number of preemptions;
-// Coons et al., OOPSLA 2013), so a preemption bound turns them off, and the
-// visited set then also keys on the thread that ran last.
+// is one too, though the thread cannot run once it waits. Sleep sets are
+// not sound together with a preemption bound (reordering moves changes the
+// number of preemptions; Coons et al., OOPSLA 2013), so a preemption bound
+// turns them off, and the visited set then also keys on the thread that ran
+// last.
 //
 // Coarse transitions (local.ts): after a thread's step, its next steps run
 // at once while they touch only its own frames; the first one that does
@@ -475,11 +476,14 @@ export class Dfs {
         violations = r.violations;
       }
       if (this.breach) break;
-      // A move that ends with its thread scheduled out by an injected preemption preempted it.
-      const pre = n.pre + preempts + (o.preemptions !== null && sim.preempted(thread) ? 1 : 0);
-      if (o.preemptions !== null && pre > o.preemptions) {
-        this.undo(x);
-        continue;
+      let pre = n.pre + preempts;
+      if (o.preemptions !== null) {
+        // A move that ends with its thread scheduled out by an injected preemption preempted it.
+        if (sim.preempted(thread)) pre++;
+        if (pre > o.preemptions) {
+          this.undo(x);
+          continue;
+        }
       }
       const me: Sleeper = { id: move_id(thread, x0.answers), thread, answers: x0.answers, asked: x0.asked, fp: this.por ? index_footprint(fp!) : null };
       if (depth > this.stats.max_depth) this.stats.max_depth = depth;

@@ -169,7 +169,7 @@ export function search_params(loaded: LoadedScenario, o: ExploreOptions, parts: 
     states: o.states ?? false,
     depth_auto: o.depth === undefined && !walks,
   };
-  if (base.coarse && (o.facts ?? true)) base.facts = learn_facts(new Sim(loaded.config, { undo: false, key: false }), base.seed, depth, base.faults, o.learn_runs).facts;
+  if (base.coarse && (o.facts ?? true)) base.facts = learn_facts(loaded.config, base.seed, depth, base.faults, o.learn_runs).facts;
   base.split = split_for(loaded, base, parts, shards);
   if (o.strategy === 'pct') base.k = estimate_k(new Sim(loaded.config, { undo: false, track: false }), base.seed, depth);
   return base;

@@ -35,8 +35,9 @@
 // other thread's steps and invisible to the invariants (their reads count
 // as the stepping thread's): a persistent set of size one, as in local.ts.
 // Preemption and fault bounds are kept as local.ts argues.
-import { new_footprint, type Footprint } from './track.js';
-import type { Sim } from './sim.js';
+import { is_index, new_footprint, type Footprint } from './track.js';
+import { Sim } from './sim.js';
+import type { WorldConfig } from '../core/world_init.js';
 import { rand, random_answer, schedule_rng } from './walks.js';
 
 const SEP = '\x01';
@@ -82,8 +83,7 @@ const ANY = '*';
 function any_element(loc: string): string | null {
   const parts = loc.split(SEP);
   for (let i = parts.length - 1; i >= 1; i--) {
-    const c = parts[i]!.charCodeAt(0);
-    if (!(c >= 48 && c <= 57) || String(Number(parts[i])) !== parts[i]) continue;
+    if (!is_index(parts[i]!)) continue;
     if (i === 1 && parts[0] === 'threads') return null;
     parts[i] = ANY;
     return parts.slice(0, i + 1).join(SEP);
@@ -236,7 +236,13 @@ export function loc_name(loc: string): string {
  * step's footprint, and every waiting thread's wait predicate before each
  * step. Deterministic: the same scenario, seed and bounds give the same facts.
  */
-export function learn_facts(sim: Sim, seed: number, depth: number, faults: number, runs = LEARN_RUNS): Ownership {
+export function learn_facts(config: WorldConfig, seed: number, depth: number, faults: number, runs = LEARN_RUNS): Ownership {
+  // Footprints are all it needs: no undo log, no state key (rehashing was a third of its time).
+  return learn_from(new Sim(config, { undo: false, key: false }), seed, depth, faults, runs);
+}
+
+/** learn_facts() on a given Sim. */
+export function learn_from(sim: Sim, seed: number, depth: number, faults: number, runs = LEARN_RUNS): Ownership {
   const own = new Ownership();
   for (let i = 0; i < runs; i++) {
     const g = schedule_rng(seed ^ 0x1ea2, i);

@@ -352,14 +352,14 @@ export class Tracker {
     this.logging = opts.undo ?? true;
     this.hist = !(opts.exact_history ?? false);
     this.keyed = opts.key ?? true;
-    this.shadow = this.keyed ? this.build_root() : { a: 0, b: 0, kids: new Map() };
+    this.shadow = this.fresh_shadow();
     this.world = this.make_root();
   }
 
   /** Start over on another World (a fresh copy of the initial one). */
   reset(w: World, shadow?: SNode): void {
     this.raw = w;
-    this.shadow = shadow ? copy_shadow(shadow) : this.keyed ? this.build_root() : { a: 0, b: 0, kids: new Map() };
+    this.shadow = shadow ? copy_shadow(shadow) : this.fresh_shadow();
     this.invalidate();
     this.undo_log = [];
     this.dirty.clear();
@@ -406,6 +406,11 @@ export class Tracker {
     };
     walk(this.shadow, this.build_root(), '');
     return out;
+  }
+
+  /** The key tree of the World as it is (an empty one when no key is kept). */
+  private fresh_shadow(): SNode {
+    return this.keyed ? this.build_root() : { a: 0, b: 0, kids: new Map() };
   }
 
   private build_root(): SNode {
@@ -928,7 +933,8 @@ class Handler implements ProxyHandler<Record<string, unknown>> {
   }
 }
 
-function is_index(key: string): boolean {
+/** An array index as a property key. */
+export function is_index(key: string): boolean {
   const c = key.charCodeAt(0);
   return c >= 48 && c <= 57 && String(Number(key)) === key;
 }

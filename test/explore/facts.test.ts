@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { REDUCTION_CASES as CASES, bundled, fixture, reach, run } from './helpers.js';
 import { Dfs } from '../../src/explore/dfs.js';
-import { learn_facts, Ownership, CONSTANT, SHARED } from '../../src/explore/facts.js';
+import { learn_facts, learn_from, Ownership, CONSTANT, SHARED } from '../../src/explore/facts.js';
 import { Sim } from '../../src/explore/sim.js';
 
 const SEP = '\x01';
@@ -25,7 +25,7 @@ describe('learned ownership', () => {
   }
 
   it('fault-vs-invalidate: each vCPU’s memory cache and RCU nesting are its own, the memslots constant, the MMU notifier state shared', () => {
-    const own = learn_facts(new Sim(bundled('fault-vs-invalidate').config, { undo: false, key: false }), 1, 1600, 0);
+    const own = learn_facts(bundled('fault-vs-invalidate').config, 1, 1600, 0);
     expect(own.class_of(['s2_memcache', '0', 'nobjs'].join(SEP))).toBe(0);
     expect(own.class_of(['s2_memcache', '1', 'nobjs'].join(SEP))).toBe(1);
     expect(own.class_of(['rcu', 'nesting', '1'].join(SEP))).toBe(1);
@@ -35,14 +35,14 @@ describe('learned ownership', () => {
 
   it('learning needs footprints, not state keys: the same facts with the key kept up to date and without', () => {
     const cfg = fixture('coarse-race').config;
-    const keyed = learn_facts(new Sim(cfg, { undo: false }), 1, 400, 1, 16);
-    const bare = learn_facts(new Sim(cfg, { undo: false, key: false }), 1, 400, 1, 16);
+    const keyed = learn_from(new Sim(cfg, { undo: false }), 1, 400, 1, 16);
+    const bare = learn_facts(cfg, 1, 400, 1, 16);
     expect(bare.facts.who.length).toBeGreaterThan(0);
     expect(bare.facts).toEqual(keyed.facts);
   });
 
   it('thread records are learned too: a vCPU thread’s preempt_count, op index and fault frames are its own where no invariant looks into them, shared where one does', () => {
-    const own = learn_facts(new Sim(bundled('fault-vs-invalidate').config, { undo: false, key: false }), 1, 1600, 0);
+    const own = learn_facts(bundled('fault-vs-invalidate').config, 1, 1600, 0);
     const at = (...p: string[]) => ['threads', ...p].join(SEP);
     expect(own.class_of(at('0', 'preempt_count'))).toBe(0);
     expect(own.class_of(at('1', 'ip'))).toBe(1);
@@ -50,7 +50,7 @@ describe('learned ownership', () => {
     // Wait predicates read whether the other threads are done.
     expect(own.class_of(at('0', 'done'))).toBe(SHARED);
     // nv.recycled_in_use looks into every vCPU's user_mem_abort frame when a shadow MMU is recycled.
-    const nv = learn_facts(new Sim(bundled('nv-s2-recycle').config, { undo: false, key: false }), 1, 1600, 0, 8);
+    const nv = learn_facts(bundled('nv-s2-recycle').config, 1, 1600, 0, 8);
     expect(nv.class_of(at('0', 'stack'))).toBe(SHARED);
   });
 
@@ -83,7 +83,7 @@ describe('learned ownership', () => {
 
   it('a step against the facts is a breach: mmu_invalidate_seq given to vcpu0 alone stops the search at the first other thread that touches it', () => {
     const cfg = bundled('fault-vs-invalidate').config;
-    const own = learn_facts(new Sim(cfg, { undo: false, key: false }), 1, 1600, 0);
+    const own = learn_facts(cfg, 1, 1600, 0);
     const seq = ['kvm', 'mmu_invalidate_seq'].join(SEP);
     const wrong = new Ownership({ who: own.facts.who.filter(([l]) => l !== seq).concat([[seq, 0]]), written: own.facts.written });
     expect(wrong.class_of(seq)).toBe(0);

@@ -90,7 +90,7 @@ export interface ReachOptions {
  */
 export function reach(name: string, variants: string[], o: ReachOptions): Reach & { restarts: number } {
   const l = fixture(name, variants);
-  const facts = o.facts === undefined ? null : typeof o.facts === 'number' ? learn_facts(new Sim(l.config, { undo: false, key: false }), 1, o.depth ?? 400, o.faults ?? 0, o.facts) : o.facts;
+  const facts = o.facts === undefined ? null : typeof o.facts === 'number' ? learn_facts(l.config, 1, o.depth ?? 400, o.faults ?? 0, o.facts) : o.facts;
   for (let restarts = 0; ; restarts++) {
     const r = reach_once(l.config, o, facts);
     if (!r.breach || typeof o.facts !== 'number') return { ...r, restarts };

@@ -24,7 +24,7 @@ describe('every end state of a search is the World its schedule reaches', () => 
     it(`${id}: ${ENDS} end states, two preemptions, one injected fault, learned facts`, () => {
       const config = bundled(id).config;
       const sim = new Sim(config, { undo: true });
-      const facts = learn_facts(new Sim(config, { undo: false, key: false }), 1, 1600, 1, 8);
+      const facts = learn_facts(config, 1, 1600, 1, 8);
       let ends = 0;
       let bad: string | null = null;
       const search = () =>
