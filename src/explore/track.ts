@@ -290,10 +290,23 @@ export function same_plain(a: unknown, b: unknown): boolean {
   return true;
 }
 
-/** What one step changed: how to undo it, and which locations to rehash. */
+/**
+ * A change of the key tree: `parent`'s child `k` was `old` (undefined: none)
+ * and the sums along `chain` (root to parent) moved by (da, db).
+ */
+interface KeyChange {
+  parent: SNode;
+  k: string;
+  old: SNode | undefined;
+  chain: SNode[];
+  da: number;
+  db: number;
+}
+
+/** What one step changed: how to undo it in the World and in the key tree. */
 export interface StepLog {
   undo: Undo[];
-  dirty: string[];
+  keys: KeyChange[];
 }
 
 export interface TrackOptions {
@@ -479,9 +492,9 @@ export class Tracker {
       this.leaves.length = 0;
     }
     this.fp = null;
-    const dirty = [...this.dirty];
-    this.rehash(dirty);
-    return { undo: this.undo_log, dirty };
+    const keys: KeyChange[] = [];
+    this.rehash([...this.dirty], this.logging ? keys : null);
+    return { undo: this.undo_log, keys };
   }
 
   /** Undo a step (the most recent one not yet undone). */
@@ -502,22 +515,33 @@ export class Tracker {
     }
     // Between steps the event buffer is empty (Machine.step drains it).
     (this.raw as { events: unknown[] }).events = [];
-    this.rehash(log.dirty);
+    // The World is as it was: so is the key tree once its changes are taken back (no rehashing).
+    const ks = log.keys;
+    for (let i = ks.length - 1; i >= 0; i--) {
+      const c = ks[i]!;
+      if (c.old) c.parent.kids!.set(c.k, c.old);
+      else c.parent.kids!.delete(c.k);
+      for (const n of c.chain) {
+        n.a = (n.a - c.da) >>> 0;
+        n.b = (n.b - c.db) >>> 0;
+      }
+    }
   }
 
-  private rehash(dirty: string[]): void {
+  /** Bring the key tree up to date at the `dirty` paths, logging each change into `log`. */
+  private rehash(dirty: string[], log: KeyChange[] | null): void {
     if (dirty.length === 0 || !this.keyed) return;
     if (dirty.length > 1) dirty.sort((x, y) => depth_of(x) - depth_of(y));
     const done = new Set<string>();
     for (const p of dirty) {
       if (prefixes(p, (q) => done.has(q)) || is_bookkeeping(p)) continue;
       done.add(p);
-      this.rehash_path(p);
+      this.rehash_path(p, log);
     }
   }
 
   /** Recompute the key subtree at `path` from the World and add the difference up the tree. */
-  private rehash_path(path: string): void {
+  private rehash_path(path: string, log: KeyChange[] | null): void {
     let parts = path.split(SEP);
     let stamp = false;
     if (this.hist) {
@@ -570,6 +594,8 @@ export class Tracker {
       da += fresh.a;
       db += fresh.b;
     } else if (old) parent.kids!.delete(k);
+    else return;
+    log?.push({ parent, k, old, chain, da, db });
     if (da === 0 && db === 0) return;
     for (const n of chain) {
       n.a = (n.a + da) >>> 0;

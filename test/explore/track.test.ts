@@ -21,7 +21,9 @@ describe('tracked World', () => {
       const before = hash_value(sim.w, ['events']);
       const g = xoroshiro128plus(7);
       const xs: Exec[] = [];
+      const keys: string[] = [];
       for (let n = 0; n < 400; n++) {
+        keys.push(sim.tr.key());
         const r = sim.runnable();
         if (!r.length) break;
         const t = r[unsafeUniformIntDistribution(0, r.length - 1, g)]!;
@@ -37,7 +39,11 @@ describe('tracked World', () => {
       m.replay = { s: { picks: [...sim.m.schedule.picks], choices: [...sim.m.schedule.choices] }, pick: 0, choice: 0 };
       for (let i = 0; i < xs.length; i++) m.step();
       expect(hash_value(m.w, ['events'])).toBe(hash_value(sim.w, ['events']));
-      for (let i = xs.length - 1; i >= 0; i--) sim.undo(xs[i]!);
+      // Undo takes the key tree back by its log: every key on the way down is the one met going up.
+      for (let i = xs.length - 1; i >= 0; i--) {
+        sim.undo(xs[i]!);
+        expect(sim.tr.key()).toBe(keys[i]);
+      }
       expect(hash_value(sim.w, ['events'])).toBe(before);
       expect(sim.tr.key()).toBe(sim.tr.full_key());
     });
