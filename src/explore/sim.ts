@@ -108,7 +108,8 @@ export class Sim {
    * Thread ids that can run now, ascending: Machine.runnable()'s rule
    * (a thread not done whose wait holds; daemons only while a non-daemon
    * thread is left), evaluated on the plain World so that it costs no
-   * proxy traps. Machine.step() checks forced picks against its own.
+   * proxy traps. The explorer only runs a thread this returned, so exec()
+   * tells Machine.step() not to compute the set again.
    */
   runnable(): number[] {
     const w = this.w;
@@ -200,7 +201,7 @@ export class Sim {
     let result: StepResult;
     let log: StepLog;
     try {
-      result = this.m.step(thread);
+      result = this.m.step(thread, true);
     } finally {
       log = tr.end();
     }

@@ -124,6 +124,7 @@ export function copy_plain<T>(v: T): T {
 }
 
 const mix = new Mixer();
+mix.strings = new Map();
 
 /**
  * The state key is a sum (two 32-bit lanes) over the nodes of the World's
@@ -301,6 +302,13 @@ interface KeyChange {
   chain: SNode[];
   da: number;
   db: number;
+}
+
+interface KeyPath {
+  path: string;
+  parts: string[];
+  /** The path ends at a stamp (a history field hashed by its sign). */
+  stamp: boolean;
 }
 
 /** What one step changed: how to undo it in the World and in the key tree. */
@@ -540,24 +548,41 @@ export class Tracker {
     }
   }
 
-  /** Recompute the key subtree at `path` from the World and add the difference up the tree. */
-  private rehash_path(path: string, log: KeyChange[] | null): void {
+  /** Where a dirty path is in the key tree, by path (paths recur: splitting them was a fifth of rehashing). */
+  private readonly key_paths = new Map<string, KeyPath | null>();
+
+  /**
+   * The key-tree path of `path`: with history fields hashed by class, a
+   * path below a history field is that field (one leaf of the key, a
+   * stamp) or nowhere (null: a count or a deadline is not in the key).
+   */
+  private key_path(path: string): KeyPath | null {
+    let at = this.key_paths.get(path);
+    if (at !== undefined) return at;
     let parts = path.split(SEP);
-    let stamp = false;
+    at = { path, parts, stamp: false };
     if (this.hist) {
-      // Below a history field: the field is one leaf of the key (a stamp) or not in it.
       for (let i = 1; i < parts.length; i++) {
         const h = history_kind(parts[i]!);
         if (h === undefined) continue;
-        if (h !== 'stamp') return;
-        stamp = true;
-        if (i < parts.length - 1) {
-          parts = parts.slice(0, i + 1);
-          path = parts.join(SEP);
+        if (h !== 'stamp') at = null;
+        else {
+          if (i < parts.length - 1) parts = parts.slice(0, i + 1);
+          at = { path: parts.join(SEP), parts, stamp: true };
         }
         break;
       }
     }
+    if (this.key_paths.size > 1 << 18) this.key_paths.clear();
+    this.key_paths.set(path, at);
+    return at;
+  }
+
+  /** Recompute the key subtree at `path` from the World and add the difference up the tree. */
+  private rehash_path(dirty: string, log: KeyChange[] | null): void {
+    const at = this.key_path(dirty);
+    if (at === null) return;
+    const { path, parts, stamp } = at;
     const chain: SNode[] = [this.shadow];
     let v: unknown = this.raw;
     let present = true;
@@ -613,14 +638,27 @@ export class Tracker {
   }
 
   /** A write of `loc`; `keys`: of the key set of the object at `loc` (footprint only, nothing to rehash). */
-  private write(loc: string, top: string, keys = false): void {
+  /**
+   * A write of `loc` (`keys`: of the key set of the object at `loc`). It
+   * goes into the footprint; the key tree is rehashed there unless `rehash`
+   * is false (the key set has no node of its own; a store of the value
+   * already there changes nothing; an array's shape changed, and only the
+   * elements that came or went need rehashing: rehash_at() names them).
+   */
+  private write(loc: string, top: string, keys = false, rehash = !keys): void {
     if (this.phase === Phase.Idle) throw new Error(`explorer: the World was changed between steps (${loc.split(SEP).join('.')})`);
     if (this.seq_read || this.seq_written) this.settle();
     if (NOT_STATE.has(top) || (top === 'threads' && loc.endsWith('steps') && is_bookkeeping(loc))) return;
     if (keys) loc = loc === '' ? '#keys' : loc + SEP + '#keys';
-    else this.dirty.add(loc);
+    if (rehash) this.dirty.add(loc);
     const fp = this.fp;
     if (fp && this.phase !== Phase.Pre) fp.w.add(loc);
+  }
+
+  /** Rehash `loc` at the end of the step, with no write of it in the footprint (an array element that came or went). */
+  private rehash_at(loc: string, top: string): void {
+    if (NOT_STATE.has(top) || (top === 'threads' && loc.endsWith('steps') && is_bookkeeping(loc))) return;
+    this.dirty.add(loc);
   }
 
   /** A pending clock read that was not emit()'s numbering. */
@@ -829,8 +867,11 @@ export class Tracker {
   _read(loc: string, top: string): void {
     this.read(loc, top);
   }
-  _write(loc: string, top: string, keys = false): void {
-    this.write(loc, top, keys);
+  _write(loc: string, top: string, keys = false, rehash = !keys): void {
+    this.write(loc, top, keys, rehash);
+  }
+  _rehash_at(loc: string, top: string): void {
+    this.rehash_at(loc, top);
   }
   _leaf(v: object, loc: string, top: string): void {
     this.leaf(v, loc, top);
@@ -908,9 +949,20 @@ class Handler implements ProxyHandler<Record<string, unknown>> {
     const t = this.t;
     value = t._unwrap(value);
     const had = Object.prototype.hasOwnProperty.call(target, key);
+    const old = target[key];
+    if (had && define === null && Object.is(old, value) && (value === null || typeof value !== 'object')) {
+      // The value already there (every step stores t->wait = NULL): a write all the same (another
+      // thread's store of something else does not commute with it), but nothing to undo or rehash.
+      t._write(this.arr && key === 'length' ? this.path : this.loc(key), this.top, false, false);
+      return true;
+    }
     t._log_set(target, key, value, this.depth + 1, this.top);
-    if (this.arr && (key === 'length' || !had)) t._write(this.path, this.top);
-    else {
+    if (this.arr && (key === 'length' || !had)) {
+      // The array's shape: a write of all of it, but only the elements that came or went change the key.
+      t._write(this.path, this.top, false, false);
+      if (key !== 'length') t._rehash_at(this.loc(key), this.top);
+      else for (let i = Number(value); i < (old as number); i++) t._rehash_at(this.path + SEP + i, this.top);
+    } else {
       if (!had) t._write(this.path, this.top, true);
       t._write(this.loc(key), this.top);
     }
@@ -945,8 +997,10 @@ class Handler implements ProxyHandler<Record<string, unknown>> {
     if (typeof key === 'symbol') return Reflect.deleteProperty(target, key);
     const t = this.t;
     t._log_set(target, key, undefined, this.depth + 1, this.top);
-    if (this.arr) t._write(this.path, this.top);
-    else {
+    if (this.arr) {
+      t._write(this.path, this.top, false, false);
+      t._rehash_at(this.loc(key), this.top);
+    } else {
       t._write(this.path, this.top, true);
       t._write(this.loc(key), this.top);
     }

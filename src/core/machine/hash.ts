@@ -28,8 +28,31 @@ export class Mixer {
     this.b ^= this.b >>> 15;
   }
 
+  /**
+   * Strings by a 64-bit digest made once per string (the explorer's key:
+   * its leaves hold the same few hundred names and labels over and over).
+   * A Mixer with it hashes differently from one without: only for keys
+   * compared with keys of the same kind.
+   */
+  strings: Map<string, number[]> | null = null;
+
   str(s: string): void {
     this.word(3);
+    const cache = this.strings;
+    if (cache) {
+      let d = cache.get(s);
+      if (d === undefined) {
+        const m = new Mixer();
+        m.str(s);
+        m.fin();
+        d = [m.a, m.b];
+        if (cache.size > 1 << 16) cache.clear();
+        cache.set(s, d);
+      }
+      this.word(d[0]!);
+      this.word(d[1]!);
+      return;
+    }
     this.word(s.length);
     for (let i = 0; i < s.length; i++) this.word(s.charCodeAt(i));
   }

@@ -100,10 +100,14 @@ export class Machine {
     return out;
   }
 
-  /** Run one step; `force` makes that thread run (it must be runnable). */
-  step(force?: number): StepResult {
+  /**
+   * Run one step; `force` makes that thread run (it must be runnable).
+   * `known` says the caller has just checked that it is (the explorer's
+   * Sim, on the plain World), so the runnable set is not computed again.
+   */
+  step(force?: number, known = false): StepResult {
     const w = this.w;
-    const runnable = this.fill_runnable(this.run_buf);
+    const runnable = known && force !== undefined ? [force] : this.fill_runnable(this.run_buf);
     if (runnable.length === 0) {
       const stuck = w.threads.filter((t) => !t.done && !t.daemon);
       const blocked = stuck.map((t) => `${t.name} (${t.wait ? describe_wait(t.wait) : '?'})`);
