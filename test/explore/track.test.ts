@@ -129,4 +129,34 @@ describe('tracked World', () => {
     expect(dependent(every, inside)).toBe(false);
     expect(dependent(every, push)).toBe(true);
   });
+
+  it('a store of the value already there is a write (dependent with a store of another value), and leaves the World and key as they were', () => {
+    const tr = new Tracker(copy_plain(create_world(bundled('fault-vs-invalidate').config)));
+    const step = (f: (x: World) => void) => {
+      const fp = new_footprint();
+      tr.begin(fp);
+      tr.pre();
+      tr.world.step++;
+      f(tr.world);
+      const log = tr.end();
+      return { fp: index_footprint(fp), log };
+    };
+    const key = tr.key();
+    const nothing = step(() => {});
+    const same = step((x) => void (x.threads[0]!.wait = null));
+    expect(tr.key()).toBe(key);
+    expect(same.log.undo.length).toBe(nothing.log.undo.length);
+    expect(same.log.keys.length).toBe(0);
+    expect([...same.fp.w]).toEqual([['threads', '0', 'wait'].join('\x01')]);
+    const other = step((x) => void (x.threads[0]!.wait = { kind: 'preempted', until: 9 }));
+    expect(dependent(same.fp, other.fp)).toBe(true);
+    expect(tr.key()).not.toBe(key);
+    expect(tr.key()).toBe(tr.full_key());
+    // A push and a pop change the key at the element that came or went: the key stays the World's.
+    const pushed = step((x) => void x.threads[1]!.stack.push({ fn: 'kvm_preempt', pc: 'sched_out', locals: {} }));
+    expect(tr.key()).toBe(tr.full_key());
+    step((x) => void x.threads[1]!.stack.pop());
+    expect(tr.key()).toBe(tr.full_key());
+    expect([...pushed.fp.w]).toContain(['threads', '1', 'stack'].join('\x01'));
+  });
 });
