@@ -21,7 +21,7 @@ import { package_root } from '../scenario/bundled.js';
 import type { LoadedScenario, Overrides } from '../scenario/load.js';
 import { split_depth, type Finding } from './dfs.js';
 import { learn_facts, Ownership, type Breach, type Facts } from './facts.js';
-import { Part, type PartProgress, type PartResult, type PartSpec, type PartStatus, type SearchParams, type Strategy } from './part.js';
+import { CLAIMS, Part, type PartProgress, type PartResult, type PartSpec, type PartStatus, type SearchParams, type Strategy } from './part.js';
 import { shrink, type ShrinkResult } from './shrink.js';
 import { Sim } from './sim.js';
 import { estimate_k } from './walks.js';
@@ -257,7 +257,9 @@ export async function explore(loaded: LoadedScenario, overrides: Overrides, o: E
       }
       return [part.result()];
     }
-    return run_workers(loaded, overrides, params, mine, deadline, progress_ms, o.signal, report);
+    // DFS items go to the first worker that meets them (part.ts): a fresh set of claims per search.
+    const claims = params.strategy === 'dfs' ? new SharedArrayBuffer(4 * CLAIMS) : undefined;
+    return run_workers(loaded, overrides, params, claims ? mine.map((m) => ({ ...m, claims })) : mine, deadline, progress_ms, o.signal, report);
   }
 
   const search_ms = performance.now() - t0;
@@ -269,7 +271,8 @@ export async function explore(loaded: LoadedScenario, overrides: Overrides, o: E
   const deadlocks = results.filter((r) => r.deadlock).map((r) => r.deadlock!);
   deadlocks.sort((a, b) => a.item - b.item);
   // An invariant violation first; else a deadlock, if any schedule ended in one.
-  const first: Finding | undefined = findings[0] ?? deadlocks[0];
+  let first: Finding | undefined = findings[0] ?? deadlocks[0];
+  if (first && params.strategy === 'dfs' && params.split > 0) first = refind(loaded, params, first, !findings.length, deadline, o.signal) ?? first;
   const statuses = new Set<PartStatus>(results.map((r) => r.status));
   const breach = results.find((r) => r.breach)?.breach ?? null;
   const complete = !first && params.strategy === 'dfs' && !breach && results.every((r) => r.complete);
@@ -320,6 +323,30 @@ export async function explore(loaded: LoadedScenario, overrides: Overrides, o: E
     restarts,
     breach,
   };
+}
+
+/**
+ * The violation (or deadlock) of item `f.item` as a search of that item
+ * alone finds it first. With several workers, which worker explored an
+ * item, and so which states its visited set held when it got there,
+ * depends on timing; the item does not: the lowest item with a violation
+ * reachable within the bounds is the lowest one where some worker reports
+ * one (a path into it that a worker cut at a state visited before, with
+ * at least the budgets left, goes on from that earlier visit, in a lower
+ * item, where it is reported). The schedule found in the item does depend
+ * on the worker's visited set: searching the item again on its own gives
+ * the same one on every run, with any number of workers and shards that
+ * split the search (the split depends on the shards only). Null when that
+ * runs out of time (the worker's finding stands).
+ */
+function refind(loaded: LoadedScenario, params: SearchParams, f: Finding, deadlock: boolean, deadline: number, signal?: AbortSignal): Finding | null {
+  const part = new Part(loaded.config, { ...params, budget: Infinity }, { k: 1, n: 1, worker: 0, workers: 1, only: f.item });
+  const dfs = part.searcher;
+  while (part.slice(50)) {
+    if (deadlock && dfs.deadlock) return dfs.deadlock;
+    if (signal?.aborted || performance.now() >= deadline) return null;
+  }
+  return deadlock ? dfs.deadlock : dfs.finding;
 }
 
 /** The sorted union of key sets. */

@@ -40,6 +40,13 @@ export interface SearchParams {
  * part owns: item i goes to shard i mod n, and inside the shard to worker
  * floor(i / n) mod workers. The split depth depends on the number of shards
  * only, so shards run on machines with different numbers of cores agree.
+ *
+ * DFS items differ in size by orders of magnitude, so the workers of a
+ * shard share `claims` instead: every worker meets the items in the same
+ * order, and the first to meet one takes it (one deep in a large item
+ * leaves the next ones to the others). Each item is still explored by
+ * exactly one worker, so the states visited are the same; explore.ts says
+ * why the violation reported is too.
  */
 export interface PartSpec {
   /** 1-based shard and the number of shards. */
@@ -47,12 +54,27 @@ export interface PartSpec {
   n: number;
   worker: number;
   workers: number;
+  /** DFS with several workers: one Int32 per item of this shard, 0 while nobody took it. */
+  claims?: SharedArrayBuffer;
+  /** Explore this item alone (explore.ts finds the reported violation again in it). */
+  only?: number;
 }
 
 export function owner(spec: PartSpec): (i: number) => boolean {
-  const { k, n, worker, workers } = spec;
-  return (i) => i % n === k - 1 && Math.floor(i / n) % workers === worker;
+  const { k, n, worker, workers, only } = spec;
+  if (only !== undefined) return (i) => i === only;
+  const mine = (i: number) => i % n === k - 1 && Math.floor(i / n) % workers === worker;
+  if (!spec.claims || workers === 1) return mine;
+  const claims = new Int32Array(spec.claims);
+  return (i) => {
+    if (i % n !== k - 1) return false;
+    const j = Math.floor(i / n);
+    return j < claims.length ? Atomics.compareExchange(claims, j, 0, worker + 1) === 0 : mine(i);
+  };
 }
+
+/** Items of a shard whose workers share claims (past them, items go round the workers). */
+export const CLAIMS = 1 << 16;
 
 /** A number for the part, 0 .. n*workers-1 (part 0 counts what is above the split). */
 export function part_index(spec: PartSpec): number {

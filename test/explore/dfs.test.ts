@@ -91,6 +91,20 @@ describe('exhaustive dfs', () => {
     expect(() => merge_shards(files.slice(1))).toThrow(/missing shard 1\/3/);
   });
 
+  it('with workers taking items as they meet them, the violation reported is the same on every run and worker count', async () => {
+    const l = fixture('tiny-fault', ['mmu.no_retry_check']);
+    const o = { strategy: 'dfs', preemptions: 2, faults: 0, shrink: false } as const;
+    const runs = [await run(l, { ...o, workers: 2 }), await run(l, { ...o, workers: 2 }), await run(l, { ...o, workers: 3 })];
+    const first = runs[0]!.violation!;
+    expect(first.violation.invariant).toBe('mmu.stale_mapping');
+    expect(runs[0]!.params.split).toBeGreaterThan(0);
+    for (const r of runs) {
+      expect(r.violation?.item).toBe(first.item);
+      expect(r.violation?.schedule).toEqual(first.schedule);
+    }
+    expect(replay_violations(l.config, first.schedule).map((v) => v.invariant)).toContain('mmu.stale_mapping');
+  });
+
   it('finds a violation, with sleep sets and with a preemption bound, and the schedule replays to it', async () => {
     const l = fixture('tiny-fault', ['mmu.no_retry_check']);
     // Without sleep sets, with a CHESS preemption bound instead (which turns them off).
