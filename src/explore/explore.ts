@@ -272,7 +272,7 @@ export async function explore(loaded: LoadedScenario, overrides: Overrides, o: E
   deadlocks.sort((a, b) => a.item - b.item);
   // An invariant violation first; else a deadlock, if any schedule ended in one.
   let first: Finding | undefined = findings[0] ?? deadlocks[0];
-  if (first && params.strategy === 'dfs' && params.split > 0) first = refind(loaded, params, first, !findings.length, deadline, o.signal) ?? first;
+  if (first && params.strategy === 'dfs' && params.split > 0) first = (await refind(loaded, params, first, !findings.length, deadline, o.signal)) ?? first;
   const statuses = new Set<PartStatus>(results.map((r) => r.status));
   const breach = results.find((r) => r.breach)?.breach ?? null;
   const complete = !first && params.strategy === 'dfs' && !breach && results.every((r) => r.complete);
@@ -339,12 +339,13 @@ export async function explore(loaded: LoadedScenario, overrides: Overrides, o: E
  * split the search (the split depends on the shards only). Null when that
  * runs out of time (the worker's finding stands).
  */
-function refind(loaded: LoadedScenario, params: SearchParams, f: Finding, deadlock: boolean, deadline: number, signal?: AbortSignal): Finding | null {
+async function refind(loaded: LoadedScenario, params: SearchParams, f: Finding, deadlock: boolean, deadline: number, signal?: AbortSignal): Promise<Finding | null> {
   const part = new Part(loaded.config, { ...params, budget: Infinity }, { k: 1, n: 1, worker: 0, workers: 1, only: f.item });
   const dfs = part.searcher;
   while (part.slice(50)) {
     if (deadlock && dfs.deadlock) return dfs.deadlock;
     if (signal?.aborted || performance.now() >= deadline) return null;
+    await tick(); // let an interrupt in
   }
   return deadlock ? dfs.deadlock : dfs.finding;
 }
