@@ -111,15 +111,7 @@ describe('tracked World', () => {
 
   it("footprints: an array's every() reads its shape, not its elements; a push is dependent on it, a change inside an element is not", () => {
     const tr = new Tracker(copy_plain(create_world(bundled('fault-vs-invalidate').config)));
-    const step = (f: (x: World) => void) => {
-      const fp = new_footprint();
-      tr.begin(fp);
-      tr.pre();
-      tr.world.step++;
-      f(tr.world);
-      tr.end();
-      return index_footprint(fp);
-    };
+    const step = (f: (x: World) => void) => tracked_step(tr, f).fp;
     const every = step((x) => void x.threads.every((t) => t.id >= 0));
     const loc = (...p: string[]) => p.join('\x01');
     expect([...every.r]).toContain(loc('threads', 'length'));
@@ -132,15 +124,7 @@ describe('tracked World', () => {
 
   it('a store of the value already there is a write (dependent with a store of another value), and leaves the World and key as they were', () => {
     const tr = new Tracker(copy_plain(create_world(bundled('fault-vs-invalidate').config)));
-    const step = (f: (x: World) => void) => {
-      const fp = new_footprint();
-      tr.begin(fp);
-      tr.pre();
-      tr.world.step++;
-      f(tr.world);
-      const log = tr.end();
-      return { fp: index_footprint(fp), log };
-    };
+    const step = (f: (x: World) => void) => tracked_step(tr, f);
     const key = tr.key();
     const nothing = step(() => {});
     const same = step((x) => void (x.threads[0]!.wait = null));
@@ -160,3 +144,14 @@ describe('tracked World', () => {
     expect([...pushed.fp.w]).toContain(['threads', '1', 'stack'].join('\x01'));
   });
 });
+
+/** Run `f` on the tracked World as one step: its footprint and log. */
+function tracked_step(tr: Tracker, f: (x: World) => void) {
+  const fp = new_footprint();
+  tr.begin(fp);
+  tr.pre();
+  tr.world.step++;
+  f(tr.world);
+  const log = tr.end();
+  return { fp: index_footprint(fp), log };
+}
