@@ -262,7 +262,7 @@ export async function explore(loaded: LoadedScenario, overrides: Overrides, o: E
     return run_workers(loaded, overrides, params, claims ? mine.map((m) => ({ ...m, claims })) : mine, deadline, progress_ms, o.signal, report);
   }
 
-  const search_ms = performance.now() - t0;
+  let search_ms = performance.now() - t0;
   // Combine.
   const keys = union(results.map((r) => r.keys));
   const sum = (f: (r: PartResult) => number) => results.reduce((a, r) => a + f(r), 0);
@@ -272,7 +272,10 @@ export async function explore(loaded: LoadedScenario, overrides: Overrides, o: E
   deadlocks.sort((a, b) => a.item - b.item);
   // An invariant violation first; else a deadlock, if any schedule ended in one.
   let first: Finding | undefined = findings[0] ?? deadlocks[0];
-  if (first && params.strategy === 'dfs' && params.split > 0) first = (await refind(loaded, params, first, !findings.length, deadline, o.signal)) ?? first;
+  if (first && params.strategy === 'dfs' && params.split > 0) {
+    first = (await refind(loaded, params, first, !findings.length, deadline, o.signal)) ?? first;
+    search_ms = performance.now() - t0;
+  }
   const statuses = new Set<PartStatus>(results.map((r) => r.status));
   const breach = results.find((r) => r.breach)?.breach ?? null;
   const complete = !first && params.strategy === 'dfs' && !breach && results.every((r) => r.complete);
