@@ -39,6 +39,18 @@
 // because equivalent orders have the same length and the same number of
 // injected faults.
 //
+// Depth. A search with a depth bound must re-expand a state met again
+// with more steps left than at its earlier visit (the earlier one may have
+// been cut short); a state met at many depths, as in the retry loops, is
+// expanded many times. But a search in which no path reaches the bound is
+// the search without one, and there a visit covers a later one whatever
+// the depth. So the explorer first searches with depth left out of
+// covering below the split (depth_blind); the first path that reaches the
+// bound stops that search ('depth'), and Part starts it again with depth
+// counted. A verdict comes either from a search that never met the bound
+// (the same states as the unbounded search: all reachable ones within the
+// other bounds) or from the depth-counting one, as before.
+//
 // Preemption bounding (Musuvathi and Qadeer, CHESS, PLDI 2007): switching
 // away from a thread that could go on running is a preemption; with a bound
 // P, no path takes more than P. A move that leaves its thread scheduled out
@@ -89,6 +101,12 @@ export interface DfsOptions {
   coarse: boolean;
   /** Stop after this many schedules (complete paths) in this part. */
   budget: number;
+  /**
+   * Below the split, a visit covers another whatever depth either had left,
+   * and a path that reaches the depth bound stops the search (status
+   * 'depth'; Part searches again without this). See "Depth" above.
+   */
+  depth_blind?: boolean;
   /** Split depth (0: no split; the whole tree is item 0). */
   split: number;
   /** Whether this part explores item i. */
@@ -208,7 +226,7 @@ function matches(s: Sleeper, thread: number, prefix: readonly number[]): boolean
 
 const NONE: Violation[] = [];
 
-export type DfsStatus = 'running' | 'done' | 'violation' | 'budget' | 'breach';
+export type DfsStatus = 'running' | 'done' | 'violation' | 'budget' | 'breach' | 'depth';
 
 /** Distinct states one part keeps at most (JS Maps and Sets stop at 2^24 entries). */
 export const MAX_STATES = 16_000_000;
@@ -315,6 +333,8 @@ export class Dfs {
     }
     if (n.depth >= this.o.depth) {
       this.stats.cut = true;
+      // Depth-blind covering holds only while no path is cut: search again with the depth counted.
+      if (this.o.depth_blind && n.item >= 0 && this.status === 'running') this.status = 'depth';
       this.count_schedule(n);
       return true;
     }
@@ -355,7 +375,8 @@ export class Dfs {
     const o = this.o;
     // The thread that ran last matters only while it can go on (switching away is then a preemption).
     const last = o.preemptions === null || !n.enabled.includes(n.last) ? -1 : n.last;
-    const d = o.depth - n.depth;
+    // Above the split the depth always counts: items are numbered the same with and without depth_blind.
+    const d = o.depth_blind && map === this.seen_below ? Infinity : o.depth - n.depth;
     const f = o.faults - n.faults;
     const p = o.preemptions === null ? 0 : o.preemptions - n.pre;
     const sleep = n.sleep.map((s) => s.id);

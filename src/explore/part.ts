@@ -69,7 +69,10 @@ export function owner(spec: PartSpec): (i: number) => boolean {
   return (i) => {
     if (i % n !== k - 1) return false;
     const j = Math.floor(i / n);
-    return j < claims.length ? Atomics.compareExchange(claims, j, 0, worker + 1) === 0 : mine(i);
+    if (j >= claims.length) return mine(i);
+    // Taken now, or by this worker before (its search started again: dfs.ts, "Depth").
+    const had = Atomics.compareExchange(claims, j, 0, worker + 1);
+    return had === 0 || had === worker + 1;
   };
 }
 
@@ -121,29 +124,19 @@ export function part_budget(budget: number, p: number, parts: number): number {
 }
 
 export class Part {
-  readonly searcher: Dfs | Walks;
+  searcher: Dfs | Walks;
   private stopped: PartStatus | null = null;
+  /** Steps run by a depth-blind search that met the depth bound and was dropped (dfs.ts, "Depth"). */
+  private dropped = 0;
 
   constructor(
-    config: WorldConfig,
+    readonly config: WorldConfig,
     readonly params: SearchParams,
     readonly spec: PartSpec,
   ) {
     const p = params;
     if (p.strategy === 'dfs') {
-      const sim = new Sim(config, { undo: true });
-      this.searcher = new Dfs(sim, {
-        depth: p.depth,
-        preemptions: p.preemptions,
-        faults: p.faults,
-        por: p.por,
-        coarse: p.coarse,
-        facts: p.facts ? new Ownership(p.facts) : null,
-        budget: part_budget(p.budget, part_index(spec), spec.n * spec.workers),
-        split: p.split,
-        owns: owner(spec),
-        first: part_index(spec) === 0,
-      });
+      this.searcher = this.dfs(true);
     } else {
       const sim = new Sim(config, { undo: false, track: p.states });
       this.searcher = new Walks(sim, {
@@ -158,6 +151,25 @@ export class Part {
         states: p.states,
       });
     }
+  }
+
+  /** This part's DFS, first with depth left out of covering, then (after it met the depth bound) with it. */
+  private dfs(depth_blind: boolean): Dfs {
+    const p = this.params;
+    const spec = this.spec;
+    return new Dfs(new Sim(this.config, { undo: true }), {
+      depth: p.depth,
+      preemptions: p.preemptions,
+      faults: p.faults,
+      por: p.por,
+      coarse: p.coarse,
+      facts: p.facts ? new Ownership(p.facts) : null,
+      budget: part_budget(p.budget, part_index(spec), spec.n * spec.workers),
+      split: p.split,
+      owns: owner(spec),
+      first: part_index(spec) === 0,
+      depth_blind,
+    });
   }
 
   /** Items (dfs: split items; walks: schedule indices) at or above `i` are not explored. */
@@ -179,14 +191,22 @@ export class Part {
   /** Run for about `slice_ms`; false when finished. */
   slice(slice_ms = 50): boolean {
     if (this.finished) return false;
-    this.searcher.run(performance.now() + slice_ms);
+    const s = this.searcher;
+    s.run(performance.now() + slice_ms);
+    if (s.status === 'depth') {
+      // A path met the depth bound: the depth-blind search proves nothing; again with depth counted.
+      this.dropped += s.stats.transitions;
+      const limit = s.o.item_limit;
+      this.searcher = this.dfs(false);
+      if (limit !== undefined) this.limit(limit);
+    }
     return !this.finished;
   }
 
   progress(): PartProgress {
     const s = this.searcher;
     return {
-      transitions: s.stats.transitions,
+      transitions: s.stats.transitions + this.dropped,
       schedules: s.stats.schedules,
       distinct: s.states.size,
       depth: s.stats.max_depth,

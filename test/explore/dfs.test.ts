@@ -6,7 +6,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { Dfs } from '../../src/explore/dfs.js';
 import { union } from '../../src/explore/explore.js';
+import { Ownership } from '../../src/explore/facts.js';
+import { Sim } from '../../src/explore/sim.js';
 import { merge_shards, write_shard } from '../../src/explore/report.js';
 import { replay_violations } from '../../src/explore/shrink.js';
 import { fixture, run } from './helpers.js';
@@ -61,6 +64,33 @@ describe('exhaustive dfs', () => {
       const all = new Set(full.keys);
       expect([...a.keys].every((k) => all.has(k)), JSON.stringify(o)).toBe(true);
     }
+  });
+
+  it('depth left out of covering: with no path cut, the same states as counting it; a cut sends the search back to counting it', async () => {
+    const l = fixture('fault');
+    const r = await run(l, { strategy: 'dfs', preemptions: 1, faults: 1 });
+    const facts = r.params.facts;
+    const search = (depth: number, depth_blind: boolean, f = facts) => {
+      const o = { depth, preemptions: 1, faults: 1, por: true, coarse: true, budget: Infinity, split: 0, owns: () => true, first: true };
+      const dfs = new Dfs(new Sim(l.config, { undo: true }), { ...o, facts: f ? new Ownership(f) : null, depth_blind });
+      dfs.run();
+      return dfs;
+    };
+    const counted = search(r.params.depth, false);
+    const blind = search(r.params.depth, true);
+    expect(counted.stats.cut).toBe(false);
+    expect(blind.status).toBe('done');
+    expect([...blind.states].sort()).toEqual([...counted.states].sort());
+    expect(blind.stats.transitions).toBeLessThan(counted.stats.transitions);
+    // explore() searches depth-blind first: the same states.
+    expect(r.distinct).toBe(counted.states.size);
+    // A bound that cuts: the blind search stops at the first cut, and explore() counts depth again.
+    const cut = await run(l, { strategy: 'dfs', preemptions: 1, faults: 1, depth: 30 });
+    expect(search(30, true, cut.params.facts).status).toBe('depth');
+    const want = search(30, false, cut.params.facts);
+    expect(cut.cut).toBe(true);
+    expect(cut.complete).toBe(true);
+    expect(cut.distinct).toBe(want.states.size);
   });
 
   it('two workers, and three shards merged, count the same states as one run', async () => {
