@@ -2,14 +2,16 @@
 // violation (or a deadlock), shrink the one found, and report coverage.
 //
 // A search is cut into parts (part.ts): `workers` parts per machine times
-// `shard.n` shards. Part p explores the split items (dfs) or the schedule
-// indices (random, pct) i with i mod parts = p, and shard k runs the parts
-// p with p mod n = k-1. Parts keep their own visited sets; the union of
-// their key sets is the distinct-state count, the same for any number of
-// workers and shards when the search is exhaustive. When parts find
-// violations, the one of the lowest item wins and items after it are not
-// searched, so with --budget/--depth (and no --time) the result depends
-// only on the scenario, the options and the number of parts.
+// `shard.n` shards. Shard k gets the split items (dfs) or the schedule
+// indices (random, pct) i with i mod n = k-1; inside a shard, schedule
+// indices go round the workers, and a dfs item goes to the first worker
+// that meets it. Parts keep their own visited sets; the union of their key
+// sets is the distinct-state count, the same for any number of workers
+// and shards when the search is exhaustive. When parts find violations,
+// the one of the lowest item wins, items after it are not searched, and a
+// split dfs finds it again in that item alone (refind()), so with
+// --budget/--depth (and no --time) the result depends only on the
+// scenario, the options and the number of shards.
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
