@@ -5,7 +5,7 @@
 // `shard.n` shards. Shard k gets the split items (dfs) or the schedule
 // indices (random, pct) i with i mod n = k-1; inside a shard, schedule
 // indices go round the workers, and a dfs item goes to the first worker
-// that meets it. Parts keep their own visited sets; the union of their key
+// that meets it (round the workers too with --budget). Parts keep their own visited sets; the union of their key
 // sets is the distinct-state count, the same for any number of workers
 // and shards when the search is exhaustive. When parts find violations,
 // the one of the lowest item wins, items after it are not searched, and a
@@ -260,7 +260,8 @@ export async function explore(loaded: LoadedScenario, overrides: Overrides, o: E
       return [part.result()];
     }
     // DFS items go to the first worker that meets them (part.ts): a fresh set of claims per search.
-    const claims = params.strategy === 'dfs' ? new SharedArrayBuffer(4 * CLAIMS) : undefined;
+    // Not with a budget: each part stops after its share of schedules, and which items those cover must not depend on timing.
+    const claims = params.strategy === 'dfs' && !Number.isFinite(params.budget) ? new SharedArrayBuffer(4 * CLAIMS) : undefined;
     return run_workers(loaded, overrides, params, claims ? mine.map((m) => ({ ...m, claims })) : mine, deadline, progress_ms, o.signal, report);
   }
 
