@@ -275,7 +275,8 @@ export async function explore(loaded: LoadedScenario, overrides: Overrides, o: E
   deadlocks.sort((a, b) => a.item - b.item);
   // An invariant violation first; else a deadlock, if any schedule ended in one.
   let first: Finding | undefined = findings[0] ?? deadlocks[0];
-  if (first && params.strategy === 'dfs' && params.split > 0) {
+  // With a budget, items go round the workers and the finding is already the same on every run.
+  if (first && params.strategy === 'dfs' && params.split > 0 && !Number.isFinite(params.budget)) {
     first = (await refind(loaded, params, first, !findings.length, deadline, o.signal)) ?? first;
     search_ms = performance.now() - t0;
   }
@@ -346,7 +347,7 @@ export async function explore(loaded: LoadedScenario, overrides: Overrides, o: E
  * runs out of time (the worker's finding stands).
  */
 async function refind(loaded: LoadedScenario, params: SearchParams, f: Finding, deadlock: boolean, deadline: number, signal?: AbortSignal): Promise<Finding | null> {
-  const part = new Part(loaded.config, { ...params, budget: Infinity }, { k: 1, n: 1, worker: 0, workers: 1, only: f.item });
+  const part = new Part(loaded.config, params, { k: 1, n: 1, worker: 0, workers: 1, only: f.item });
   const dfs = part.searcher;
   while (part.slice(50)) {
     if (deadlock && dfs.deadlock) return dfs.deadlock;
