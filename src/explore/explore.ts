@@ -5,9 +5,10 @@
 // `shard.n` shards. Shard k gets the split items (dfs) or the schedule
 // indices (random, pct) i with i mod n = k-1; inside a shard, schedule
 // indices go round the workers, and a dfs item goes to the first worker
-// that meets it (round the workers too with --budget). Parts keep their own visited sets; the union of their key
-// sets is the distinct-state count, the same for any number of workers
-// and shards when the search is exhaustive. When parts find violations,
+// that meets it (round the workers too with --budget). Parts keep their
+// own visited sets; the union of their key sets is the distinct-state
+// count, the same for any number of workers and shards when the search
+// is exhaustive. When parts find violations,
 // the one of the lowest item wins, items after it are not searched, and a
 // split dfs finds it again in that item alone (refind()), so with
 // --budget/--depth (and no --time) the result depends only on the

@@ -637,7 +637,6 @@ export class Tracker {
     fp.r.add(loc);
   }
 
-  /** A write of `loc`; `keys`: of the key set of the object at `loc` (footprint only, nothing to rehash). */
   /**
    * A write of `loc` (`keys`: of the key set of the object at `loc`). It
    * goes into the footprint; the key tree is rehashed there unless `rehash`
@@ -648,7 +647,7 @@ export class Tracker {
   private write(loc: string, top: string, keys = false, rehash = !keys): void {
     if (this.phase === Phase.Idle) throw new Error(`explorer: the World was changed between steps (${loc.split(SEP).join('.')})`);
     if (this.seq_read || this.seq_written) this.settle();
-    if (NOT_STATE.has(top) || (top === 'threads' && loc.endsWith('steps') && is_bookkeeping(loc))) return;
+    if (!is_state(loc, top)) return;
     if (keys) loc = loc === '' ? '#keys' : loc + SEP + '#keys';
     if (rehash) this.dirty.add(loc);
     const fp = this.fp;
@@ -657,7 +656,7 @@ export class Tracker {
 
   /** Rehash `loc` at the end of the step, with no write of it in the footprint (an array element that came or went). */
   private rehash_at(loc: string, top: string): void {
-    if (NOT_STATE.has(top) || (top === 'threads' && loc.endsWith('steps') && is_bookkeeping(loc))) return;
+    if (!is_state(loc, top)) return;
     this.dirty.add(loc);
   }
 
@@ -727,7 +726,7 @@ export class Tracker {
 
   /** A write found at the end of the step (a leaf that changed). */
   private mark(loc: string, top: string): void {
-    if (NOT_STATE.has(top) || (top === 'threads' && loc.endsWith('steps') && is_bookkeeping(loc))) return;
+    if (!is_state(loc, top)) return;
     this.dirty.add(loc);
     if (this.fp) this.fp.w.add(loc);
   }
@@ -1017,6 +1016,11 @@ class Handler implements ProxyHandler<Record<string, unknown>> {
 export function is_index(key: string): boolean {
   const c = key.charCodeAt(0);
   return c >= 48 && c <= 57 && String(Number(key)) === key;
+}
+
+/** Whether `loc` (under top-level key `top`) is simulated state: not bookkeeping, so in footprints and the key. */
+function is_state(loc: string, top: string): boolean {
+  return !NOT_STATE.has(top) && !(top === 'threads' && loc.endsWith('steps') && is_bookkeeping(loc));
 }
 
 function is_obj(v: unknown): boolean {
