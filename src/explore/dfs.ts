@@ -86,6 +86,7 @@ import { add_footprint, frames_of, local_step } from './local.js';
 import type { Breach, Ownership } from './facts.js';
 import type { Exec, Sim } from './sim.js';
 import type { Violation } from '../core/machine/world.js';
+import type { Footprint } from './track.js';
 import type { Schedule } from '../core/machine/machine.js';
 
 export interface DfsOptions {
@@ -118,8 +119,9 @@ export interface DfsOptions {
   /**
    * Learned ownership (facts.ts): locations a thread's local steps may
    * touch besides its own frames. Every step run and every waiting thread's
-   * wait predicate is checked against them; a breach stops the search
-   * (status 'breach'), which then proves nothing.
+   * wait predicate is checked against them; after a breach the search
+   * proves nothing, goes on only to learn more (Dfs.breaches) and ends
+   * with status 'breach'.
    */
   facts?: Ownership | null;
   /**
@@ -226,6 +228,9 @@ function matches(s: Sleeper, thread: number, prefix: readonly number[]): boolean
 
 const NONE: Violation[] = [];
 
+/** Transitions without a new breach after which a search that broke its facts stops (at least). */
+const QUIET = 50_000;
+
 export type DfsStatus = 'running' | 'done' | 'violation' | 'budget' | 'breach' | 'depth';
 
 /** Distinct states one part keeps at most (JS Maps and Sets stop at 2^24 entries). */
@@ -242,8 +247,19 @@ export class Dfs {
   items = 0;
   /** The visited set reached MAX_STATES. */
   full = false;
-  /** What broke the learned facts (status 'breach'). */
+  /** What first broke the learned facts (the search then ends with status 'breach'). */
   breach: Breach | null = null;
+  /**
+   * Every breach seen. After the first one the search proves nothing, but
+   * it goes on, learning each breach into its copy of the facts, until
+   * QUIET transitions (or as many as it ran before the first) bring no new
+   * one: explore.ts then learns them all at once and starts again, instead
+   * of once per breach. Violations and deadlocks met past a breach are not
+   * reported (which one is met depends on what was learned on the way);
+   * the search started again finds them.
+   */
+  readonly breaches: Breach[] = [];
+  private quiet_until = Infinity;
   private readonly facts: Ownership | null;
   private readonly stack: Node[] = [];
   private readonly seen_above = new Map<number, Seen[]>();
@@ -297,17 +313,28 @@ export class Dfs {
   private check_waits(): void {
     const facts = this.facts!;
     for (const t of this.sim.w.threads) {
-      if (t.done || t.wait === null || this.breach) continue;
-      const b = facts.check(t.id, this.sim.wait_reads(t.id));
-      if (b) this.breached(b);
+      if (t.done || t.wait === null) continue;
+      this.check_step(t.id, this.sim.wait_reads(t.id));
     }
   }
 
-  private breached(b: Breach): void {
-    if (this.breach) return;
-    this.breach = b;
-    this.status = 'breach';
+  /** Check a step's (or a wait predicate's) footprint against the facts; whether it broke them. */
+  private check_step(thread: number, fp: Footprint): boolean {
+    const facts = this.facts!;
+    let broke = false;
+    // One location at a time: learn each, and look again (a footprint has finitely many).
+    for (let b = facts.check(thread, fp), n = 0; b && n < fp.r.size + fp.w.size; b = facts.check(thread, fp), n++) {
+      broke = true;
+      this.breaches.push(b);
+      this.breach ??= b;
+      facts.learn_breach(b);
+      this.quiet_until = this.stats.transitions + Math.max(QUIET, this.quiet_from ??= this.stats.transitions);
+    }
+    return broke;
   }
+
+  /** Transitions run before the first breach. */
+  private quiet_from: number | undefined;
 
   /** A node with nothing to explore below: the end, a deadlock, or the depth bound. Counts the schedule. */
   private leaf(n: Node): boolean {
@@ -325,7 +352,7 @@ export class Dfs {
           values: { blocked: stuck.map((t) => t.name) },
         };
         // Worth reporting, but a violation of an invariant comes first: keep searching.
-        if (!this.deadlock || Math.max(0, n.item) < this.deadlock.item) this.deadlock = this.finding_of([v], n.item);
+        if (!this.breach && (!this.deadlock || Math.max(0, n.item) < this.deadlock.item)) this.deadlock = this.finding_of([v], n.item);
         this.o.collect?.violation(['deadlock']);
       }
       this.count_schedule(n);
@@ -345,7 +372,7 @@ export class Dfs {
     // Above the split every part sees the same paths: part 0 counts them.
     if (n.item < 0 && !this.o.first) return;
     this.stats.schedules++;
-    if (this.stats.schedules >= this.o.budget && this.status === 'running') this.status = 'budget';
+    if (this.stats.schedules >= this.o.budget && this.status === 'running') this.status = this.breach ? 'breach' : 'budget';
   }
 
   private finding_of(violations: Violation[], item: number): Finding {
@@ -436,9 +463,13 @@ export class Dfs {
         tick = 0;
         if (performance.now() >= deadline) return this.status;
       }
+      if (this.stats.transitions >= this.quiet_until) {
+        this.status = 'breach';
+        break;
+      }
       const n = this.stack[this.stack.length - 1];
       if (!n) {
-        this.status = 'done';
+        this.status = this.breach ? 'breach' : 'done';
         break;
       }
       if (o.item_limit !== undefined && n.item >= o.item_limit) {
@@ -479,13 +510,7 @@ export class Dfs {
       const fp = this.por || this.facts ? new_footprint() : null;
       const x0 = sim.exec(thread, prefix, fp);
       this.stats.transitions++;
-      if (this.facts) {
-        const b = this.facts.check(thread, fp!);
-        if (b) {
-          this.breached(b);
-          break;
-        }
-      }
+      if (this.facts) this.check_step(thread, fp!);
       // With n.only the moves to take are listed whole: their alternatives were taken at the earlier visit.
       if (!n.only) this.alternatives(n, prefix, x0.asked, used_faults);
       const x = [x0];
@@ -496,7 +521,6 @@ export class Dfs {
         depth = r.depth;
         violations = r.violations;
       }
-      if (this.breach) break;
       let pre = n.pre + preempts;
       if (o.preemptions !== null) {
         // A move that ends with its thread scheduled out by an injected preemption preempted it.
@@ -513,11 +537,16 @@ export class Dfs {
       if (this.states.size >= MAX_STATES && this.status === 'running') {
         // A JS Map or Set holds 2^24 entries: stop before the visited set cannot grow.
         this.full = true;
-        this.status = 'budget';
+        this.status = this.breach ? 'breach' : 'budget';
       }
       if (violations.length) {
         if (this.o.collect) {
           this.o.collect.violation(violations.map((v) => v.invariant));
+          this.undo(x);
+          continue;
+        }
+        // Past a breach, which violation the search meets depends on what it learned on the way: the search started again finds it.
+        if (this.breach) {
           this.undo(x);
           continue;
         }
@@ -594,8 +623,7 @@ export class Dfs {
       const before = frames_of(w, thread);
       const f = new_footprint();
       const y = sim.exec(thread, [], f);
-      const b = this.facts?.check(thread, f);
-      if (b) this.breached(b);
+      const b = this.facts !== null && this.check_step(thread, f);
       if (b || !local_step(sim.w, thread, f, faults_left ? y.asked.length : 0, before, this.facts)) {
         sim.undo(y);
         if (not_local.size >= 1 << 20) not_local.clear();

@@ -230,7 +230,7 @@ export async function explore(loaded: LoadedScenario, overrides: Overrides, o: E
   let restarts = 0;
   for (;;) {
     results = await search(params);
-    const breaches = results.map((r) => r.breach).filter((b): b is Breach => b !== null);
+    const breaches = results.flatMap((r) => r.breaches);
     const stopped = results.some((r) => r.finding || r.status === 'time' || r.status === 'interrupted');
     if (breaches.length === 0 || stopped || shard.n > 1 || o.signal?.aborted || performance.now() >= deadline) break;
     restarts++;
@@ -424,7 +424,7 @@ async function run_workers(
             results[i] = m.result;
             progress[i] = m.result;
             if (m.result.finding) found(m.result.finding.item);
-            // The search proves nothing past a breach: the others stop, so that it starts again now.
+            // The search proves nothing past a breach: once that worker is done learning, the others stop, so that it starts again now.
             if (m.result.breach) send({ stop: 'breach' });
             end();
           }

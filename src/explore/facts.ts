@@ -15,8 +15,9 @@
 // footprint of every step it runs and of every waiting thread's predicate
 // at every state it visits, and a step of thread u that touches a location
 // the facts give to another thread, or writes one they say nobody writes,
-// is a breach. A search with a breach proves nothing: the explorer adds
-// what it saw to the facts and starts the search again (explore.ts).
+// is a breach. A search with a breach proves nothing: it goes on for a
+// while only to learn (dfs.ts Dfs.breaches), and the explorer adds every
+// breach it saw to the facts and starts the search again (explore.ts).
 //
 // Why a search without a breach is sound. Let F be the facts and G the
 // search without them (own frames only). Take any path of G within the

@@ -115,6 +115,8 @@ export interface PartResult extends PartProgress {
   full: boolean;
   /** A step broke the learned facts (dfs): this part proves nothing. */
   breach: Breach | null;
+  /** Every breach this part saw (dfs.ts Dfs.breaches), to learn from. */
+  breaches: Breach[];
 }
 
 /** The share of `budget` schedules that part `p` of `parts` runs. */
@@ -128,6 +130,8 @@ export class Part {
   private stopped: PartStatus | null = null;
   /** Steps run by a depth-blind search that met the depth bound and was dropped (dfs.ts, "Depth"). */
   private dropped = 0;
+  /** Breaches seen by a dropped depth-blind search. */
+  private readonly dropped_breaches: Breach[] = [];
 
   constructor(
     readonly config: WorldConfig,
@@ -196,6 +200,7 @@ export class Part {
     if (s.status === 'depth') {
       // A path met the depth bound: the depth-blind search proves nothing; again with depth counted.
       this.dropped += s.stats.transitions;
+      if (s instanceof Dfs) this.dropped_breaches.push(...s.breaches);
       const limit = s.o.item_limit;
       this.searcher = this.dfs(false);
       if (limit !== undefined) this.limit(limit);
@@ -232,7 +237,8 @@ export class Part {
       full: dfs ? dfs.full : false,
       slept: dfs ? dfs.stats.slept : 0,
       revisits: dfs ? dfs.stats.revisits : 0,
-      breach: dfs ? dfs.breach : null,
+      breach: dfs ? (dfs.breach ?? this.dropped_breaches[0] ?? null) : null,
+      breaches: dfs ? [...this.dropped_breaches, ...dfs.breaches] : [],
     };
   }
 }

@@ -91,15 +91,66 @@ describe('learned ownership', () => {
     expect(dfs.run()).toBe('breach');
     expect(dfs.breach).toMatchObject({ loc: seq, was: 0 });
     expect(dfs.breach!.thread).not.toBe(0);
+    // Past the breach it learned: the seq is shared now, in its own copy of the facts.
+    expect(wrong.class_of(seq)).toBe(SHARED);
   });
 
-  it('facts learned from one random run miss some sharing: the explorer learns each breach, starts again, and reaches the verdict of the search without facts', async () => {
-    const l = fixture('coarse-race', ['mmu.no_retry_check']);
+  it('past a breach the search only learns: with the retry check gone, the violation is reported by the search started again, not the one that broke its facts', () => {
+    const cfg = bundled('fault-vs-invalidate', ['mmu.no_retry_check']).config;
+    const own = learn_facts(cfg, 1, 1600, 0);
+    const seq = ['kvm', 'mmu_invalidate_seq'].join(SEP);
+    const wrong = new Ownership({ who: own.facts.who.filter(([l]) => l !== seq).concat([[seq, 0]]), written: own.facts.written });
+    const search = (facts: Ownership) =>
+      new Dfs(new Sim(cfg, { undo: true }), { depth: 1600, preemptions: 1, faults: 0, por: true, coarse: true, facts, budget: Infinity, split: 0, owns: () => true, first: true });
+    const broke = search(wrong);
+    expect(broke.run()).toBe('breach');
+    expect(broke.finding).toBeNull();
+    const again = search(new Ownership(wrong.facts));
+    expect(again.run()).toBe('violation');
+    expect(again.breach).toBeNull();
+    expect(again.finding!.violation.invariant).toBe('mmu.stale_mapping');
+  });
+
+  it('a search that broke its facts goes on learning: fewer restarts than learning one breach a time, and the same states in the end', () => {
+    const cfg = fixture('coarse-race').config;
+    const base = learn_facts(cfg, 1, 400, 0, 1);
+    const search = (facts: Ownership) =>
+      new Dfs(new Sim(cfg, { undo: true }), { depth: 400, preemptions: 1, faults: 0, por: true, coarse: true, facts, budget: Infinity, split: 0, owns: () => true, first: true });
+    // Learn what each search saw (all of it, or its first breach only), and search again with a fresh copy.
+    const restarts = (all: boolean) => {
+      const own = new Ownership(base.facts);
+      for (let i = 0; i < 64; i++) {
+        const dfs = search(new Ownership(own.facts));
+        if (dfs.run() !== 'breach') return { restarts: i, states: dfs.states.size, status: dfs.status };
+        expect(dfs.breaches[0]).toBe(dfs.breach);
+        for (const b of all ? dfs.breaches : [dfs.breach!]) own.learn_breach(b);
+      }
+      throw new Error('no end');
+    };
+    const one = restarts(false);
+    const all = restarts(true);
+    expect(one.restarts).toBeGreaterThan(1);
+    expect(all.restarts).toBeGreaterThan(0);
+    expect(all.restarts).toBeLessThan(one.restarts);
+    expect([one.status, all.status]).toEqual(['done', 'done']);
+    expect(all.states).toBe(one.states);
+  });
+
+  it('facts learned from one random run miss some sharing: the explorer learns the breaches, starts again, and reaches the verdict of the search without facts', async () => {
     const base = { strategy: 'dfs' as const, preemptions: 1, faults: 0, depth: 400, shrink: false };
-    const plain = await run(l, { ...base, facts: false });
-    const few = await run(l, { ...base, learn_runs: 1 });
+    const fixed = fixture('coarse-race');
+    const plain = await run(fixed, { ...base, facts: false });
+    const few = await run(fixed, { ...base, learn_runs: 1 });
+    expect(plain.status).toBe('complete');
     expect(few.restarts).toBeGreaterThan(0);
     expect(few.breach).toBeNull();
-    expect(few.violation?.violation.invariant).toBe(plain.violation?.violation.invariant);
+    expect(few.status).toBe('complete');
+    // With the bug, the violation: not the one met past a breach, but the one the search started again finds.
+    const buggy = fixture('coarse-race', ['mmu.no_retry_check']);
+    const bad = await run(buggy, { ...base, facts: false });
+    const found = await run(buggy, { ...base, learn_runs: 1 });
+    expect(bad.violation?.violation.invariant).toBe('mmu.stale_mapping');
+    expect(found.restarts).toBeGreaterThan(0);
+    expect(found.violation?.violation.invariant).toBe(bad.violation?.violation.invariant);
   });
 });
