@@ -110,9 +110,11 @@ const secs = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 const n = (x: number) => x.toLocaleString('en-US');
 
 function verdict_text(r: ExploreResult): string {
-  if (r.violation) return `violation ${r.violation.violation.invariant} after ${secs(r.time_ms)}`;
-  if (r.status === 'complete') return `verified in ${secs(r.time_ms)}, ${n(r.distinct)} states${r.cut ? ' (depth cut)' : ''}`;
-  return `no verdict: ${r.status} after ${secs(r.time_ms)}, ${n(r.distinct)} states`;
+  // Searches started again after breaches of the learned facts (explore.ts).
+  const again = r.restarts ? `, ${r.restarts} restart${r.restarts === 1 ? '' : 's'}` : '';
+  if (r.violation) return `violation ${r.violation.violation.invariant} after ${secs(r.time_ms)}${again}`;
+  if (r.status === 'complete') return `verified in ${secs(r.time_ms)}, ${n(r.distinct)} states${r.cut ? ' (depth cut)' : ''}${again}`;
+  return `no verdict: ${r.status} after ${secs(r.time_ms)}, ${n(r.distinct)} states${r.cut ? ' (depth cut)' : ''}${again}`;
 }
 
 async function verify_rows(limit: number): Promise<void> {
