@@ -247,8 +247,6 @@ export class Dfs {
   items = 0;
   /** The visited set reached MAX_STATES. */
   full = false;
-  /** What first broke the learned facts (the search then ends with status 'breach'). */
-  breach: Breach | null = null;
   /**
    * Every breach seen. After the first one the search proves nothing, but
    * it goes on, learning each breach into its copy of the facts, until
@@ -259,6 +257,8 @@ export class Dfs {
    * the search started again finds them.
    */
   readonly breaches: Breach[] = [];
+  /** Transitions run before the first breach, and the count at which the search stops learning. */
+  private quiet_from: number | undefined;
   private quiet_until = Infinity;
   private readonly facts: Ownership | null;
   private readonly stack: Node[] = [];
@@ -326,15 +326,21 @@ export class Dfs {
     for (let b = facts.check(thread, fp), n = 0; b && n < fp.r.size + fp.w.size; b = facts.check(thread, fp), n++) {
       broke = true;
       this.breaches.push(b);
-      this.breach ??= b;
       facts.learn_breach(b);
       this.quiet_until = this.stats.transitions + Math.max(QUIET, this.quiet_from ??= this.stats.transitions);
     }
     return broke;
   }
 
-  /** Transitions run before the first breach. */
-  private quiet_from: number | undefined;
+  /** What first broke the learned facts (the search then ends with status 'breach'). */
+  get breach(): Breach | null {
+    return this.breaches[0] ?? null;
+  }
+
+  /** End the search: past a breach, whatever ends it, it proves nothing ('breach'). */
+  private end(status: DfsStatus): void {
+    this.status = this.breach ? 'breach' : status;
+  }
 
   /** A node with nothing to explore below: the end, a deadlock, or the depth bound. Counts the schedule. */
   private leaf(n: Node): boolean {
@@ -372,7 +378,7 @@ export class Dfs {
     // Above the split every part sees the same paths: part 0 counts them.
     if (n.item < 0 && !this.o.first) return;
     this.stats.schedules++;
-    if (this.stats.schedules >= this.o.budget && this.status === 'running') this.status = this.breach ? 'breach' : 'budget';
+    if (this.stats.schedules >= this.o.budget && this.status === 'running') this.end('budget');
   }
 
   private finding_of(violations: Violation[], item: number): Finding {
@@ -463,13 +469,9 @@ export class Dfs {
         tick = 0;
         if (performance.now() >= deadline) return this.status;
       }
-      if (this.stats.transitions >= this.quiet_until) {
-        this.status = 'breach';
-        break;
-      }
       const n = this.stack[this.stack.length - 1];
-      if (!n) {
-        this.status = this.breach ? 'breach' : 'done';
+      if (!n || this.stats.transitions >= this.quiet_until) {
+        this.end('done');
         break;
       }
       if (o.item_limit !== undefined && n.item >= o.item_limit) {
@@ -537,7 +539,7 @@ export class Dfs {
       if (this.states.size >= MAX_STATES && this.status === 'running') {
         // A JS Map or Set holds 2^24 entries: stop before the visited set cannot grow.
         this.full = true;
-        this.status = this.breach ? 'breach' : 'budget';
+        this.end('budget');
       }
       if (violations.length) {
         if (this.o.collect) {

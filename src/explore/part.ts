@@ -237,7 +237,7 @@ export class Part {
       full: dfs ? dfs.full : false,
       slept: dfs ? dfs.stats.slept : 0,
       revisits: dfs ? dfs.stats.revisits : 0,
-      breach: dfs ? (dfs.breach ?? this.dropped_breaches[0] ?? null) : null,
+      breach: dfs ? (this.dropped_breaches[0] ?? dfs.breach) : null,
       breaches: dfs ? [...this.dropped_breaches, ...dfs.breaches] : [],
     };
   }
