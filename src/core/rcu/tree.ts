@@ -261,19 +261,23 @@ define_invariant({
  * Scenario op for host threads: rcu_barrier(), after first waiting until at
  * least `min_callbacks` callbacks have been queued since boot (so that a VMM
  * thread can outlive the faults whose unlinked tables it wants to see freed;
- * a run ends when only the RCU kthread is left).
+ * a run ends when only the RCU kthread is left), or until no other thread is
+ * left to queue one. The wait is the scenario's, not the kernel's: a variant
+ * that frees without call_rcu() (pgtable.free_unlinked_sync) must not turn
+ * it into a deadlock the kernel cannot have.
  */
+const callbacks_queued = (w: World, t: Thread, n: number) => rcu_state(w).next_cb_id >= n || w.threads.every((o) => o === t || o.done || o.daemon);
 export const rcu_barrier_op = model_fn<{ min_callbacks?: number }>('rcu_barrier_op', {
-  wait: (w, t, l) => (rcu_state(w).next_cb_id >= (l.min_callbacks ?? 0) ? 'barrier' : block(t, { kind: 'rcu_callbacks_queued', n: l.min_callbacks ?? 0 })),
+  wait: (w, t, l) => (callbacks_queued(w, t, l.min_callbacks ?? 0) ? 'barrier' : block(t, { kind: 'rcu_callbacks_queued', n: l.min_callbacks ?? 0 })),
   barrier: () => call(rcu_barrier, {}, 'done'),
   done: () => RETURN,
 });
-wait_kind('rcu_callbacks_queued', true, (w, _t, wait) => rcu_state(w).next_cb_id >= (wait['n'] as number));
+wait_kind('rcu_callbacks_queued', true, (w, t, wait) => callbacks_queued(w, t, wait['n'] as number));
 
 define_op({
   name: 'rcu_barrier',
   threads: ['vmm', 'mm'],
-  summary: 'rcu_barrier(): wait until every RCU callback queued so far has run; with min_callbacks, first wait until that many have been queued',
+  summary: 'rcu_barrier(): wait until every RCU callback queued so far has run; with min_callbacks, first wait until that many have been queued (or no other thread is left to queue one)',
   schema: { type: 'object', properties: { min_callbacks: { type: 'integer', minimum: 0 } }, additionalProperties: false },
   fn: rcu_barrier_op.name,
 });
