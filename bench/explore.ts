@@ -112,9 +112,11 @@ const n = (x: number) => x.toLocaleString('en-US');
 function verdict_text(r: ExploreResult): string {
   // Searches started again after breaches of the learned facts (explore.ts).
   const again = r.restarts ? `, ${r.restarts} restart${r.restarts === 1 ? '' : 's'}` : '';
-  if (r.violation) return `violation ${r.violation.violation.invariant} after ${secs(r.time_ms)}${again}`;
+  // The preemption bounds searched in turn (explore.ts): where the violation was found, or the largest verified.
+  const bound = r.rounds.length > 1 ? (r.violation ? ` at P=${r.params.preemptions}` : r.status !== 'complete' && r.verified_preemptions !== null ? `; P=${r.verified_preemptions} verified in ${secs(r.rounds[r.verified_preemptions]!.time_ms)} (${n(r.rounds[r.verified_preemptions]!.distinct)} states)` : '') : '';
+  if (r.violation) return `violation ${r.violation.violation.invariant}${bound} after ${secs(r.time_ms)}${again}`;
   if (r.status === 'complete') return `verified in ${secs(r.time_ms)}, ${n(r.distinct)} states${r.cut ? ' (depth cut)' : ''}${again}`;
-  return `no verdict: ${r.status} after ${secs(r.time_ms)}, ${n(r.distinct)} states${r.cut ? ' (depth cut)' : ''}${again}`;
+  return `no verdict: ${r.status} after ${secs(r.time_ms)}, ${n(r.distinct)} states${r.cut ? ' (depth cut)' : ''}${again}${bound}`;
 }
 
 async function verify_rows(limit: number): Promise<void> {

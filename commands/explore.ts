@@ -38,6 +38,7 @@ export function register_explore(program: Command, set_code: (code: number) => v
     .option('--json', 'print one JSON object: the summary')
     .option('--pct-depth <d>', 'pct: the bug depth d (default 3)', int_arg('a bug depth', 1, 100))
     .option('--preemptions <n>', 'dfs: at most N preemptions per schedule, injected ones (a vCPU scheduled out at a preemption point) included (turns sleep sets off)', int_arg('a number of preemptions', 0))
+    .option('--no-iterate', 'dfs with --preemptions N: search bound N at once (by default 0, 1, ..., N in turn, stopping at the first violation)')
     .option('--faults <n>', 'at most N injected faults (non-zero choice answers) per schedule', int_arg('a number of faults', 0))
     .option('--no-por', 'dfs: no sleep sets')
     .option('--no-coarse', "dfs: every step is a scheduling point (by default a thread's steps that touch only its own frames run with its previous one)")

@@ -12,7 +12,7 @@ import { resolve_scenario_arg } from '../scenario/bundled.js';
 import { UserError } from '../scenario/errors.js';
 import { load_scenario, type LoadedScenario } from '../scenario/load.js';
 import { ANSI, format_fields, json_fields, paint, to_json } from '../repl/format.js';
-import { explore, type ExploreOptions, type ExploreResult, type Progress, type Strategy } from './explore.js';
+import { explore, type ExploreOptions, type ExploreResult, type Progress, type Round, type Strategy } from './explore.js';
 import { loc_name } from './facts.js';
 import { describe_schedule, merge_shards, name_steps, params_json, schedule_text, violation_json, write_recording, write_shard } from './report.js';
 
@@ -29,6 +29,7 @@ export interface ExploreCommandOptions {
   json?: boolean;
   pctDepth?: number;
   preemptions?: number;
+  iterate?: boolean;
   faults?: number;
   por?: boolean;
   coarse?: boolean;
@@ -81,6 +82,7 @@ export class ProgressLine {
       const full = Math.round(f * w);
       line += `[${'#'.repeat(full)}${'.'.repeat(w - full)}] ${String(Math.floor(f * 100)).padStart(3)}% `;
     }
+    if (p.preemptions !== null) line += `P${p.preemptions} `;
     line += `${secs(p.elapsed_ms)} ${short(rate)} st/s ${short(p.distinct)} distinct ${short(p.schedules)} sched depth ${short(p.depth)}`;
     if (p.current) line += ` at ${short(p.current)}`;
     const cols = Math.min(80, this.stream.columns || 80);
@@ -128,6 +130,7 @@ export async function explore_command(file: string | undefined, o: ExploreComman
   }
   const strategy = o.strategy ?? 'random';
   if (o.preemptions !== undefined && strategy !== 'dfs') throw new UserError('--preemptions bounds the dfs strategy; expected --strategy dfs');
+  if (o.iterate === false && o.preemptions === undefined) throw new UserError('--no-iterate searches the --preemptions bound at once; expected --strategy dfs --preemptions N');
   // Where the counterexample goes is settled before the search, not after it.
   if (o.out !== undefined) check_output(o.out, { inputs: [{ path, what: 'the scenario' }], force: o.force === true, what: 'the counterexample' });
   if (o.result !== undefined) check_output(o.result, { inputs: [{ path, what: 'the scenario' }, ...(o.out ? [{ path: o.out, what: 'the --out recording' }] : [])], force: false, what: 'the shard result' });
@@ -152,6 +155,7 @@ export async function explore_command(file: string | undefined, o: ExploreComman
     ...(o.shard ? { shard: o.shard } : {}),
     ...(o.faults !== undefined ? { faults: o.faults } : {}),
     ...(o.preemptions !== undefined ? { preemptions: o.preemptions } : {}),
+    ...(o.iterate === false ? { iterate: false } : {}),
     ...(o.por === false ? { por: false } : {}),
     ...(o.coarse === false ? { coarse: false } : {}),
     ...(o.facts === false ? { facts: false } : {}),
@@ -209,13 +213,19 @@ function bounds_text(r: ExploreResult): string {
  * fault bounds when set, and the depth when it cut some path (a depth
  * that cut nothing bounds nothing).
  */
-export function verdict_bounds(r: ExploreResult): string {
+export function verdict_bounds(r: ExploreResult, round: Pick<Round, 'preemptions' | 'cut'> = r.rounds.at(-1) ?? { preemptions: r.params.preemptions, cut: r.cut }): string {
   const p = r.params;
   const b: string[] = [];
-  if (p.preemptions !== null) b.push(`preemptions=${p.preemptions}`);
+  if (round.preemptions !== null) b.push(`preemptions=${round.preemptions}`);
   if (Number.isFinite(p.faults)) b.push(`faults=${p.faults}`);
-  if (r.cut) b.push(`depth=${p.depth}`);
+  if (round.cut) b.push(`depth=${p.depth}`);
   return b.length ? b.join(', ') : 'none';
+}
+
+/** The rounds of a dfs that searched the preemption bounds in turn, one clause each. */
+function rounds_text(r: ExploreResult): string {
+  const how = (x: Round) => (x.status === 'complete' ? 'verified' : x.status === 'violation' ? 'violation' : x.status === 'time' ? 'the time ran out' : x.status);
+  return r.rounds.map((x) => `${x.preemptions} ${how(x)} (${num(x.distinct)} states, ${secs(x.time_ms)})`).join('; ');
 }
 
 /** verified (a complete dfs, no violation), violation, or incomplete (anything else: never called verified). */
@@ -252,6 +262,8 @@ function print(loaded: LoadedScenario | null, r: ExploreResult, recording: strin
       shrink_ms: Math.round(r.shrink_ms),
       states_per_s: Math.round(rate),
       restarts: r.restarts,
+      verified_preemptions: r.verified_preemptions,
+      rounds: r.rounds.map((x) => ({ preemptions: x.preemptions, status: x.status, distinct: x.distinct, states: x.transitions, time_ms: Math.round(x.time_ms), restarts: x.restarts })),
       breach: r.breach ? { thread: r.breach.thread, location: loc_name(r.breach.loc), write: r.breach.write } : null,
       violation: v
         ? {
@@ -293,6 +305,7 @@ function print(loaded: LoadedScenario | null, r: ExploreResult, recording: strin
         `shrunk: ${s.original.steps} -> ${s.steps} steps, ${s.original.switches} -> ${s.switches} context switches, ${s.original.faults} -> ${s.faults} injected faults (${s.replays} replays, ${secs(r.shrink_ms)})`,
       );
     }
+    if (r.rounds.length > 1) lines.push(`preemption bounds searched in turn: ${rounds_text(r)}`);
     if (named) lines.push(`schedule: ${schedule_text(named)}`);
     if (recording) lines.push(`recording: ${recording} (opens at step ${shown!.picks.length}: kvmdbg tui ${recording})`);
   } else {
@@ -311,6 +324,7 @@ function print(loaded: LoadedScenario | null, r: ExploreResult, recording: strin
               : 'stopped';
     if (verdict(r) === 'verified') {
       lines.push(paint(color, ANSI.green, `verified: no violation in any interleaving (${num(r.distinct)} states, bounds: ${verdict_bounds(r)})`));
+      if (r.rounds.length > 1) lines.push(`preemption bounds searched in turn: ${rounds_text(r)}`);
       if (r.restarts) lines.push(`the search started again ${r.restarts} time${r.restarts === 1 ? '' : 's'}: a step broke the ownership facts learned from random runs, which now include it`);
       lines.push(
         `${num(r.schedules)} schedules, ${num(r.transitions)} steps, longest ${num(r.depth)} steps, ${secs(r.time_ms)}` +
@@ -319,6 +333,9 @@ function print(loaded: LoadedScenario | null, r: ExploreResult, recording: strin
     } else {
       lines.push(paint(color, ANSI.green, `no violation in ${covered}`));
       lines.push(`not exhaustive: ${why}${r.params.strategy === 'dfs' && r.cut ? '; the depth bound cut some paths' : ''}`);
+      const v = r.rounds.filter((x) => x.status === 'complete').at(-1);
+      if (v) lines.push(paint(color, ANSI.green, `verified with at most ${v.preemptions} preemption${v.preemptions === 1 ? '' : 's'}: no violation in any interleaving (${num(v.distinct)} states, bounds: ${verdict_bounds(r, v)})`));
+      if (r.rounds.length > 1) lines.push(`preemption bounds searched in turn: ${rounds_text(r)}`);
       if (r.params.strategy === 'dfs' && r.params.preemptions === null) {
         lines.push(paint(color, ANSI.dim, 'hint: dfs goes deep first; --preemptions 2 bounds the context switches per schedule as CHESS does, which reaches most races sooner'));
       }

@@ -56,6 +56,12 @@ export interface ExploreOptions {
   faults?: number;
   /** dfs: preemption bound (default: none, and sleep sets on). */
   preemptions?: number | null;
+  /**
+   * dfs with a preemption bound N: search the bounds 0, 1, ..., N in turn
+   * and stop at the first with a violation (default on; not in a shard or
+   * with a budget, which search N at once).
+   */
+  iterate?: boolean;
   /** dfs: sleep-set reduction (default on). */
   por?: boolean;
   /** dfs: coarse transitions, a thread's local steps run with its previous step (default on). */
@@ -88,6 +94,24 @@ export interface Progress {
   current: number;
   /** Fraction done when the search is bounded by a budget or a time, else null. */
   fraction: number | null;
+  /** dfs: the preemption bound being searched (null: none). */
+  preemptions: number | null;
+}
+
+/**
+ * One preemption bound of a dfs that searches the bounds in turn (CHESS's
+ * iterative context bounding): how its search ended.
+ */
+export interface Round {
+  preemptions: number | null;
+  /** 'complete' (no violation at this bound), 'violation', or why it stopped. */
+  status: ExploreStatus;
+  distinct: number;
+  transitions: number;
+  time_ms: number;
+  restarts: number;
+  /** The depth bound cut some path of this round. */
+  cut: boolean;
 }
 
 export type ExploreStatus = 'violation' | 'complete' | 'budget' | 'time' | 'interrupted' | 'done';
@@ -135,6 +159,15 @@ export interface ExploreResult {
   restarts: number;
   /** A breach the search could not start again after (a shard, or the time ran out): the verdict is not exhaustive. */
   breach: Breach | null;
+  /**
+   * dfs: the searches run, one per preemption bound searched (0, 1, ... up
+   * to --preemptions, or that bound alone); `params` are the last one's.
+   * The other fields sum over rounds (transitions, schedules, time,
+   * restarts) or are the last round's (distinct, keys, depth, status).
+   */
+  rounds: Round[];
+  /** The largest preemption bound searched completely without a violation (null: none, or no bound). */
+  verified_preemptions: number | null;
 }
 
 /** Restarts after breaches of the learned facts before the search goes on without them. */
@@ -212,7 +245,7 @@ export async function explore(loaded: LoadedScenario, overrides: Overrides, o: E
   };
   const report = (ps: PartProgress[]) => {
     if (!o.on_progress) return;
-    const sum: Progress = { elapsed_ms: performance.now() - t0, transitions: 0, schedules: 0, distinct: 0, depth: 0, current: 0, fraction: null };
+    const sum: Progress = { elapsed_ms: performance.now() - t0, transitions: 0, schedules: 0, distinct: 0, depth: 0, current: 0, fraction: null, preemptions: params.preemptions };
     for (const p of ps) {
       sum.transitions += p.transitions;
       sum.schedules += p.schedules;
@@ -224,24 +257,64 @@ export async function explore(loaded: LoadedScenario, overrides: Overrides, o: E
     o.on_progress(sum);
   };
 
+  // CHESS's iterative context bounding: every bound from 0 up to the one asked for, in turn, so
+  // that a race is found with the fewest preemptions it needs, and a search the time cuts short
+  // at bound N still leaves the verdict of bound N-1. A shard is one search (its file is merged
+  // with the other shards' of the same bound), and a budget counts the schedules of one search.
+  const target = params.preemptions;
+  const iterate = params.strategy === 'dfs' && target !== null && target > 0 && o.iterate !== false && shard.n === 1 && !Number.isFinite(params.budget);
+  const bounds = iterate ? Array.from({ length: target + 1 }, (_, i) => i) : [target];
+  const rounds: Round[] = [];
+  // Earlier rounds' work; the result's counts add it to the last round's.
+  const earlier = { transitions: 0, schedules: 0, slept: 0, revisits: 0 };
+  let results: PartResult[] = [];
+  let restarts = 0;
+  for (const bound of bounds) {
+    const r0 = performance.now();
+    for (const r of results) {
+      earlier.transitions += r.transitions;
+      earlier.schedules += r.schedules;
+      earlier.slept += r.slept;
+      earlier.revisits += r.revisits;
+    }
+    if (bound !== params.preemptions) {
+      params = { ...params, preemptions: bound };
+      params.split = split_for(loaded, params, parts, shard.n);
+    }
+    const again = restarts;
+    results = await search_learning(params);
+    const out = outcome(results, params.strategy);
+    rounds.push({
+      preemptions: bound,
+      status: out.status,
+      distinct: bounds.length > 1 ? union(results.map((r) => r.keys)).length : 0,
+      transitions: results.reduce((a, r) => a + r.transitions, 0),
+      time_ms: performance.now() - r0,
+      restarts: restarts - again,
+      cut: results.some((r) => r.cut),
+    });
+    if (out.status !== 'complete') break;
+  }
+
   // A breach of the learned facts: learn what broke them and search again (facts.ts), while there is time.
   // Shards cannot agree on new facts without talking, so a shard keeps its breach and is not complete.
-  let results: PartResult[];
-  let restarts = 0;
-  for (;;) {
-    results = await search(params);
-    const breaches = results.flatMap((r) => r.breaches);
-    const stopped = results.some((r) => r.finding || r.status === 'time' || r.status === 'interrupted');
-    if (breaches.length === 0 || stopped || shard.n > 1 || o.signal?.aborted || performance.now() >= deadline) break;
-    restarts++;
-    let facts: Facts | null = null;
-    if (restarts <= MAX_RESTARTS) {
-      const own = new Ownership(params.facts!);
-      for (const b of breaches) own.learn_breach(b);
-      facts = own.facts;
+  // The facts learned carry over to the next bound.
+  async function search_learning(p: SearchParams): Promise<PartResult[]> {
+    for (;;) {
+      const results = await search(p);
+      const breaches = results.flatMap((r) => r.breaches);
+      const stopped = results.some((r) => r.finding || r.status === 'time' || r.status === 'interrupted');
+      if (breaches.length === 0 || stopped || shard.n > 1 || o.signal?.aborted || performance.now() >= deadline) return results;
+      restarts++;
+      let facts: Facts | null = null;
+      if (restarts <= MAX_RESTARTS) {
+        const own = new Ownership(p.facts!);
+        for (const b of breaches) own.learn_breach(b);
+        facts = own.facts;
+      }
+      params = p = { ...p, facts };
+      p.split = split_for(loaded, p, parts, shard.n);
     }
-    params = { ...params, facts };
-    params.split = split_for(loaded, params, parts, shard.n);
   }
 
   // One search with these parameters: in this thread with one worker, else in worker threads.
@@ -281,20 +354,8 @@ export async function explore(loaded: LoadedScenario, overrides: Overrides, o: E
     first = (await refind(loaded, params, first, !findings.length, deadline, o.signal)) ?? first;
     search_ms = performance.now() - t0;
   }
-  const statuses = new Set<PartStatus>(results.map((r) => r.status));
   const breach = results.find((r) => r.breach)?.breach ?? null;
-  const complete = !first && params.strategy === 'dfs' && !breach && results.every((r) => r.complete);
-  const status: ExploreStatus = first
-    ? 'violation'
-    : statuses.has('interrupted')
-      ? 'interrupted'
-      : statuses.has('time')
-        ? 'time'
-        : statuses.has('budget')
-          ? 'budget'
-          : complete
-            ? 'complete'
-            : 'done';
+  const { status, complete } = outcome(results, params.strategy);
   let violation: ViolationReport | null = null;
   if (first) {
     let shrunk: ShrinkResult | null = null;
@@ -317,20 +378,52 @@ export async function explore(loaded: LoadedScenario, overrides: Overrides, o: E
     complete,
     cut: results.some((r) => r.cut),
     full: results.some((r) => r.full),
-    transitions: sum((r) => r.transitions),
-    schedules: sum((r) => r.schedules),
+    transitions: earlier.transitions + sum((r) => r.transitions),
+    schedules: earlier.schedules + sum((r) => r.schedules),
     distinct: keys.length,
     depth: Math.max(0, ...results.map((r) => r.depth)),
     time_ms: search_ms,
     shrink_ms: performance.now() - t0 - search_ms,
     items: Math.max(0, ...results.map((r) => r.items)),
-    slept: sum((r) => r.slept),
-    revisits: sum((r) => r.revisits),
+    slept: earlier.slept + sum((r) => r.slept),
+    revisits: earlier.revisits + sum((r) => r.revisits),
     violation,
     keys,
     restarts,
     breach,
+    rounds: rounds.map((r, i) => (i === rounds.length - 1 ? { ...r, distinct: keys.length } : r)),
+    verified_preemptions: verified_bound(rounds),
   };
+}
+
+/**
+ * How a search ended, from its parts: a violation (or deadlock) first, then
+ * an interrupt, the time, the budget; complete when a dfs explored every
+ * state within its bounds, proved nothing false and found nothing.
+ */
+function outcome(results: PartResult[], strategy: Strategy): { status: ExploreStatus; complete: boolean } {
+  const found = results.some((r) => r.finding || r.deadlock);
+  const statuses = new Set<PartStatus>(results.map((r) => r.status));
+  const complete = !found && strategy === 'dfs' && !results.some((r) => r.breach) && results.every((r) => r.complete);
+  const status: ExploreStatus = found
+    ? 'violation'
+    : statuses.has('interrupted')
+      ? 'interrupted'
+      : statuses.has('time')
+        ? 'time'
+        : statuses.has('budget')
+          ? 'budget'
+          : complete
+            ? 'complete'
+            : 'done';
+  return { status, complete };
+}
+
+/** The largest preemption bound whose round was complete (rounds run in increasing bounds). */
+export function verified_bound(rounds: readonly Round[]): number | null {
+  let v: number | null = null;
+  for (const r of rounds) if (r.status === 'complete' && r.preemptions !== null) v = r.preemptions;
+  return v;
 }
 
 /**

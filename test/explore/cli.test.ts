@@ -53,6 +53,14 @@ describe('kvmdbg explore', () => {
     expect(j.verdict).toBe('verified');
     expect(j.complete).toBe(true);
     expect(j.bounds.preemptions).toBe(1);
+    // The bounds 0 and 1 in turn, each verified.
+    expect(j.verified_preemptions).toBe(1);
+    expect(j.rounds.map((x: { preemptions: number; status: string }) => [x.preemptions, x.status])).toEqual([
+      [0, 'complete'],
+      [1, 'complete'],
+    ]);
+    expect(j.rounds[1].distinct).toBe(j.distinct);
+    expect(b.stdout).toMatch(/^preemption bounds searched in turn: 0 verified \([\d,]+ states, [\d.]+ s\); 1 verified \([\d,]+ states, [\d.]+ s\)$/m);
     // Cut short: never "verified".
     const t = kvmdbg(['explore', 'fault-vs-invalidate', '--strategy', 'dfs', '--workers', '1', '--budget', '3', '--no-progress']);
     expect(t.stdout).not.toContain('verified');
@@ -76,6 +84,7 @@ describe('kvmdbg explore', () => {
     const s = json(m.stdout);
     expect(s.status).toBe('complete');
     expect(s.distinct).toBe(one.distinct);
+    expect(s.rounds).toHaveLength(1);
     const missing = kvmdbg(['explore', '--merge', files[1]!]);
     expect(missing.code).toBe(2);
     expect(missing.stderr).toMatch(/missing shard 1\/2/);
@@ -88,6 +97,7 @@ describe('kvmdbg explore', () => {
       ['explore', 'no-such-scenario.yaml'],
       ['explore', 'fault-vs-invalidate', '--variant', 'no.such'],
       ['explore', 'fault-vs-invalidate', '--preemptions', '2'],
+      ['explore', 'fault-vs-invalidate', '--strategy', 'dfs', '--no-iterate'],
       ['explore'],
     ]) {
       const r = kvmdbg(args);

@@ -79,10 +79,12 @@ describe('explore', () => {
   it('the progress line fits 80 columns and redraws in place', () => {
     let out = '';
     const bar = new ProgressLine({ columns: 200, write: (s: string) => ((out = s), true) } as unknown as NodeJS.WriteStream);
-    bar.update({ elapsed_ms: 123_456, transitions: 987_654_321, schedules: 12_345_678, distinct: 98_765_432, depth: 123_456, current: 99_999_999, fraction: 0.42 });
+    bar.update({ elapsed_ms: 123_456, transitions: 987_654_321, schedules: 12_345_678, distinct: 98_765_432, depth: 123_456, current: 99_999_999, fraction: 0.42, preemptions: 2 });
     expect(out.startsWith('\r\x1b[K')).toBe(true);
     expect(out.length - 4).toBeLessThanOrEqual(79);
     expect(out).toMatch(/^\r\x1b\[K\[#+\.+\]\s+42% /);
+    // The bound being searched (dfs --preemptions searches 0, 1, 2 in turn).
+    expect(out).toContain(' P2 ');
   });
 
   it('prints its header first and exits 130 when Ctrl-C stops it', async () => {
