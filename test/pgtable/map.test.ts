@@ -331,6 +331,28 @@ describe('unmap, permissions and range operations', () => {
     expect(kvm_pgtable_leaves(w, -1)).toEqual([]);
   });
 
+  it('an exclusive unmap of a sparse 1G reads every entry, but visits and steps only through the ones in use', () => {
+    const w = pgt_world();
+    // Two 4K leaves at the two ends of one 1G: level-2 entries 0 and 511, each over a level-3 table.
+    pgtable_map_now(w, -1, 0x4000_0000, 0x4000_0000, 0x1000, KVM_PGTABLE_PROT_RW);
+    pgtable_map_now(w, -1, 0x7fff_f000, 0x5000_0000, 0x1000, KVM_PGTABLE_PROT_RW);
+    // kvm_pgtable_leaves() over ranges that cut entries, at both ends and between.
+    const at = (start: number, size: number) => kvm_pgtable_leaves(w, -1, start, size).map((x) => x.ipa);
+    expect(at(0x3fff_f000, 0x2000)).toEqual([0x4000_0000]);
+    expect(at(0x4000_0800, 0x7fff_f800 - 0x4000_0800)).toEqual([0x4000_0000, 0x7fff_f000]);
+    expect(at(0x4000_1000, 0x7fff_f000 - 0x4000_1000)).toEqual([]);
+    expect(at(0x7fff_ffff, 1)).toEqual([0x7fff_f000]);
+    driver(w, 0, [{ fn: 'kvm_stage2_unmap_range', args: { mmu: -1, start: 0x4000_0000, size: G1, may_block: false }, lock: 'write' }]);
+    const mapped = w.metrics['pgtable_entries_read'] ?? 0;
+    const { events, m } = run_all(w, { events: true });
+    expect(kvm_pgtable_leaves(w, -1)).toEqual([]);
+    // One READ_ONCE per entry of the walk: the level-1 entry, the 512 of the level-2 table, the 512 of each level-3 table.
+    expect(w.metrics['pgtable_entries_read']! - mapped).toBe(1 + 512 + 2 * 512);
+    // The empty ones are folded into the step before them: visited (and stepped) are the entries in use only.
+    expect(kinds(events, 'vcpu0', ['pte.visit'])).toEqual(['visit:table:L1', 'visit:table:L2', 'visit:leaf:L3', 'visit:reload:L3', 'visit:table:L2', 'visit:leaf:L3', 'visit:reload:L3']);
+    expect(m.w.step).toBeLessThan(60);
+  });
+
   it('kvm_arch_flush_remote_tlbs removes the VMID from every CPU', () => {
     const w = pgt_world();
     pgtable_map_now(w, -1, 0x8000_0000, 0x4000_0000, M2, KVM_PGTABLE_PROT_RW);

@@ -757,10 +757,12 @@ export function kvm_pgtable_leaves(w: World, mmu_id: number, start = 0, size?: n
   const visit = (page: number, level: number, base: number): void => {
     const g = kvm_granule_size(level);
     const p = pgt_page(w, page);
-    for (let i = 0; i < PTRS_PER_PTE; i++) {
+    // The entries overlapping [start, end), read from the page's words (the invariants call this after every step).
+    const ent = p.ent;
+    const last = Math.min(PTRS_PER_PTE, Math.ceil((end - base) / g));
+    for (let i = Math.max(0, Math.floor((start - base) / g)); i < last; i++) {
       const a = base + i * g;
-      if (a + g <= start || a >= end) continue;
-      const lo = p.ent[2 * i] ?? 0;
+      const lo = ent[2 * i] ?? 0;
       if (!(lo & 1)) continue;
       const d = pte_get(p, i);
       if (kvm_pte_table(d, level)) {
