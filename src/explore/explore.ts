@@ -268,6 +268,8 @@ export async function explore(loaded: LoadedScenario, overrides: Overrides, o: E
   // Earlier rounds' work; the result's counts add it to the last round's.
   const earlier = { transitions: 0, schedules: 0, slept: 0, revisits: 0 };
   let results: PartResult[] = [];
+  // The union of the last round's visited keys: its distinct states, and the result's.
+  let keys: Float64Array = new Float64Array(0);
   let restarts = 0;
   for (const bound of bounds) {
     const r0 = performance.now();
@@ -284,10 +286,11 @@ export async function explore(loaded: LoadedScenario, overrides: Overrides, o: E
     const again = restarts;
     results = await search_learning(params);
     const out = outcome(results, params.strategy);
+    keys = union(results.map((r) => r.keys));
     rounds.push({
       preemptions: bound,
       status: out.status,
-      distinct: bounds.length > 1 ? union(results.map((r) => r.keys)).length : 0,
+      distinct: keys.length,
       transitions: results.reduce((a, r) => a + r.transitions, 0),
       time_ms: performance.now() - r0,
       restarts: restarts - again,
@@ -341,7 +344,6 @@ export async function explore(loaded: LoadedScenario, overrides: Overrides, o: E
 
   let search_ms = performance.now() - t0;
   // Combine.
-  const keys = union(results.map((r) => r.keys));
   const sum = (f: (r: PartResult) => number) => results.reduce((a, r) => a + f(r), 0);
   const findings = results.filter((r) => r.finding).map((r) => r.finding!);
   findings.sort((a, b) => a.item - b.item);
@@ -391,7 +393,7 @@ export async function explore(loaded: LoadedScenario, overrides: Overrides, o: E
     keys,
     restarts,
     breach,
-    rounds: rounds.map((r, i) => (i === rounds.length - 1 ? { ...r, distinct: keys.length } : r)),
+    rounds,
     verified_preemptions: verified_bound(rounds),
   };
 }
