@@ -88,7 +88,7 @@ export interface Progress {
   elapsed_ms: number;
   transitions: number;
   schedules: number;
-  /** Sum over parts (parts may share states; the final count is exact). */
+  /** Sum over parts, of the bound being searched (parts may share states; the final count is exact). */
   distinct: number;
   depth: number;
   current: number;
@@ -243,9 +243,20 @@ export async function explore(loaded: LoadedScenario, overrides: Overrides, o: E
     if (o.time !== undefined) f.push((performance.now() - t0) / (o.time * 1000));
     return f.length ? Math.min(1, Math.max(...f)) : null;
   };
+  // Earlier rounds' work (dfs, preemption bounds in turn): the progress and the result add it to the present round's.
+  const earlier = { transitions: 0, schedules: 0, slept: 0, revisits: 0 };
   const report = (ps: PartProgress[]) => {
     if (!o.on_progress) return;
-    const sum: Progress = { elapsed_ms: performance.now() - t0, transitions: 0, schedules: 0, distinct: 0, depth: 0, current: 0, fraction: null, preemptions: params.preemptions };
+    const sum: Progress = {
+      elapsed_ms: performance.now() - t0,
+      transitions: earlier.transitions,
+      schedules: earlier.schedules,
+      distinct: 0,
+      depth: 0,
+      current: 0,
+      fraction: null,
+      preemptions: params.preemptions,
+    };
     for (const p of ps) {
       sum.transitions += p.transitions;
       sum.schedules += p.schedules;
@@ -265,8 +276,6 @@ export async function explore(loaded: LoadedScenario, overrides: Overrides, o: E
   const iterate = params.strategy === 'dfs' && target !== null && target > 0 && o.iterate !== false && shard.n === 1 && !Number.isFinite(params.budget);
   const bounds = iterate ? Array.from({ length: target + 1 }, (_, i) => i) : [target];
   const rounds: Round[] = [];
-  // Earlier rounds' work; the result's counts add it to the last round's.
-  const earlier = { transitions: 0, schedules: 0, slept: 0, revisits: 0 };
   let results: PartResult[] = [];
   // The union of the last round's visited keys: its distinct states, and the result's.
   let keys: Float64Array = new Float64Array(0);

@@ -3,6 +3,7 @@
 // stops at the lowest bound with a violation, and a search cut short at
 // bound N keeps the verdict of N-1.
 import { describe, expect, it } from 'vitest';
+import type { Progress } from '../../src/explore/explore.js';
 import { fixture, run } from './helpers.js';
 
 const dfs = (preemptions: number, more: object = {}) => ({ strategy: 'dfs' as const, preemptions, ...more });
@@ -47,7 +48,13 @@ describe('dfs --preemptions N searches the bounds in turn', () => {
 
   it('stopped during bound N: not complete, and bound N-1 stays verified', async () => {
     const ac = new AbortController();
-    const r = await run(fixture('coarse-race'), dfs(2, { signal: ac.signal, progress_ms: 0, on_progress: (p: { preemptions: number | null }) => p.preemptions === 2 && ac.abort() }));
+    let seen = 0;
+    const on_progress = (p: Progress) => {
+      if (p.preemptions !== 2) return;
+      seen = p.transitions;
+      ac.abort();
+    };
+    const r = await run(fixture('coarse-race'), dfs(2, { signal: ac.signal, progress_ms: 0, on_progress }));
     expect(r.status).toBe('interrupted');
     expect(r.complete).toBe(false);
     expect(r.rounds.map((x) => [x.preemptions, x.status])).toEqual([
@@ -56,6 +63,9 @@ describe('dfs --preemptions N searches the bounds in turn', () => {
       [2, 'interrupted'],
     ]);
     expect(r.verified_preemptions).toBe(1);
+    // The progress counts the steps of the bounds done before, as the result does.
+    expect(seen).toBeGreaterThan(r.rounds[0]!.transitions + r.rounds[1]!.transitions);
+    expect(r.transitions).toBe(r.rounds.reduce((a, x) => a + x.transitions, 0));
   });
 
   it('a budget, or --no-iterate, searches the bound at once', async () => {
