@@ -18,7 +18,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import '../src/core/world_init.js';
 import { all_variants } from '../src/core/machine/variants.js';
-import { explore, type ExploreOptions, type ExploreResult } from '../src/explore/explore.js';
+import { explore, verified_round, type ExploreOptions, type ExploreResult } from '../src/explore/explore.js';
 import { load_scenario, type LoadedScenario } from '../src/scenario/load.js';
 import { bundled_scenarios } from '../src/scenario/bundled.js';
 import { fc_fault_retry } from './explore/fault_retry_fc.js';
@@ -113,7 +113,8 @@ function verdict_text(r: ExploreResult): string {
   // Searches started again after breaches of the learned facts (explore.ts).
   const again = r.restarts ? `, ${r.restarts} restart${r.restarts === 1 ? '' : 's'}` : '';
   // The preemption bounds searched in turn (explore.ts): where the violation was found, or the largest verified.
-  const bound = r.rounds.length > 1 ? (r.violation ? ` at P=${r.params.preemptions}` : r.status !== 'complete' && r.verified_preemptions !== null ? `; P=${r.verified_preemptions} verified in ${secs(r.rounds[r.verified_preemptions]!.time_ms)} (${n(r.rounds[r.verified_preemptions]!.distinct)} states)` : '') : '';
+  const v = verified_round(r.rounds);
+  const bound = r.rounds.length > 1 ? (r.violation ? ` at P=${r.params.preemptions}` : r.status !== 'complete' && v ? `; P=${v.preemptions} verified in ${secs(v.time_ms)} (${n(v.distinct)} states)` : '') : '';
   if (r.violation) return `violation ${r.violation.violation.invariant}${bound} after ${secs(r.time_ms)}${again}`;
   if (r.status === 'complete') return `verified in ${secs(r.time_ms)}, ${n(r.distinct)} states${r.cut ? ' (depth cut)' : ''}${again}`;
   return `no verdict: ${r.status} after ${secs(r.time_ms)}, ${n(r.distinct)} states${r.cut ? ' (depth cut)' : ''}${again}${bound}`;

@@ -12,7 +12,7 @@ import { resolve_scenario_arg } from '../scenario/bundled.js';
 import { UserError } from '../scenario/errors.js';
 import { load_scenario, type LoadedScenario } from '../scenario/load.js';
 import { ANSI, format_fields, json_fields, paint, to_json } from '../repl/format.js';
-import { explore, type ExploreOptions, type ExploreResult, type Progress, type Round, type Strategy } from './explore.js';
+import { explore, verified_round, type ExploreOptions, type ExploreResult, type Progress, type Round, type Strategy } from './explore.js';
 import { loc_name } from './facts.js';
 import { describe_schedule, merge_shards, name_steps, params_json, schedule_text, violation_json, write_recording, write_shard } from './report.js';
 
@@ -213,7 +213,7 @@ function bounds_text(r: ExploreResult): string {
  * fault bounds when set, and the depth when it cut some path (a depth
  * that cut nothing bounds nothing).
  */
-export function verdict_bounds(r: ExploreResult, round: Pick<Round, 'preemptions' | 'cut'> = r.rounds.at(-1) ?? { preemptions: r.params.preemptions, cut: r.cut }): string {
+export function verdict_bounds(r: ExploreResult, round: Round = r.rounds.at(-1)!): string {
   const p = r.params;
   const b: string[] = [];
   if (round.preemptions !== null) b.push(`preemptions=${round.preemptions}`);
@@ -333,7 +333,7 @@ function print(loaded: LoadedScenario | null, r: ExploreResult, recording: strin
     } else {
       lines.push(paint(color, ANSI.green, `no violation in ${covered}`));
       lines.push(`not exhaustive: ${why}${r.params.strategy === 'dfs' && r.cut ? '; the depth bound cut some paths' : ''}`);
-      const v = r.rounds.filter((x) => x.status === 'complete').at(-1);
+      const v = verified_round(r.rounds);
       if (v) lines.push(paint(color, ANSI.green, `verified with at most ${v.preemptions} preemption${v.preemptions === 1 ? '' : 's'}: no violation in any interleaving (${num(v.distinct)} states, bounds: ${verdict_bounds(r, v)})`));
       if (r.rounds.length > 1) lines.push(`preemption bounds searched in turn: ${rounds_text(r)}`);
       if (r.params.strategy === 'dfs' && r.params.preemptions === null) {

@@ -24,7 +24,7 @@ import { package_root } from '../scenario/bundled.js';
 import type { LoadedScenario, Overrides } from '../scenario/load.js';
 import { split_depth, type Finding } from './dfs.js';
 import { learn_facts, Ownership, type Breach, type Facts } from './facts.js';
-import { CLAIMS, Part, type PartProgress, type PartResult, type PartSpec, type PartStatus, type SearchParams, type Strategy } from './part.js';
+import { CLAIMS, Part, type PartProgress, type PartResult, type PartSpec, type SearchParams, type Strategy } from './part.js';
 import { shrink, type ShrinkResult } from './shrink.js';
 import { Sim } from './sim.js';
 import { estimate_k } from './walks.js';
@@ -232,7 +232,14 @@ export async function explore(loaded: LoadedScenario, overrides: Overrides, o: E
   const shard = o.shard ?? { k: 1, n: 1 };
   const workers = Math.max(1, o.workers ?? availableParallelism());
   const parts = workers * shard.n;
-  let params = search_params(loaded, o, parts, shard.n);
+  // CHESS's iterative context bounding: every bound from 0 up to the one asked for, in turn, so
+  // that a race is found with the fewest preemptions it needs, and a search the time cuts short
+  // at bound N still leaves the verdict of bound N-1. A shard is one search (its file is merged
+  // with the other shards' of the same bound), and a budget counts the schedules of one search.
+  const target = o.strategy === 'dfs' ? (o.preemptions ?? null) : null;
+  const iterate = target !== null && target > 0 && o.iterate !== false && shard.n === 1 && o.budget === undefined;
+  const bounds = iterate ? Array.from({ length: target + 1 }, (_, i) => i) : [target];
+  let params = search_params(loaded, { ...o, preemptions: bounds[0]! }, parts, shard.n);
   const mine: PartSpec[] = Array.from({ length: workers }, (_, worker) => ({ k: shard.k, n: shard.n, worker, workers }));
   const deadline = o.time !== undefined ? t0 + o.time * 1000 : Infinity;
   const progress_ms = o.progress_ms ?? 250;
@@ -268,13 +275,6 @@ export async function explore(loaded: LoadedScenario, overrides: Overrides, o: E
     o.on_progress(sum);
   };
 
-  // CHESS's iterative context bounding: every bound from 0 up to the one asked for, in turn, so
-  // that a race is found with the fewest preemptions it needs, and a search the time cuts short
-  // at bound N still leaves the verdict of bound N-1. A shard is one search (its file is merged
-  // with the other shards' of the same bound), and a budget counts the schedules of one search.
-  const target = params.preemptions;
-  const iterate = params.strategy === 'dfs' && target !== null && target > 0 && o.iterate !== false && shard.n === 1 && !Number.isFinite(params.budget);
-  const bounds = iterate ? Array.from({ length: target + 1 }, (_, i) => i) : [target];
   const rounds: Round[] = [];
   let results: PartResult[] = [];
   // The union of the last round's visited keys: its distinct states, and the result's.
@@ -282,6 +282,7 @@ export async function explore(loaded: LoadedScenario, overrides: Overrides, o: E
   let restarts = 0;
   for (const bound of bounds) {
     const r0 = performance.now();
+    // The round before is done: its work goes into the counts beside this one's.
     for (const r of results) {
       earlier.transitions += r.transitions;
       earlier.schedules += r.schedules;
@@ -294,7 +295,7 @@ export async function explore(loaded: LoadedScenario, overrides: Overrides, o: E
     }
     const again = restarts;
     results = await search_learning(params);
-    const out = outcome(results, params.strategy);
+    const out = outcome(results, results.some((r) => r.finding || r.deadlock), params.strategy);
     keys = union(results.map((r) => r.keys));
     rounds.push({
       preemptions: bound,
@@ -366,7 +367,7 @@ export async function explore(loaded: LoadedScenario, overrides: Overrides, o: E
     search_ms = performance.now() - t0;
   }
   const breach = results.find((r) => r.breach)?.breach ?? null;
-  const { status, complete } = outcome(results, params.strategy);
+  const { status, complete } = outcome(results, first !== undefined, params.strategy);
   let violation: ViolationReport | null = null;
   if (first) {
     let shrunk: ShrinkResult | null = null;
@@ -403,19 +404,19 @@ export async function explore(loaded: LoadedScenario, overrides: Overrides, o: E
     restarts,
     breach,
     rounds,
-    verified_preemptions: verified_bound(rounds),
+    verified_preemptions: verified_round(rounds)?.preemptions ?? null,
   };
 }
 
 /**
- * How a search ended, from its parts: a violation (or deadlock) first, then
- * an interrupt, the time, the budget; complete when a dfs explored every
- * state within its bounds, proved nothing false and found nothing.
+ * How a search ended, from its parts (or shards): a violation (or
+ * deadlock) first, then an interrupt, the time, the budget; complete when
+ * a dfs explored every state within its bounds, proved nothing false and
+ * found nothing.
  */
-function outcome(results: PartResult[], strategy: Strategy): { status: ExploreStatus; complete: boolean } {
-  const found = results.some((r) => r.finding || r.deadlock);
-  const statuses = new Set<PartStatus>(results.map((r) => r.status));
-  const complete = !found && strategy === 'dfs' && !results.some((r) => r.breach) && results.every((r) => r.complete);
+export function outcome(parts: readonly { status: string; complete: boolean; breach?: unknown }[], found: boolean, strategy: Strategy): { status: ExploreStatus; complete: boolean } {
+  const statuses = new Set(parts.map((r) => r.status));
+  const complete = !found && strategy === 'dfs' && !parts.some((r) => r.breach) && parts.every((r) => r.complete);
   const status: ExploreStatus = found
     ? 'violation'
     : statuses.has('interrupted')
@@ -430,11 +431,9 @@ function outcome(results: PartResult[], strategy: Strategy): { status: ExploreSt
   return { status, complete };
 }
 
-/** The largest preemption bound whose round was complete (rounds run in increasing bounds). */
-export function verified_bound(rounds: readonly Round[]): number | null {
-  let v: number | null = null;
-  for (const r of rounds) if (r.status === 'complete' && r.preemptions !== null) v = r.preemptions;
-  return v;
+/** The round of the largest preemption bound searched completely (rounds run in increasing bounds), or null. */
+export function verified_round(rounds: readonly Round[]): Round | null {
+  return rounds.filter((r) => r.status === 'complete' && r.preemptions !== null).at(-1) ?? null;
 }
 
 /**

@@ -12,7 +12,7 @@ import { Recorder } from '../record/recorder.js';
 import { package_version } from '../scenario/bundled.js';
 import { UserError } from '../scenario/errors.js';
 import type { LoadedScenario } from '../scenario/load.js';
-import type { ExploreResult, ExploreStatus, ViolationReport } from './explore.js';
+import { outcome, type ExploreResult, type ExploreStatus, type ViolationReport } from './explore.js';
 import type { SearchParams } from './part.js';
 import { LEARN_RUNS, type Breach, type Facts } from './facts.js';
 
@@ -258,11 +258,9 @@ export function merge_shards(paths: string[]): Merged {
   const keys = Float64Array.from(set).sort();
   const with_v = files.filter(({ f }) => f.violation).sort((x, y) => x.f.violation!.item - y.f.violation!.item || x.f.shard.k - y.f.shard.k);
   const win = with_v[0];
-  const st = new Set(files.map(({ f }) => f.status));
   const params = params_from_json(a.f.params);
   const breach = files.find(({ f }) => f.breach)?.f.breach ?? null;
-  const complete = !win && params.strategy === 'dfs' && !breach && files.every(({ f }) => f.complete);
-  const status: ExploreStatus = win ? 'violation' : st.has('interrupted') ? 'interrupted' : st.has('time') ? 'time' : st.has('budget') ? 'budget' : complete ? 'complete' : 'done';
+  const { status, complete } = outcome(files.map(({ f }) => f), win !== undefined, params.strategy);
   const sum = (g: (f: ShardFile) => number) => files.reduce((s, { f }) => s + g(f), 0);
   const v = win?.f.violation ?? null;
   const result: ExploreResult = {
