@@ -88,6 +88,7 @@ import type { Exec, Sim } from './sim.js';
 import type { Violation } from '../core/machine/world.js';
 import type { Footprint } from './track.js';
 import type { Schedule } from '../core/machine/machine.js';
+import type { Budgets, VisitedTable } from './visited.js';
 
 export interface DfsOptions {
   /** Maximum steps from the initial state (Infinity: none). */
@@ -131,6 +132,8 @@ export interface DfsOptions {
    * searches with and without a reduction.
    */
   collect?: { end(): void; violation(invariants: string[]): void };
+  /** The visited set below the split, shared with the other workers (visited.ts); without sleep sets only. */
+  visited?: VisitedTable;
 }
 
 export interface Finding {
@@ -205,10 +208,12 @@ interface Seen {
  * moving) than from the other. A visit whose last thread cannot run
  * (last -1) preempts nobody with its first move.
  */
-function covers(e: Seen, last: number, d: number, f: number, p: number): boolean {
+function covers(e: Seen | Budgets, last: number, d: number, f: number, p: number): boolean {
   if (e.d < d || e.f < f) return false;
   return e.last === last || e.last === -1 ? e.p >= p : e.p >= p + 1;
 }
+
+const covers_budgets = (e: Budgets, b: Budgets) => covers(e, b.last, b.d, b.f, b.p);
 
 const move_id = (thread: number, answers: readonly number[]) => `${thread}:${answers.join(',')}`;
 
@@ -367,7 +372,11 @@ export class Dfs {
     if (n.depth >= this.o.depth) {
       this.stats.cut = true;
       // Depth-blind covering holds only while no path is cut: search again with the depth counted.
-      if (this.o.depth_blind && n.item >= 0 && this.status === 'running') this.status = 'depth';
+      if (this.o.depth_blind && n.item >= 0 && this.status === 'running') {
+        this.status = 'depth';
+        // The other workers' depth-blind visits prove nothing either (visited.ts).
+        this.o.visited?.set_depth_met();
+      }
       this.count_schedule(n);
       return true;
     }
@@ -412,6 +421,17 @@ export class Dfs {
     const d = o.depth_blind && map === this.seen_below ? Infinity : o.depth - n.depth;
     const f = o.faults - n.faults;
     const p = o.preemptions === null ? 0 : o.preemptions - n.pre;
+    const table = map === this.seen_below && !this.por ? this.o.visited : undefined;
+    if (table) {
+      const v = table.visit(key, { last, d, f, p }, n.item, o.depth_blind === true, covers_budgets);
+      if (v !== 'full') return v === 'covered';
+      // The table is full: this worker's own Map takes the visits from here on.
+      for (const e of map.get(key) ?? []) if (covers(e, last, d, f, p)) return true;
+      const list = map.get(key);
+      if (list) list.push({ last, d, f, p, sleep: [] });
+      else map.set(key, [{ last, d, f, p, sleep: [] }]);
+      return false;
+    }
     const sleep = n.sleep.map((s) => s.id);
     const list = map.get(key);
     if (!list) {
@@ -468,6 +488,11 @@ export class Dfs {
       if (++tick >= check_every) {
         tick = 0;
         if (performance.now() >= deadline) return this.status;
+        // Another worker's path met the depth bound: this depth-blind search proves nothing either.
+        if (this.o.depth_blind && this.o.visited?.depth_met) {
+          this.status = 'depth';
+          break;
+        }
       }
       const n = this.stack[this.stack.length - 1];
       if (!n || this.stats.transitions >= this.quiet_until) {

@@ -24,6 +24,7 @@ import { package_root } from '../scenario/bundled.js';
 import type { LoadedScenario, Overrides } from '../scenario/load.js';
 import { split_depth, type Finding } from './dfs.js';
 import { learn_facts, Ownership, type Breach, type Facts } from './facts.js';
+import { VisitedTable, visited_buffer } from './visited.js';
 import { CLAIMS, Part, type PartProgress, type PartResult, type PartSpec, type SearchParams, type Strategy } from './part.js';
 import { shrink, type ShrinkResult } from './shrink.js';
 import { Sim } from './sim.js';
@@ -348,8 +349,21 @@ export async function explore(loaded: LoadedScenario, overrides: Overrides, o: E
     }
     // DFS items go to the first worker that meets them (part.ts): a fresh set of claims per search.
     // Not with a budget: each part stops after its share of schedules, and which items those cover must not depend on timing.
-    const claims = params.strategy === 'dfs' && !Number.isFinite(params.budget) ? new SharedArrayBuffer(4 * CLAIMS) : undefined;
-    return run_workers(loaded, overrides, params, claims ? mine.map((m) => ({ ...m, claims })) : mine, deadline, progress_ms, o.signal, report);
+    // They share the visited set below the split too (visited.ts), for the same reason not with a budget.
+    if (params.strategy !== 'dfs' || Number.isFinite(params.budget)) return run_workers(loaded, overrides, params, mine, deadline, progress_ms, o.signal, report);
+    const shared = (blind: boolean) => {
+      const claims = new SharedArrayBuffer(4 * CLAIMS);
+      const visited = visited_buffer();
+      return { specs: mine.map((m) => ({ ...m, claims, visited, blind })), table: new VisitedTable(visited) };
+    };
+    const once = shared(true);
+    const results = await run_workers(loaded, overrides, params, once.specs, deadline, progress_ms, o.signal, report);
+    // A worker's path met the depth bound after another finished depth-blind on visits it shared: search again counting depth.
+    if (once.table.depth_met && results.some((r) => r.blind)) {
+      if (performance.now() < deadline && !o.signal?.aborted) return run_workers(loaded, overrides, params, shared(false).specs, deadline, progress_ms, o.signal, report);
+      for (const r of results) if (r.blind && r.status === 'done') Object.assign(r, { status: o.signal?.aborted ? 'interrupted' : 'time', complete: false });
+    }
+    return results;
   }
 
   let search_ms = performance.now() - t0;

@@ -7,6 +7,7 @@ import { Dfs, type Finding } from './dfs.js';
 import { Ownership, type Breach, type Facts } from './facts.js';
 import { Sim } from './sim.js';
 import { Walks } from './walks.js';
+import { VisitedTable, visited_buffer } from './visited.js';
 
 export type Strategy = 'random' | 'pct' | 'dfs';
 
@@ -58,6 +59,10 @@ export interface PartSpec {
   claims?: SharedArrayBuffer;
   /** Explore this item alone (explore.ts finds the reported violation again in it). */
   only?: number;
+  /** DFS: the visited set below the split, shared by the workers of a shard (visited.ts); a part without one makes its own. */
+  visited?: SharedArrayBuffer;
+  /** DFS: count depth from the start (false), instead of first searching depth-blind (dfs.ts, "Depth"). */
+  blind?: boolean;
 }
 
 export function owner(spec: PartSpec): (i: number) => boolean {
@@ -117,6 +122,8 @@ export interface PartResult extends PartProgress {
   breach: Breach | null;
   /** Every breach this part saw (dfs.ts Dfs.breaches), to learn from. */
   breaches: Breach[];
+  /** DFS: the search that ended was depth-blind (explore.ts searches again if another part met the depth bound). */
+  blind: boolean;
 }
 
 /** The share of `budget` schedules that part `p` of `parts` runs. */
@@ -132,6 +139,7 @@ export class Part {
   private dropped = 0;
   /** Breaches seen by a dropped depth-blind search. */
   private readonly dropped_breaches: Breach[] = [];
+  private readonly visited: VisitedTable | undefined;
 
   constructor(
     readonly config: WorldConfig,
@@ -140,7 +148,8 @@ export class Part {
   ) {
     const p = params;
     if (p.strategy === 'dfs') {
-      this.searcher = this.dfs(true);
+      this.visited = new VisitedTable(spec.visited ?? visited_buffer());
+      this.searcher = this.dfs(spec.blind !== false);
     } else {
       const sim = new Sim(config, { undo: false, track: p.states });
       this.searcher = new Walks(sim, {
@@ -173,6 +182,7 @@ export class Part {
       owns: owner(spec),
       first: part_index(spec) === 0,
       depth_blind,
+      visited: this.visited,
     });
   }
 
@@ -239,6 +249,7 @@ export class Part {
       revisits: dfs ? dfs.stats.revisits : 0,
       breach: dfs ? (this.dropped_breaches[0] ?? dfs.breach) : null,
       breaches: dfs ? [...this.dropped_breaches, ...dfs.breaches] : [],
+      blind: dfs ? dfs.o.depth_blind === true : false,
     };
   }
 }

@@ -1,0 +1,139 @@
+// The visited set below the split, shared by the workers of a search.
+//
+// Each worker used to keep a Map of its own, so a state reachable from the
+// items of two workers was expanded by both (on fault-vs-invalidate, two
+// preemptions: 2.86M steps with two workers for the 2.0M of one). Here the
+// workers share one open-addressing hash table in a SharedArrayBuffer,
+// 24 bytes a visit, which also keeps millions of small arrays off each
+// worker's heap.
+//
+// What makes it sound:
+// - A visit is published only after its fields are written (a slot is
+//   claimed with compareExchange, filled, then its tag stored); a reader
+//   that meets a slot being written takes it for another key. Two workers
+//   may record one state twice and both expand it: never the reverse.
+// - Every visit recorded is expanded in full by its worker with at least
+//   the budgets recorded, unless the search stops (time, interrupt: no
+//   verdict) or a breach restarts it (no verdict either).
+// - A visit covers one of item i only when it was made under an item <= i
+//   (items are numbered the same in every worker). A worker stopped because
+//   another found a violation in item j drops items >= j, so visits it
+//   leaves unfinished cover nothing of the items still searched; and the
+//   lowest item whose subtree holds a violation can only be cut at visits
+//   of its own item (a visit from a lower one would put the violation in
+//   that item's subtree), so it still finds it, whoever searched what
+//   (explore.ts reports that item's violation).
+// - Depth-blind visits (dfs.ts, "Depth") cover only depth-blind ones, and
+//   the first worker whose path meets the depth bound raises a flag that
+//   sends every worker back to counting depth: a depth-blind search proves
+//   nothing once any path met the bound.
+// When the table is 70% full, new visits go to the worker's own Map.
+//
+// Not used with sleep sets (no preemption bound): a visit there carries its
+// sleep set, which a fixed-size slot does not hold.
+
+/** Int32 words of a slot: tag, key low 32 bits, depth left, item, last thread + preemptions left + blind, faults left. */
+const W = 6;
+/** Header words: visits recorded, the depth-bound flag. */
+const H = 4;
+const COUNT = 0;
+const DEPTH_MET = 1;
+const EMPTY = 0;
+const WRITING = 1;
+const INF = 0x7fffffff;
+const BLIND = 1 << 30;
+const LAST_BITS = 12;
+const LAST_MASK = (1 << LAST_BITS) - 1;
+
+export const VISITED_SLOTS = 1 << 23;
+
+/** A visit's budgets: the thread that ran last (-1: none to preempt), depth, faults and preemptions left. */
+export interface Budgets {
+  last: number;
+  d: number;
+  f: number;
+  p: number;
+}
+
+export type Visit = 'covered' | 'recorded' | 'full';
+
+/** A fresh table's buffer, to hand to every part of one search. */
+export function visited_buffer(slots = VISITED_SLOTS): SharedArrayBuffer {
+  return new SharedArrayBuffer(4 * (H + W * slots));
+}
+
+export class VisitedTable {
+  private readonly a: Int32Array;
+  private readonly mask: number;
+  private readonly limit: number;
+
+  constructor(buf: SharedArrayBuffer) {
+    this.a = new Int32Array(buf);
+    const slots = (this.a.length - H) / W;
+    if (!Number.isInteger(slots) || (slots & (slots - 1)) !== 0) throw new Error(`visited table: ${slots} slots is not a power of two`);
+    this.mask = slots - 1;
+    this.limit = Math.floor(slots * 0.7);
+  }
+
+  get buffer(): SharedArrayBuffer {
+    return this.a.buffer as SharedArrayBuffer;
+  }
+
+  /** Visits recorded by all workers. */
+  get size(): number {
+    return Atomics.load(this.a, COUNT);
+  }
+
+  /** Some depth-blind search met the depth bound: every depth-blind one must count depth. */
+  get depth_met(): boolean {
+    return Atomics.load(this.a, DEPTH_MET) !== 0;
+  }
+
+  set_depth_met(): void {
+    Atomics.store(this.a, DEPTH_MET, 1);
+  }
+
+  /**
+   * Whether a visit with budgets `b` at `key` under `item` is covered by an
+   * earlier one (`covers` decides between two budgets); if not, record it
+   * ('recorded'), or say the table is full ('full': the caller keeps it).
+   */
+  visit(key: number, b: Budgets, item: number, blind: boolean, covers: (e: Budgets, b: Budgets) => boolean): Visit {
+    const a = this.a;
+    const hi = Math.floor(key / 4294967296);
+    const lo = key | 0;
+    const tag = hi + 2;
+    const mode = blind ? BLIND : 0;
+    const e: Budgets = { last: 0, d: 0, f: 0, p: 0 };
+    let i = (lo ^ Math.imul(hi, 0x9e3779b1)) & this.mask;
+    for (;;) {
+      const at = H + i * W;
+      const t = Atomics.load(a, at);
+      if (t === EMPTY) {
+        if (Atomics.load(a, COUNT) >= this.limit) return 'full';
+        if (Atomics.compareExchange(a, at, EMPTY, WRITING) !== EMPTY) continue; // taken meanwhile: look at it again
+        a[at + 1] = lo;
+        a[at + 2] = b.d === Infinity ? INF : b.d;
+        a[at + 3] = item;
+        a[at + 4] = (b.last + 1) | (b.p << LAST_BITS) | mode;
+        a[at + 5] = b.f === Infinity ? INF : b.f;
+        Atomics.store(a, at, tag);
+        Atomics.add(a, COUNT, 1);
+        return 'recorded';
+      }
+      if (t === tag && a[at + 1] === lo && a[at + 3]! <= item) {
+        const x = a[at + 4]!;
+        if ((x & BLIND) === mode) {
+          const d = a[at + 2]!;
+          const f = a[at + 5]!;
+          e.last = (x & LAST_MASK) - 1;
+          e.p = (x & ~BLIND) >>> LAST_BITS;
+          e.d = d === INF ? Infinity : d;
+          e.f = f === INF ? Infinity : f;
+          if (covers(e, b)) return 'covered';
+        }
+      }
+      i = (i + 1) & this.mask;
+    }
+  }
+}

@@ -1,0 +1,179 @@
+// The visited set the workers of a search share (src/explore/visited.ts):
+// what covers what, the item rule, the depth-blind flag, visits from
+// concurrent threads, and searches that share it reaching every state the
+// search with one worker reaches.
+import { Worker } from 'node:worker_threads';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { Dfs, type DfsOptions } from '../../src/explore/dfs.js';
+import { Ownership } from '../../src/explore/facts.js';
+import { Sim } from '../../src/explore/sim.js';
+import { VisitedTable, visited_buffer, type Budgets } from '../../src/explore/visited.js';
+import { fixture, run } from './helpers.js';
+
+// The rule dfs.ts applies: at least the budgets, and one preemption more when the last thread differs.
+const covers = (e: Budgets, b: Budgets) => e.d >= b.d && e.f >= b.f && (e.last === b.last || e.last === -1 ? e.p >= b.p : e.p >= b.p + 1);
+const B = (last: number, p: number, d = Infinity, f = Infinity): Budgets => ({ last, d, f, p });
+
+describe('VisitedTable', () => {
+  it('a visit covers one with fewer budgets left, not one with more; keys differing above bit 32 are different states', () => {
+    const t = new VisitedTable(visited_buffer(1 << 10));
+    const k = 2 ** 52 + 12345;
+    expect(t.visit(k, B(1, 1, 100, 2), 0, false, covers)).toBe('recorded');
+    expect(t.visit(k, B(1, 1, 100, 2), 0, false, covers)).toBe('covered');
+    expect(t.visit(k, B(1, 0, 50, 0), 0, false, covers)).toBe('covered');
+    expect(t.visit(k, B(1, 2, 100, 2), 0, false, covers)).toBe('recorded');
+    expect(t.visit(k, B(1, 1, 101, 2), 0, false, covers)).toBe('recorded');
+    // Another last thread: one preemption more is needed.
+    expect(t.visit(k, B(0, 1, 100, 2), 0, false, covers)).toBe('covered');
+    expect(t.visit(k, B(0, 2, 100, 2), 0, false, covers)).toBe('recorded');
+    // The same low 32 bits, another high part: not the same state.
+    expect(t.visit(12345, B(1, 0, 0, 0), 0, false, covers)).toBe('recorded');
+    expect(t.visit(2 ** 53 - 1, B(-1, 0), 0, false, covers)).toBe('recorded');
+    expect(t.visit(2 ** 53 - 1, B(3, 0), 0, false, covers)).toBe('covered');
+    expect(t.size).toBe(6);
+  });
+
+  it('a visit covers only visits of its item or a later one', () => {
+    const t = new VisitedTable(visited_buffer(1 << 10));
+    expect(t.visit(77, B(0, 1), 5, false, covers)).toBe('recorded');
+    expect(t.visit(77, B(0, 1), 3, false, covers)).toBe('recorded');
+    expect(t.visit(77, B(0, 1), 5, false, covers)).toBe('covered');
+    expect(t.visit(77, B(0, 1), 9, false, covers)).toBe('covered');
+  });
+
+  it('depth-blind visits cover only depth-blind ones; the flag sends every depth-blind search back', () => {
+    const t = new VisitedTable(visited_buffer(1 << 10));
+    expect(t.visit(5, B(0, 1), 0, true, covers)).toBe('recorded');
+    expect(t.visit(5, B(0, 1, 10), 0, false, covers)).toBe('recorded');
+    expect(t.visit(5, B(0, 1), 0, true, covers)).toBe('covered');
+    expect(t.visit(5, B(0, 1, 9), 0, false, covers)).toBe('covered');
+    expect(t.depth_met).toBe(false);
+    new VisitedTable(t.buffer).set_depth_met();
+    expect(t.depth_met).toBe(true);
+  });
+
+  it('says full at 70% of its slots, and a size that is not a power of two is refused', () => {
+    const t = new VisitedTable(visited_buffer(16));
+    for (let k = 1; k <= 11; k++) expect(t.visit(k * 7919, B(0, 0), 0, false, covers)).toBe('recorded');
+    expect(t.visit(1_000_003, B(0, 0), 0, false, covers)).toBe('full');
+    // Still answers for what it holds.
+    expect(t.visit(7919, B(0, 0), 0, false, covers)).toBe('covered');
+    expect(() => new VisitedTable(new SharedArrayBuffer(4 * (4 + 6 * 12)))).toThrow(/not a power of two/);
+  });
+
+  // The built module, as the explorer's workers load it (npm ci builds dist/).
+  const built = fileURLToPath(new URL('../../dist/src/explore/visited.js', import.meta.url));
+  it.runIf(existsSync(built))('threads recording the same keys at once: every key is recorded, none twice by one thread, and all are covered after', async () => {
+    const buf = visited_buffer(1 << 16);
+    const N = 20_000;
+    const code = `
+      const { parentPort, workerData } = require('node:worker_threads');
+      import(workerData.url).then(({ VisitedTable }) => {
+        const t = new VisitedTable(workerData.buf);
+        const covers = (e, b) => e.p >= b.p;
+        let recorded = 0;
+        for (let i = 0; i < workerData.n; i++) if (t.visit(i * 2654435761 % 2 ** 53, { last: 0, d: 1, f: 1, p: 0 }, 0, false, covers) === 'recorded') recorded++;
+        let again = 0;
+        for (let i = 0; i < workerData.n; i++) if (t.visit(i * 2654435761 % 2 ** 53, { last: 0, d: 1, f: 1, p: 0 }, 0, false, covers) === 'recorded') again++;
+        parentPort.postMessage({ recorded, again });
+      });`;
+    const url = new URL(`file://${built}`).href;
+    const one = () =>
+      new Promise<{ recorded: number; again: number }>((resolve, reject) => {
+        const w = new Worker(code, { eval: true, workerData: { buf, n: N, url } });
+        w.once('message', resolve);
+        w.once('error', reject);
+      });
+    const rs = await Promise.all([one(), one(), one()]);
+    for (const r of rs) expect(r.again).toBe(0);
+    const total = rs.reduce((a, r) => a + r.recorded, 0);
+    // Each key recorded at least once; a race may record a key twice, never lose one.
+    expect(total).toBeGreaterThanOrEqual(N);
+    const t = new VisitedTable(buf);
+    expect(t.size).toBe(total);
+    for (let i = 0; i < N; i++) expect(t.visit((i * 2654435761) % 2 ** 53, { last: 0, d: 1, f: 1, p: 0 }, 0, false, covers)).toBe('covered');
+  });
+});
+
+describe('searches sharing the visited set', () => {
+  it('two parts over one table, one after the other: the second expands less, and together they reach every state', async () => {
+    const l = fixture('fault');
+    const r = await run(l, { strategy: 'dfs', preemptions: 1, faults: 1 });
+    const o: DfsOptions = {
+      depth: r.params.depth, preemptions: 1, faults: 1, por: true, coarse: true, budget: Infinity, split: 6, first: true,
+      owns: () => true, depth_blind: true,
+    };
+    const part = (owns: (i: number) => boolean, visited: VisitedTable, first: boolean) => {
+      const d = new Dfs(new Sim(l.config, { undo: true }), { ...o, owns, first, visited, facts: new Ownership(r.params.facts!) });
+      d.run();
+      expect(d.status).toBe('done');
+      return d;
+    };
+    const whole = part(() => true, new VisitedTable(visited_buffer(1 << 16)), true);
+    expect(whole.items).toBeGreaterThan(4);
+    const lower = (i: number) => i < whole.items / 2;
+    const shared = new VisitedTable(visited_buffer(1 << 16));
+    const a = part(lower, shared, true);
+    const b = part((i) => !lower(i), shared, false);
+    const alone = part((i) => !lower(i), new VisitedTable(visited_buffer(1 << 16)), false);
+    expect(b.stats.transitions).toBeLessThan(alone.stats.transitions);
+    const union = new Set([...a.states, ...b.states]);
+    expect(union.size).toBe(whole.states.size);
+    expect([...whole.states].every((k) => union.has(k))).toBe(true);
+    // The other order: the later items' visits do not cover the earlier items (the item rule).
+    const shared2 = new VisitedTable(visited_buffer(1 << 16));
+    const b2 = part((i) => !lower(i), shared2, false);
+    const a2 = part(lower, shared2, true);
+    expect(b2.stats.transitions).toBe(alone.stats.transitions);
+    expect(a2.stats.transitions).toBe(a.stats.transitions);
+    expect(new Set([...a2.states, ...b2.states]).size).toBe(whole.states.size);
+  });
+
+  it('a path that meets the depth bound raises the flag, and another depth-blind search on the table stops for it', async () => {
+    const l = fixture('fault');
+    const r = await run(l, { strategy: 'dfs', preemptions: 1, faults: 1, depth: 30 });
+    const o: DfsOptions = {
+      depth: 30, preemptions: 1, faults: 1, por: true, coarse: true, budget: Infinity, split: 0, first: true,
+      owns: () => true, depth_blind: true, facts: new Ownership(r.params.facts!),
+    };
+    const t = new VisitedTable(visited_buffer(1 << 16));
+    const a = new Dfs(new Sim(l.config, { undo: true }), { ...o, visited: t });
+    a.run();
+    expect(a.status).toBe('depth');
+    expect(t.depth_met).toBe(true);
+    // A search with the depth bound far away would never meet it, but it proves nothing on this table now.
+    const b = new Dfs(new Sim(l.config, { undo: true }), { ...o, depth: 10_000, visited: t });
+    b.run();
+    expect(b.status).toBe('depth');
+    const c = new Dfs(new Sim(l.config, { undo: true }), { ...o, depth: 10_000, visited: new VisitedTable(visited_buffer(1 << 16)) });
+    c.run();
+    expect(c.status).toBe('done');
+  });
+
+  it('two and three workers count the same states as one under a preemption bound', async () => {
+    for (const name of ['kick2', 'fault']) {
+      const l = fixture(name);
+      const o = { strategy: 'dfs', preemptions: 1, faults: 1 } as const;
+      const one = await run(l, o);
+      for (const workers of [2, 3]) {
+        const r = await run(l, { ...o, workers });
+        expect(r.complete, `${name}, ${workers} workers`).toBe(true);
+        expect(r.params.split).toBeGreaterThan(0);
+        expect([...r.keys], `${name}, ${workers} workers`).toEqual([...one.keys]);
+      }
+    }
+  });
+
+  it('a depth bound that cuts, with two workers: the verdict and states of the depth-counting search of one', async () => {
+    const l = fixture('fault');
+    const o = { strategy: 'dfs', preemptions: 1, faults: 1, depth: 30 } as const;
+    const one = await run(l, o);
+    expect(one.cut).toBe(true);
+    const two = await run(l, { ...o, workers: 2 });
+    expect(two.cut).toBe(true);
+    expect(two.complete).toBe(true);
+    expect([...two.keys]).toEqual([...one.keys]);
+  });
+});
