@@ -78,11 +78,13 @@
 // meets them, are the items, and each part explores the items it owns
 // (part.ts). Above the split every part runs the same search (with a
 // visited set of its own, so that the numbering is the same everywhere);
-// below it each part keeps one visited set for all of its items. The parts
-// together visit every reachable state; the union of their visited sets is
-// the single run's set.
+// below it the workers of a shard share one visited set (visited.ts, which
+// says why a visit covers only visits of its own or a later item; with
+// sleep sets, each part keeps its own). The parts together visit every
+// reachable state; the union of the states they met is the single run's
+// set.
 import { new_footprint, index_footprint, dependent, type IndexedFootprint } from './track.js';
-import { add_footprint, frames_of, local_step } from './local.js';
+import { add_footprint, frames_of, local_step, not_local_by_record } from './local.js';
 import type { Breach, Ownership } from './facts.js';
 import type { Exec, Sim } from './sim.js';
 import type { Violation } from '../core/machine/world.js';
@@ -273,7 +275,8 @@ export class Dfs {
   /**
    * Keys of thread records (Tracker.subtree_key53) whose next step was
    * not local. Up to its first access outside the thread's own record a
-   * step depends on that record alone (and on constants), so that first
+   * step depends on that record alone (and on constants; not on what the
+   * facts give it: local.ts, not_local_by_record), so that first
    * access, which makes it not local, comes again whenever the record is
    * the same: the step need not be run to find out. (A false hit, two
    * records with one 53-bit key, only makes a local step a scheduling
@@ -654,7 +657,7 @@ export class Dfs {
       if (b || !local_step(sim.w, thread, f, faults_left ? y.asked.length : 0, before, this.facts)) {
         sim.undo(y);
         if (not_local.size >= 1 << 20) not_local.clear();
-        not_local.add(own);
+        if (!b && not_local_by_record(thread, f, this.facts)) not_local.add(own);
         break;
       }
       xs.push(y);

@@ -80,6 +80,23 @@ export function local_step(w: World, thread: number, fp: Footprint, asked: numbe
   return true;
 }
 
+/**
+ * Whether a step that was not local would be again whenever the thread's
+ * record is the same (dfs.ts caches those records): only when it read,
+ * outside the record, nothing but constants and locations that alone make
+ * it not local. A location the facts give to the thread may hold another
+ * value next time, and the step may then take another path and be local;
+ * caching it would make a scheduling point that depends on the order the
+ * search met the states in (sound, but the states counted would differ
+ * with the number of workers).
+ */
+export function not_local_by_record(thread: number, fp: Footprint, facts: Ownership | null): boolean {
+  if (!facts) return true;
+  const own = 'threads' + SEP + thread + SEP;
+  for (const l of fp.r) if (!l.startsWith(own) && !constant(l) && facts.mine(thread, l, false)) return false;
+  return true;
+}
+
 /** The functions of `thread`'s frames, innermost last. */
 export function frames_of(w: World, thread: number): string[] {
   const s = w.threads[thread]!.stack;

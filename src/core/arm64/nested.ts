@@ -8,6 +8,7 @@
 import { emit } from '../machine/events.js';
 import { RETURN, call, model_fn, ret } from '../machine/model.js';
 import { define_variant } from '../machine/variants.js';
+import { define_history } from '../machine/history.js';
 import { metric_add, variant_on, type Thread, type World } from '../machine/world.js';
 import { kvm_pgtable_get_leaf, kvm_pgtable_leaves } from './pgtable.js';
 import { kvm_decode_nested_level } from './kvm_pgtable.js';
@@ -236,6 +237,12 @@ export function count_shadow_leaves(w: World, mmu: number, start: number, size: 
 export function entries_read(w: World): number {
   return w.metrics['pgtable_entries_read'] ?? 0;
 }
+
+// The snapshot a pass keeps to measure its walk (nested_unmap_walk_steps)
+// is a metric, not state: keyed by value it split every state during a
+// pass by how many entries all walks had read before it, and which of two
+// such states a search met first decided the states it counted.
+define_history('steps0', 'count');
 
 export function nested_unmap_done(w: World, _t: Thread, entries0: number): typeof RETURN {
   metric_add(w, 'nested_unmap_walk_steps', entries_read(w) - entries0);
