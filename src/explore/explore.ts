@@ -466,13 +466,13 @@ export function verified_round(rounds: readonly Round[]): Round | null {
  */
 async function refind(loaded: LoadedScenario, params: SearchParams, f: Finding, deadlock: boolean, deadline: number, signal?: AbortSignal): Promise<Finding | null> {
   const part = new Part(loaded.config, params, { k: 1, n: 1, worker: 0, workers: 1, only: f.item });
-  const dfs = part.searcher;
+  // part.searcher, not a copy: a depth-blind search that meets the bound is replaced (dfs.ts, "Depth").
   while (part.slice(50)) {
-    if (deadlock && dfs.deadlock) return dfs.deadlock;
+    if (deadlock && part.searcher.deadlock) return part.searcher.deadlock;
     if (signal?.aborted || performance.now() >= deadline) return null;
     await tick(); // let an interrupt in
   }
-  return deadlock ? dfs.deadlock : dfs.finding;
+  return deadlock ? part.searcher.deadlock : part.searcher.finding;
 }
 
 /** The sorted union of key sets. */
