@@ -427,13 +427,8 @@ export class Dfs {
     const table = map === this.seen_below && !this.por ? this.o.visited : undefined;
     if (table) {
       const v = table.visit(key, { last, d, f, p }, n.item, o.depth_blind === true, covers_budgets);
+      // Once the table is full, this worker's own Map below takes the visits (no sleep sets here).
       if (v !== 'full') return v === 'covered';
-      // The table is full: this worker's own Map takes the visits from here on.
-      for (const e of map.get(key) ?? []) if (covers(e, last, d, f, p)) return true;
-      const list = map.get(key);
-      if (list) list.push({ last, d, f, p, sleep: [] });
-      else map.set(key, [{ last, d, f, p, sleep: [] }]);
-      return false;
     }
     const sleep = n.sleep.map((s) => s.id);
     const list = map.get(key);

@@ -66,6 +66,8 @@ export class VisitedTable {
   private readonly a: Int32Array;
   private readonly mask: number;
   private readonly limit: number;
+  /** A slot's budgets as read, for `covers` (one object, not one per visit). */
+  private readonly e: Budgets = { last: 0, d: 0, f: 0, p: 0 };
 
   constructor(buf: SharedArrayBuffer) {
     this.a = new Int32Array(buf);
@@ -104,7 +106,7 @@ export class VisitedTable {
     const lo = key | 0;
     const tag = hi + 2;
     const mode = blind ? BLIND : 0;
-    const e: Budgets = { last: 0, d: 0, f: 0, p: 0 };
+    const e = this.e;
     let i = (lo ^ Math.imul(hi, 0x9e3779b1)) & this.mask;
     for (;;) {
       const at = H + i * W;

@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { Dfs, type DfsOptions } from '../../src/explore/dfs.js';
 import { Ownership } from '../../src/explore/facts.js';
+import { not_local_by_record } from '../../src/explore/local.js';
 import { Sim } from '../../src/explore/sim.js';
 import { VisitedTable, visited_buffer, type Budgets } from '../../src/explore/visited.js';
 import { fixture, run } from './helpers.js';
@@ -113,6 +114,12 @@ describe('searches sharing the visited set', () => {
     };
     const whole = part(() => true, new VisitedTable(visited_buffer(1 << 16)), true);
     expect(whole.items).toBeGreaterThan(4);
+    // A table that fills up at once: the worker's own Map takes the rest, and the same states are reached.
+    const tiny = new VisitedTable(visited_buffer(16));
+    const spilled = part(() => true, tiny, true);
+    expect(tiny.size).toBe(11);
+    expect([...spilled.states].sort()).toEqual([...whole.states].sort());
+    expect(spilled.stats.transitions).toBe(whole.stats.transitions);
     const lower = (i: number) => i < whole.items / 2;
     const shared = new VisitedTable(visited_buffer(1 << 16));
     const a = part(lower, shared, true);
@@ -175,5 +182,21 @@ describe('searches sharing the visited set', () => {
     expect(two.cut).toBe(true);
     expect(two.complete).toBe(true);
     expect([...two.keys]).toEqual([...one.keys]);
+  });
+});
+
+describe('not_local_by_record (dfs.ts caches thread records whose step was not local)', () => {
+  const SEP = '\x01'; // track.ts's path separator
+  const fp = (...r: string[]) => ({ r: new Set(r), w: new Set<string>(), clock: false });
+  it('a step that read a location the facts give its thread is not cached: that value may differ next time', () => {
+    const own = ['threads', '1', 'stack', '0'].join(SEP);
+    const cache = ['kvm', 'vcpus', '1', 'arch', 'mmu_page_cache'].join(SEP);
+    const shared = ['locks', 'mmu_lock', 'writer'].join(SEP);
+    const facts = new Ownership({ who: [[cache, 1], [shared, -1]], written: [cache, shared] });
+    expect(facts.mine(1, cache, false)).toBe(true);
+    expect(facts.mine(1, shared, false)).toBe(false);
+    expect(not_local_by_record(1, fp(own, shared, 'variants'), facts)).toBe(true);
+    expect(not_local_by_record(1, fp(own, cache, shared), facts)).toBe(false);
+    expect(not_local_by_record(1, fp(own, cache, shared), null)).toBe(true);
   });
 });
