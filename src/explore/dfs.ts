@@ -83,6 +83,7 @@
 // sleep sets, each part keeps its own). The parts together visit every
 // reachable state; the union of the states they met is the single run's
 // set.
+import { getHeapStatistics } from 'node:v8';
 import { new_footprint, index_footprint, dependent, type IndexedFootprint } from './track.js';
 import { add_footprint, frames_of, local_step, not_local_by_record } from './local.js';
 import type { Breach, Ownership } from './facts.js';
@@ -136,6 +137,8 @@ export interface DfsOptions {
   collect?: { end(): void; violation(invariants: string[]): void };
   /** The visited set below the split, shared with the other workers (visited.ts); without sleep sets only. */
   visited?: VisitedTable;
+  /** Heap bytes in use at which the search stops as full (default HEAP_SHARE of the heap's limit; tests set it). */
+  heap_limit?: number;
 }
 
 export interface Finding {
@@ -243,6 +246,13 @@ export type DfsStatus = 'running' | 'done' | 'violation' | 'budget' | 'breach' |
 /** Distinct states one part keeps at most (JS Maps and Sets stop at 2^24 entries). */
 export const MAX_STATES = 16_000_000;
 
+/**
+ * The share of the JS heap a search may fill before it stops as full: a
+ * Map or Set that grows allocates its next table beside the old one, and
+ * a worker that runs out of heap dies with everything it had counted.
+ */
+export const HEAP_SHARE = 0.75;
+
 export class Dfs {
   readonly states = new Set<number>();
   readonly stats: DfsStats = { transitions: 0, merged: 0, schedules: 0, slept: 0, revisits: 0, max_depth: 0, cut: false };
@@ -252,8 +262,10 @@ export class Dfs {
   status: DfsStatus = 'running';
   /** Items met so far (nodes at the split depth). */
   items = 0;
-  /** The visited set reached MAX_STATES. */
+  /** The visited set reached MAX_STATES, or the heap HEAP_SHARE of its limit. */
   full = false;
+  /** Heap bytes in use at which the search stops as full (DfsOptions.heap_limit). */
+  private readonly heap_limit: number;
   /**
    * Every breach seen. After the first one the search proves nothing, but
    * it goes on, learning each breach into its copy of the facts, until
@@ -289,6 +301,7 @@ export class Dfs {
     readonly o: DfsOptions,
   ) {
     this.por = o.por && o.preemptions === null;
+    this.heap_limit = o.heap_limit ?? HEAP_SHARE * getHeapStatistics().heap_size_limit;
     this.facts = o.coarse ? (o.facts ?? null) : null;
     sim.restart();
     const root = this.node(0, 0, 0, -1, [], null, o.split === 0 ? 0 : -1);
@@ -486,6 +499,12 @@ export class Dfs {
       if (++tick >= check_every) {
         tick = 0;
         if (performance.now() >= deadline) return this.status;
+        if (getHeapStatistics().used_heap_size >= this.heap_limit) {
+          // Stop while the counts can still be reported (a worker out of heap dies with them).
+          this.full = true;
+          this.end('budget');
+          break;
+        }
         // Another worker's path met the depth bound: this depth-blind search proves nothing either.
         if (this.o.depth_blind && this.o.visited?.depth_met) {
           this.status = 'depth';

@@ -93,6 +93,20 @@ describe('exhaustive dfs', () => {
     expect(cut.distinct).toBe(want.states.size);
   });
 
+  it('a search that fills the heap stops as full, with its counts, instead of dying with them', () => {
+    const l = fixture('fault');
+    const o = { depth: 400, preemptions: 1, faults: 0, por: true, coarse: true, budget: Infinity, split: 0, owns: () => true, first: true };
+    const whole = new Dfs(new Sim(l.config, { undo: true }), o);
+    expect(whole.run()).toBe('done');
+    expect(whole.full).toBe(false);
+    // A limit the heap is already over: the first check (every 16 moves here) stops it.
+    const capped = new Dfs(new Sim(l.config, { undo: true }), { ...o, heap_limit: 1 });
+    expect(capped.run(Infinity, 16)).toBe('budget');
+    expect(capped.full).toBe(true);
+    expect(capped.states.size).toBeGreaterThan(1);
+    expect(capped.states.size).toBeLessThan(whole.states.size);
+  });
+
   it('two workers, and three shards merged, count the same states as one run', async () => {
     const l = fixture('kick2');
     const one = await run(l, { strategy: 'dfs' });
