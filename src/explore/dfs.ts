@@ -358,6 +358,12 @@ export class Dfs {
     return this.breaches[0] ?? null;
   }
 
+  /** The visited set cannot grow (MAX_STATES, or the heap): end as 'budget', not exhaustive. */
+  private stop_full(): void {
+    this.full = true;
+    this.end('budget');
+  }
+
   /** End the search: past a breach, whatever ends it, it proves nothing ('breach'). */
   private end(status: DfsStatus): void {
     this.status = this.breach ? 'breach' : status;
@@ -499,10 +505,9 @@ export class Dfs {
       if (++tick >= check_every) {
         tick = 0;
         if (performance.now() >= deadline) return this.status;
+        // Stop while the counts can still be reported (a worker out of heap dies with them).
         if (getHeapStatistics().used_heap_size >= this.heap_limit) {
-          // Stop while the counts can still be reported (a worker out of heap dies with them).
-          this.full = true;
-          this.end('budget');
+          this.stop_full();
           break;
         }
         // Another worker's path met the depth bound: this depth-blind search proves nothing either.
@@ -578,11 +583,8 @@ export class Dfs {
       if (depth > this.stats.max_depth) this.stats.max_depth = depth;
       const key = sim.key53();
       this.states.add(key);
-      if (this.states.size >= MAX_STATES && this.status === 'running') {
-        // A JS Map or Set holds 2^24 entries: stop before the visited set cannot grow.
-        this.full = true;
-        this.end('budget');
-      }
+      // A JS Map or Set holds 2^24 entries: stop before the visited set cannot grow.
+      if (this.states.size >= MAX_STATES && this.status === 'running') this.stop_full();
       if (violations.length) {
         if (this.o.collect) {
           this.o.collect.violation(violations.map((v) => v.invariant));
