@@ -32,11 +32,13 @@ const CASES: [string, string][] = [
   ['kvm.exit_request_before_mode', 'default'],
   ['mmu.no_retry_check', 'fault-vs-invalidate'],
   ['mmu.no_retry_check', 'numa-invalidate-retry'],
+  ['mmu.no_retry_check', 'thp-fault-vs-migrate'],
   ['nv.no_unmap_request', 'nv-s2-recycle'],
-  ['nv.put_drops_ref', 'nv-s2-recycle'],
+  ['nv.put_drops_ref', 'nv-unmap-preempted'],
   ['nv.unmap_on_recycle', 'nv-s2-recycle'],
   ['pgtable.free_unlinked_sync', 'parallel-walk-rcu'],
   ['pgtable.no_bbm', 'parallel-walk-rcu'],
+  ['pgtable.no_table_tlbi', 'parallel-walk-rcu'],
   ['nv.revmap_overwrite', 'nv-revmap'],
 ];
 

@@ -11,7 +11,7 @@ export const SEEDS = 2000;
 
 /** The two halves, about equal in run time (nv-revmap and nv-s2-recycle are the slow ones). */
 export const HALVES: string[][] = [
-  ['nv-revmap', 'default', 'fault-vs-invalidate', 'hv-tlb-flush-inhibit', 'thp-fault-vs-migrate'],
+  ['nv-revmap', 'default', 'fault-vs-invalidate', 'hv-tlb-flush-inhibit', 'thp-fault-vs-migrate', 'nv-unmap-preempted'],
   ['nv-s2-recycle', 'numa-invalidate-retry-arm64', 'numa-invalidate-retry', 'nv-l1-remap-vs-shadow-fault', 'parallel-walk-rcu'],
 ];
 
