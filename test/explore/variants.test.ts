@@ -13,8 +13,20 @@ function breaks(v: { breaks: string }): string | null {
   return m ? m[1]! : null;
 }
 
-/** Where each breaking variant shows: scenario, the strategies to try in order, and options for them (dfs has no schedule budget). */
-const CASES: Record<string, { scenario: string; strategies: Strategy[]; expect?: string; options?: Partial<ExploreOptions> }[]> = {
+/**
+ * Where each breaking variant shows: scenario, the strategies to try in
+ * order, options for them (dfs has no schedule budget), and for dfs the
+ * status of each preemption bound searched in turn.
+ */
+interface Case {
+  scenario: string;
+  strategies: Strategy[];
+  expect?: string;
+  options?: Partial<ExploreOptions>;
+  rounds?: string[];
+}
+
+const CASES: Record<string, Case[]> = {
   'hv.no_srcu_sync': [{ scenario: 'hv-tlb-flush-inhibit', strategies: ['random', 'pct'] }],
   'mmu.no_notifier_flush': [{ scenario: 'numa-invalidate-retry', strategies: ['random', 'pct'] }],
   'kvm.exit_request_before_mode': [{ scenario: 'default', strategies: ['random', 'pct'] }],
@@ -25,9 +37,9 @@ const CASES: Record<string, { scenario: string; strategies: Strategy[]; expect?:
   ],
   'nv.no_unmap_request': [{ scenario: 'nv-s2-recycle', strategies: ['pct', 'random'] }],
   // The preempted unmap pass must outlast a full round of recycling by the other vCPU: PCT needs
-  // about 11,600 schedules; the bounded search is certain at two preemptions (one of them the
-  // injected cond_resched) and finds none at one (README "Breaking variants").
-  'nv.put_drops_ref': [{ scenario: 'nv-unmap-preempted', strategies: ['dfs'], options: { preemptions: 2, iterate: false } }],
+  // about 11,600 schedules; the bounded search finds none at one preemption and is certain of it at
+  // two (the injected cond_resched, and the switch back right after the recycle).
+  'nv.put_drops_ref': [{ scenario: 'nv-unmap-preempted', strategies: ['dfs'], options: { preemptions: 2 }, rounds: ['complete', 'complete', 'violation'] }],
   'nv.unmap_on_recycle': [{ scenario: 'nv-s2-recycle', strategies: ['pct', 'random'] }],
   'pgtable.free_unlinked_sync': [{ scenario: 'parallel-walk-rcu', strategies: ['random', 'pct'] }],
   'pgtable.no_bbm': [{ scenario: 'parallel-walk-rcu', strategies: ['pct', 'random'] }],
@@ -55,6 +67,7 @@ describe('every breaking variant is found', () => {
           const r = await run(l, { strategy, ...(strategy === 'dfs' ? {} : { budget: BUDGET }), shrink_replays: 400, ...c.options });
           tried.push(`${strategy}: ${r.violation ? r.violation.violation.invariant : 'nothing'} in ${r.schedules} schedules`);
           if (!r.violation || r.violation.violation.invariant !== want) continue;
+          if (c.rounds) expect(r.rounds.map((x) => x.status)).toEqual(c.rounds);
           const s = r.violation.shrunk!;
           expect(s).not.toBeNull();
           // The shrunk schedule still breaks the invariant at its last step, and is no longer.
@@ -66,7 +79,7 @@ describe('every breaking variant is found', () => {
           expect(replay_violations(l.config, r.violation.schedule).map((x) => x.invariant)).toContain(want);
           return;
         }
-        expect.fail(`${v.name}: ${want} not found on ${c.scenario} within ${BUDGET} schedules (${tried.join('; ')})`);
+        expect.fail(`${v.name}: ${want} not found on ${c.scenario} (random and pct: within ${BUDGET} schedules; ${tried.join('; ')})`);
       });
     }
   }
