@@ -12,7 +12,7 @@ import { Recorder } from '../record/recorder.js';
 import { package_version } from '../scenario/bundled.js';
 import { UserError } from '../scenario/errors.js';
 import type { LoadedScenario } from '../scenario/load.js';
-import { outcome, type ExploreResult, type ExploreStatus, type ViolationReport } from './explore.js';
+import { outcome, union, type ExploreResult, type ExploreStatus, type ViolationReport } from './explore.js';
 import type { SearchParams } from './part.js';
 import { LEARN_RUNS, type Breach, type Facts } from './facts.js';
 
@@ -253,9 +253,7 @@ export function merge_shards(paths: string[]): Merged {
   const missing = Array.from({ length: n }, (_, i) => i + 1).filter((k) => !by_k.has(k));
   if (missing.length) throw new UserError(`--merge: missing shard${missing.length > 1 ? 's' : ''} ${missing.map((k) => `${k}/${n}`).join(', ')}; expected all ${n} shards`);
 
-  const set = new Set<number>();
-  for (const { f } of files) for (const k of keys_from_b64(f.keys)) set.add(k);
-  const keys = Float64Array.from(set).sort();
+  const keys = union(files.map(({ f }) => keys_from_b64(f.keys)));
   const with_v = files.filter(({ f }) => f.violation).sort((x, y) => x.f.violation!.item - y.f.violation!.item || x.f.shard.k - y.f.shard.k);
   const win = with_v[0];
   const params = params_from_json(a.f.params);

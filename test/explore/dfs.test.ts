@@ -189,3 +189,26 @@ describe('random walks and pct', () => {
     expect(b.violation?.schedule).toEqual(a.violation?.schedule);
   });
 });
+
+describe('union of the parts\' key sets', () => {
+  it('is sorted and counts each key once, past the 2^24 entries a Set can hold', () => {
+    // Two workers' sets of 9M keys each, overlapping in 1M: 17M distinct, more than a Set takes.
+    const n = 9_000_000;
+    const a = new Float64Array(n);
+    const b = new Float64Array(n);
+    for (let i = 0; i < n; i++) {
+      a[i] = 2 ** 40 + i * 3;
+      b[i] = 2 ** 40 + (i + n - 1_000_000) * 3;
+    }
+    b.reverse();
+    const u = union([a, b]);
+    expect(u.length).toBe(2 * n - 1_000_000);
+    expect(u.length).toBeGreaterThan(2 ** 24);
+    expect(u[0]).toBe(2 ** 40);
+    expect(u[u.length - 1]).toBe(2 ** 40 + (2 * n - 1_000_001) * 3);
+    let sorted = true;
+    for (let i = 1; i < u.length; i++) if (!(u[i - 1]! < u[i]!)) sorted = false;
+    expect(sorted).toBe(true);
+    expect(union([new Float64Array([5, 1, 5, 3])])).toEqual(new Float64Array([1, 3, 5]));
+  });
+});
