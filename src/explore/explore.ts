@@ -24,7 +24,7 @@ import { package_root } from '../scenario/bundled.js';
 import type { LoadedScenario, Overrides } from '../scenario/load.js';
 import { split_depth, type Finding } from './dfs.js';
 import { learn_facts, Ownership, type Breach, type Facts } from './facts.js';
-import { VisitedTable, visited_buffer } from './visited.js';
+import { acquire_visited, release_visited, VisitedTable } from './visited.js';
 import { CLAIMS, Part, type PartProgress, type PartResult, type PartSpec, type SearchParams, type Strategy } from './part.js';
 import { shrink, type ShrinkResult } from './shrink.js';
 import { Sim } from './sim.js';
@@ -332,38 +332,46 @@ export async function explore(loaded: LoadedScenario, overrides: Overrides, o: E
   }
 
   // One search with these parameters: in this thread with one worker, else in worker threads.
+  // A DFS takes its visited table from the pool and gives it back when no part can visit it again (visited.ts, "Memory").
   async function search(params: SearchParams): Promise<PartResult[]> {
-    if (workers === 1) {
-      const part = new Part(loaded.config, params, mine[0]!);
-      let last = performance.now();
-      while (part.slice(50)) {
-        if (o.signal?.aborted) part.stop('interrupted');
-        else if (performance.now() >= deadline) part.stop('time');
-        if (performance.now() - last >= progress_ms) {
-          last = performance.now();
-          report([part.progress()]);
-        }
-        await tick();
-      }
-      return [part.result()];
-    }
     // DFS items go to the first worker that meets them (part.ts): a fresh set of claims per search.
     // Not with a budget: each part stops after its share of schedules, and which items those cover must not depend on timing.
     // They share the visited set below the split too (visited.ts), for the same reason not with a budget.
-    if (params.strategy !== 'dfs' || Number.isFinite(params.budget)) return run_workers(loaded, overrides, params, mine, deadline, progress_ms, o.signal, report);
-    const shared = (blind: boolean) => {
-      const claims = new SharedArrayBuffer(4 * CLAIMS);
-      const visited = visited_buffer();
-      return { specs: mine.map((m) => ({ ...m, claims, visited, blind })), table: new VisitedTable(visited) };
-    };
-    const once = shared(true);
-    const results = await run_workers(loaded, overrides, params, once.specs, deadline, progress_ms, o.signal, report);
-    // A worker's path met the depth bound after another finished depth-blind on visits it shared: search again counting depth.
-    if (once.table.depth_met && results.some((r) => r.blind)) {
-      if (performance.now() < deadline && !o.signal?.aborted) return run_workers(loaded, overrides, params, shared(false).specs, deadline, progress_ms, o.signal, report);
-      for (const r of results) if (r.blind && r.status === 'done') Object.assign(r, { status: o.signal?.aborted ? 'interrupted' : 'time', complete: false });
+    const one_table = params.strategy === 'dfs' && (workers === 1 || !Number.isFinite(params.budget));
+    if (!one_table) return workers === 1 ? search_here(params, undefined) : run_workers(loaded, overrides, params, mine, deadline, progress_ms, o.signal, report);
+    let visited = acquire_visited();
+    try {
+      if (workers === 1) return await search_here(params, visited);
+      const shared = (blind: boolean) => mine.map((m) => ({ ...m, claims: new SharedArrayBuffer(4 * CLAIMS), visited, blind }));
+      const table = new VisitedTable(visited);
+      const results = await run_workers(loaded, overrides, params, shared(true), deadline, progress_ms, o.signal, report);
+      // A worker's path met the depth bound after another finished depth-blind on visits it shared: search again counting depth, on an empty table.
+      if (table.depth_met && results.some((r) => r.blind)) {
+        release_visited(visited);
+        visited = acquire_visited();
+        if (performance.now() < deadline && !o.signal?.aborted) return await run_workers(loaded, overrides, params, shared(false), deadline, progress_ms, o.signal, report);
+        for (const r of results) if (r.blind && r.status === 'done') Object.assign(r, { status: o.signal?.aborted ? 'interrupted' : 'time', complete: false });
+      }
+      return results;
+    } finally {
+      release_visited(visited);
     }
-    return results;
+  }
+
+  // One search in this thread.
+  async function search_here(params: SearchParams, visited: SharedArrayBuffer | undefined): Promise<PartResult[]> {
+    const part = new Part(loaded.config, params, { ...mine[0]!, visited });
+    let last = performance.now();
+    while (part.slice(50)) {
+      if (o.signal?.aborted) part.stop('interrupted');
+      else if (performance.now() >= deadline) part.stop('time');
+      if (performance.now() - last >= progress_ms) {
+        last = performance.now();
+        report([part.progress()]);
+      }
+      await tick();
+    }
+    return [part.result()];
   }
 
   let search_ms = performance.now() - t0;
@@ -573,7 +581,8 @@ async function run_workers(
   } finally {
     clearInterval(timer);
   }
-  for (const w of ws) void w.terminate();
+  // Ended before the caller gives their visited table back to the pool.
+  await Promise.all(ws.map((w) => w.terminate()));
   if (failure) throw new Error(`explorer worker failed: ${failure}`);
   return results.map((r) => {
     if (r) r.keys = new Float64Array(r.keys);

@@ -29,23 +29,45 @@
 //   nothing once any path met the bound.
 // When the table is 70% full, new visits go to the worker's own Map.
 //
+// Memory. The table is 200 MB, and the pages of a fresh buffer are mapped
+// on first touch; touched in hash order, one fault at a time in the middle
+// of the search, they cost far more than touched in order: default, one
+// preemption, one worker, 20 s: 133k and 144k states with the table
+// faulted in as the search meets it, 207k and 251k with every page touched
+// first (0.7 to 1.1 s of it). So the first search that records TOUCH_AT
+// visits touches every page at once (an atomic add of 0: another worker
+// may be writing), which a small search never pays; and a search's table
+// goes back to a pool when it ends, for the next search of this thread
+// (the next bound, a restart) to take with its pages mapped. Taking it
+// moves the table to the next generation instead of clearing 200 MB: a
+// slot tagged with another generation is empty. Every worker of a search
+// has ended before its table goes back (explore.ts).
+//
 // Not used with sleep sets (no preemption bound): a visit there carries its
 // sleep set, which a fixed-size slot does not hold.
 
-/** Int32 words of a slot: tag, key low 32 bits, depth left, item, last thread + preemptions left + blind, faults left. */
+/** Int32 words of a slot: tag (generation, key high bits), key low 32 bits, depth left, item, last thread + preemptions left + blind, faults left. */
 const W = 6;
-/** Header words: visits recorded, the depth-bound flag. */
+/** Header words: visits recorded, the depth-bound flag, the generation, whether every page was touched. */
 const H = 4;
 const COUNT = 0;
 const DEPTH_MET = 1;
-const EMPTY = 0;
+const GEN = 2;
+const TOUCHED = 3;
+/** A tag is gen << GEN_SHIFT | (key high 21 bits + 2), or gen << GEN_SHIFT | WRITING while its slot is filled. */
+const GEN_SHIFT = 22;
+const GENS = 1 << 9;
 const WRITING = 1;
 const INF = 0x7fffffff;
 const BLIND = 1 << 30;
 const LAST_BITS = 12;
 const LAST_MASK = (1 << LAST_BITS) - 1;
+/** Int32 words in a 4 KiB page. */
+const PAGE = 1024;
 
 export const VISITED_SLOTS = 1 << 23;
+/** Visits after which a search touches every page of its table. */
+export const TOUCH_AT = 1 << 12;
 
 /** A visit's budgets: the thread that ran last (-1: none to preempt), depth, faults and preemptions left. */
 export interface Budgets {
@@ -59,13 +81,46 @@ export type Visit = 'covered' | 'recorded' | 'full';
 
 /** A fresh table's buffer, to hand to every part of one search. */
 export function visited_buffer(slots = VISITED_SLOTS): SharedArrayBuffer {
-  return new SharedArrayBuffer(4 * (H + W * slots));
+  const buf = new SharedArrayBuffer(4 * (H + W * slots));
+  new Int32Array(buf)[GEN] = 1;
+  return buf;
+}
+
+/** The table a search of this thread gave back, if no search holds it. */
+let pooled: SharedArrayBuffer | null = null;
+
+/** An empty table for one search: the pooled one, in its next generation, or a new one. */
+export function acquire_visited(): SharedArrayBuffer {
+  const buf = pooled;
+  if (!buf) return visited_buffer();
+  pooled = null;
+  next_generation(buf);
+  return buf;
+}
+
+/** Empty a table no part visits any more: its slots now belong to an earlier generation. */
+export function next_generation(buf: SharedArrayBuffer): void {
+  const a = new Int32Array(buf);
+  let gen = a[GEN]! + 1;
+  if (gen === GENS) {
+    a.fill(0, H);
+    gen = 1;
+  }
+  a[GEN] = gen;
+  a[COUNT] = 0;
+  a[DEPTH_MET] = 0;
+}
+
+/** Give a search's table back, once none of its parts can visit it again. */
+export function release_visited(buf: SharedArrayBuffer): void {
+  if (buf.byteLength === 4 * (H + W * VISITED_SLOTS)) pooled = buf;
 }
 
 export class VisitedTable {
   private readonly a: Int32Array;
   private readonly mask: number;
   private readonly limit: number;
+  private readonly gen: number;
   /** A slot's budgets as read, for `covers` (one object, not one per visit). */
   private readonly e: Budgets = { last: 0, d: 0, f: 0, p: 0 };
 
@@ -75,6 +130,8 @@ export class VisitedTable {
     if (!Number.isInteger(slots) || (slots & (slots - 1)) !== 0) throw new Error(`visited table: ${slots} slots is not a power of two`);
     this.mask = slots - 1;
     this.limit = Math.floor(slots * 0.7);
+    this.gen = this.a[GEN]!;
+    if (this.gen < 1 || this.gen >= GENS) throw new Error(`visited table: generation ${this.gen}, expected 1 to ${GENS - 1} (a buffer from visited_buffer())`);
   }
 
   get buffer(): SharedArrayBuffer {
@@ -104,23 +161,25 @@ export class VisitedTable {
     const a = this.a;
     const hi = Math.floor(key / 4294967296);
     const lo = key | 0;
-    const tag = hi + 2;
+    const g = this.gen << GEN_SHIFT;
+    const tag = g | (hi + 2);
     const mode = blind ? BLIND : 0;
     const e = this.e;
     let i = (lo ^ Math.imul(hi, 0x9e3779b1)) & this.mask;
     for (;;) {
       const at = H + i * W;
       const t = Atomics.load(a, at);
-      if (t === EMPTY) {
+      if (t >>> GEN_SHIFT !== this.gen) {
+        // Empty, or a visit of an earlier search on this buffer.
         if (Atomics.load(a, COUNT) >= this.limit) return 'full';
-        if (Atomics.compareExchange(a, at, EMPTY, WRITING) !== EMPTY) continue; // taken meanwhile: look at it again
+        if (Atomics.compareExchange(a, at, t, g | WRITING) !== t) continue; // taken meanwhile: look at it again
         a[at + 1] = lo;
         a[at + 2] = b.d === Infinity ? INF : b.d;
         a[at + 3] = item;
         a[at + 4] = (b.last + 1) | (b.p << LAST_BITS) | mode;
         a[at + 5] = b.f === Infinity ? INF : b.f;
         Atomics.store(a, at, tag);
-        Atomics.add(a, COUNT, 1);
+        if (Atomics.add(a, COUNT, 1) === TOUCH_AT) this.touch();
         return 'recorded';
       }
       if (t === tag && a[at + 1] === lo && a[at + 3]! <= item) {
@@ -137,5 +196,12 @@ export class VisitedTable {
       }
       i = (i + 1) & this.mask;
     }
+  }
+
+  /** Map every page of the table in, in order, once per buffer (see "Memory"). */
+  private touch(): void {
+    const a = this.a;
+    if (Atomics.compareExchange(a, TOUCHED, 0, 1) !== 0) return;
+    for (let i = H; i < a.length; i += PAGE) Atomics.add(a, i, 0);
   }
 }

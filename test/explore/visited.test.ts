@@ -10,7 +10,7 @@ import { Dfs, type DfsOptions } from '../../src/explore/dfs.js';
 import { Ownership } from '../../src/explore/facts.js';
 import { not_local_by_record } from '../../src/explore/local.js';
 import { Sim } from '../../src/explore/sim.js';
-import { VisitedTable, visited_buffer, type Budgets } from '../../src/explore/visited.js';
+import { acquire_visited, next_generation, release_visited, TOUCH_AT, VisitedTable, visited_buffer, type Budgets } from '../../src/explore/visited.js';
 import { fixture, run } from './helpers.js';
 
 // The rule dfs.ts applies: at least the budgets, and one preemption more when the last thread differs.
@@ -62,6 +62,43 @@ describe('VisitedTable', () => {
     // Still answers for what it holds.
     expect(t.visit(7919, B(0, 0), 0, false, covers)).toBe('covered');
     expect(() => new VisitedTable(new SharedArrayBuffer(4 * (4 + 6 * 12)))).toThrow(/not a power of two/);
+  });
+
+  it('a table in its next generation is empty, also after the generations wrap round; touching its pages keeps what it holds', () => {
+    const buf = visited_buffer(1 << 13);
+    let t = new VisitedTable(buf);
+    const keys = Array.from({ length: TOUCH_AT + 100 }, (_, i) => (i + 1) * 2654435761 * 1021);
+    for (const k of keys) expect(t.visit(k, B(0, 1), 0, false, covers)).toBe('recorded');
+    t.set_depth_met();
+    // Every page was touched at TOUCH_AT visits, with an atomic add of 0: the visits before and after are all there.
+    for (const k of keys) expect(t.visit(k, B(0, 1), 0, false, covers)).toBe('covered');
+    expect(t.size).toBe(keys.length);
+    for (let round = 0; round < 600; round++) {
+      next_generation(buf);
+      t = new VisitedTable(buf);
+      expect(t.size).toBe(0);
+      expect(t.depth_met).toBe(false);
+      // What an earlier generation recorded covers nothing; its slots take the new visits.
+      expect(t.visit(keys[round % keys.length]!, B(0, 1), 0, false, covers)).toBe('recorded');
+      expect(t.visit(keys[round % keys.length]!, B(0, 1), 0, false, covers)).toBe('covered');
+    }
+    expect(() => new VisitedTable(new SharedArrayBuffer(4 * (4 + 6 * 16)))).toThrow(/generation 0/);
+  });
+
+  it('the pool gives a search\'s table to the next search, emptied, and only a full-size one', () => {
+    const a = acquire_visited();
+    const t = new VisitedTable(a);
+    expect(t.visit(99, B(0, 1), 0, false, covers)).toBe('recorded');
+    release_visited(a);
+    const b = acquire_visited();
+    expect(b).toBe(a);
+    expect(new VisitedTable(b).visit(99, B(0, 1), 0, false, covers)).toBe('recorded');
+    // Held by a search: the next one gets a table of its own.
+    const c = acquire_visited();
+    expect(c).not.toBe(b);
+    release_visited(b);
+    release_visited(visited_buffer(16));
+    expect(acquire_visited()).toBe(b);
   });
 
   // The built module, as the explorer's workers load it (npm ci builds dist/).
