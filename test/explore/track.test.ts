@@ -143,7 +143,41 @@ describe('tracked World', () => {
     expect(tr.key()).toBe(tr.full_key());
     expect([...pushed.fp.w]).toContain(['threads', '1', 'stack'].join('\x01'));
   });
+
+  it("a table page's words are in the key by index and value: a change shows, the same value at another index is another state, putting it back is the first", () => {
+    const tr = new Tracker(copy_plain(create_world(bundled('fault-vs-invalidate').config)));
+    const path = find_words(tr.raw, []);
+    expect(path, 'a typed array in the World').not.toBeNull();
+    const words = (x: World) => path!.reduce<unknown>((o, k) => (o as Record<string, unknown>)[k], x) as Uint32Array;
+    const key = tr.key();
+    const n = words(tr.raw).length;
+    const old = [words(tr.raw)[3]!, words(tr.raw)[n - 2]!];
+    tracked_step(tr, (x) => void (words(x)[3] = 0x40000703));
+    const at3 = tr.key();
+    expect(at3).not.toBe(key);
+    expect(at3).toBe(tr.full_key());
+    tracked_step(tr, (x) => {
+      words(x)[3] = old[0]!;
+      words(x)[n - 2] = 0x40000703;
+    });
+    expect(tr.key()).not.toBe(at3);
+    expect(tr.key()).not.toBe(key);
+    expect(tr.key()).toBe(tr.full_key());
+    tracked_step(tr, (x) => void (words(x)[n - 2] = old[1]!));
+    expect(tr.key()).toBe(key);
+  });
 });
+
+/** The path to the first typed array of 64 words or more in `v`. */
+function find_words(v: unknown, path: string[]): string[] | null {
+  if (v instanceof Uint32Array) return v.length >= 64 ? path : null;
+  if (v === null || typeof v !== 'object' || ArrayBuffer.isView(v)) return null;
+  for (const k of Object.keys(v)) {
+    const p = find_words((v as Record<string, unknown>)[k], [...path, k]);
+    if (p) return p;
+  }
+  return null;
+}
 
 /** Run `f` on the tracked World as one step: its footprint and log. */
 function tracked_step(tr: Tracker, f: (x: World) => void) {
