@@ -156,6 +156,8 @@ export interface DfsStats {
   transitions: number;
   /** Local steps run as part of a coarse transition (no scheduling point before them). */
   merged: number;
+  /** Steps run to see whether they were local, found not to be, and undone. */
+  unmerged: number;
   /** Complete paths: to the end, a deadlock, or the depth bound. */
   schedules: number;
   /** Moves not taken because they were asleep. */
@@ -255,7 +257,7 @@ export const HEAP_SHARE = 0.75;
 
 export class Dfs {
   readonly states = new Set<number>();
-  readonly stats: DfsStats = { transitions: 0, merged: 0, schedules: 0, slept: 0, revisits: 0, max_depth: 0, cut: false };
+  readonly stats: DfsStats = { transitions: 0, merged: 0, unmerged: 0, schedules: 0, slept: 0, revisits: 0, max_depth: 0, cut: false };
   finding: Finding | null = null;
   /** The first deadlock met (every thread left blocked); the search goes on. */
   deadlock: Finding | null = null;
@@ -664,6 +666,9 @@ export class Dfs {
     while (depth < this.o.depth) {
       const t = w.threads[thread]!;
       if (t.done || t.daemon || t.wait !== null) break;
+      // A label whose step was never local in the learning runs: a scheduling point without running it to see.
+      const top = t.stack[t.stack.length - 1];
+      if (top && this.facts?.never_local(top.fn, top.pc)) break;
       const own = sim.tr.subtree_key53('threads', String(thread));
       if (not_local.has(own)) break;
       const before = frames_of(w, thread);
@@ -672,6 +677,7 @@ export class Dfs {
       const b = this.facts !== null && this.check_step(thread, f);
       if (b || !local_step(sim.w, thread, f, faults_left ? y.asked.length : 0, before, this.facts)) {
         sim.undo(y);
+        this.stats.unmerged++;
         if (not_local.size >= 1 << 20) not_local.clear();
         if (!b && not_local_by_record(thread, f, this.facts)) not_local.add(own);
         break;

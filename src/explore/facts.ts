@@ -38,6 +38,8 @@
 // Preemption and fault bounds are kept as local.ts argues.
 import { is_index, new_footprint, type Footprint } from './track.js';
 import { Sim } from './sim.js';
+import { frames_of, local_step } from './local.js';
+import type { Thread } from '../core/machine/world.js';
 import type { WorldConfig } from '../core/world_init.js';
 import { rand, random_answer, schedule_rng } from './walks.js';
 
@@ -49,6 +51,12 @@ export interface Facts {
   who: [string, number][];
   /** Locations written in the learning runs. */
   written: string[];
+  /**
+   * Labels ("fn:pc") whose step was never local in the learning runs run
+   * again with the facts learned: dfs.ts takes a thread there as at a
+   * scheduling point without running the step to see (never_local()).
+   */
+  never_local?: string[];
 }
 
 /** Touched by several threads, or unknown. */
@@ -106,6 +114,8 @@ export class Ownership {
   private readonly cache = new Map<string, number>();
   /** Some location learned for any element of an array (learn_breach()). */
   private wild = false;
+  /** Facts.never_local, by function then label. */
+  private readonly never = new Map<string, Set<string>>();
 
   constructor(f: Facts = { who: [], written: [] }) {
     for (const [l, t] of f.who) {
@@ -113,10 +123,27 @@ export class Ownership {
       if (l.includes(SEP + ANY)) this.wild = true;
     }
     for (const l of f.written) this.write(l);
+    for (const l of f.never_local ?? []) this.set_never_local(l);
   }
 
   get facts(): Facts {
-    return { who: [...this.who].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0)), written: [...this.written].sort() };
+    const f: Facts = { who: [...this.who].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0)), written: [...this.written].sort() };
+    if (this.never.size) f.never_local = [...this.never].flatMap(([fn, pcs]) => [...pcs].map((pc) => `${fn}:${pc}`)).sort();
+    return f;
+  }
+
+  /** Whether a step at `fn`'s label `pc` was never local in the learning runs (Facts.never_local). */
+  never_local(fn: string, pc: string): boolean {
+    return this.never.get(fn)?.has(pc) === true;
+  }
+
+  /** Take the label "fn:pc" as never local (learn_from()). */
+  set_never_local(label: string): void {
+    const i = label.lastIndexOf(':');
+    const fn = label.slice(0, i);
+    let pcs = this.never.get(fn);
+    if (!pcs) this.never.set(fn, (pcs = new Set()));
+    pcs.add(label.slice(i + 1));
   }
 
   private touch(loc: string, t: number): void {
@@ -245,6 +272,39 @@ export function learn_facts(config: WorldConfig, seed: number, depth: number, fa
 /** learn_facts() on a given Sim. */
 export function learn_from(sim: Sim, seed: number, depth: number, faults: number, runs = LEARN_RUNS): Ownership {
   const own = new Ownership();
+  learning_runs(sim, seed, depth, faults, runs, (t, fp) => own.learn(t, fp), (t) => own.learn(t.id, sim.wait_reads(t.id)));
+  // The same runs again with what they taught: which labels' steps were local under these facts.
+  const local = new Map<string, boolean>();
+  let before: string[] = [];
+  let label = '';
+  learning_runs(sim, seed, depth, faults, runs, (t, fp) => {
+    const was = local.get(label);
+    if (was !== true) local.set(label, local_step(sim.w, t, fp, 0, before, own));
+  }, undefined, (t) => {
+    before = frames_of(sim.w, t);
+    const f = sim.w.threads[t]!.stack.at(-1);
+    label = f ? `${f.fn}:${f.pc}` : '';
+  });
+  for (const [l, was] of local) if (!was && l) own.set_never_local(l);
+  sim.restart();
+  return own;
+}
+
+/**
+ * The learning runs: `runs` random runs from `seed`, each step's footprint
+ * to `step` (after `pre` saw the thread about to run), and every waiting
+ * thread to `waiting` before each step.
+ */
+function learning_runs(
+  sim: Sim,
+  seed: number,
+  depth: number,
+  faults: number,
+  runs: number,
+  step: (t: number, fp: Footprint) => void,
+  waiting?: (t: Thread) => void,
+  pre?: (t: number) => void,
+): void {
   for (let i = 0; i < runs; i++) {
     const g = schedule_rng(seed ^ 0x1ea2, i);
     sim.restart();
@@ -257,21 +317,20 @@ export function learn_from(sim: Sim, seed: number, depth: number, faults: number
     };
     try {
       for (let s = 0; s < depth; s++) {
-        for (const t of sim.w.threads) if (!t.done && t.wait !== null) own.learn(t.id, sim.wait_reads(t.id));
+        if (waiting) for (const t of sim.w.threads) if (!t.done && t.wait !== null) waiting(t);
         const r = sim.runnable();
         if (r.length === 0) break;
         const t = r[rand(g, r.length)]!;
+        pre?.(t);
         const fp = new_footprint();
         const x = sim.exec(t, [], fp);
-        own.learn(t, fp);
+        step(t, fp);
         if (x.result.violations.length) break;
       }
     } finally {
       sim.answer = null;
     }
   }
-  sim.restart();
-  return own;
 }
 
 /** Random runs the facts are learned from. */

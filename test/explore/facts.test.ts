@@ -24,6 +24,33 @@ describe('learned ownership', () => {
     });
   }
 
+  for (const [name, variants, p] of CASES) {
+    it(`${name}${variants.length ? ` with ${variants.join(', ')}` : ''}, ${p === null ? 'no preemption bound' : `at most ${p} preemption`}: labels learned never local are scheduling points without a try, the same states, violations and end states`, () => {
+      const tried = reach(name, variants, { preemptions: p, facts: 64, never_local: false });
+      const skipped = reach(name, variants, { preemptions: p, facts: 64 });
+      expect(skipped.complete && tried.complete).toBe(true);
+      expect([...skipped.violations].sort()).toEqual([...tried.violations].sort());
+      expect([...skipped.ends].sort()).toEqual([...tried.ends].sort());
+      expect(skipped.states).toBe(tried.states);
+      expect(skipped.unmerged).toBeLessThan(tried.unmerged);
+    });
+  }
+
+  it('the labels learned never local are labels of the model, in the facts, and survive a breach learned', () => {
+    const own = learn_facts(bundled('fault-vs-invalidate').config, 1, 1600, 0);
+    const labels = own.facts.never_local ?? [];
+    expect(labels.length).toBeGreaterThan(5);
+    // The vCPU's entry to the guest reads the requests another thread makes: never local.
+    expect(labels.some((l) => l.startsWith('kvm_arch_vcpu_ioctl_run:'))).toBe(true);
+    for (const l of labels) {
+      const [fn, pc] = [l.slice(0, l.lastIndexOf(':')), l.slice(l.lastIndexOf(':') + 1)];
+      expect(own.never_local(fn, pc)).toBe(true);
+    }
+    const again = new Ownership(own.facts);
+    again.learn_breach({ thread: 0, loc: ['kvm', 'mmu_invalidate_seq'].join(SEP), write: true, was: 1 });
+    expect(again.facts.never_local).toEqual(labels);
+  });
+
   it('fault-vs-invalidate: each vCPU’s memory cache and RCU nesting are its own, the memslots constant, the MMU notifier state shared', () => {
     const own = learn_facts(bundled('fault-vs-invalidate').config, 1, 1600, 0);
     expect(own.class_of(['s2_memcache', '0', 'nobjs'].join(SEP))).toBe(0);

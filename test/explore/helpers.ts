@@ -9,7 +9,7 @@ import { explore, type ExploreOptions, type ExploreResult } from '../../src/expl
 import type { World } from '../../src/core/machine/world.js';
 import { Dfs } from '../../src/explore/dfs.js';
 import { Sim } from '../../src/explore/sim.js';
-import { learn_facts, type Breach, type Ownership } from '../../src/explore/facts.js';
+import { learn_facts, Ownership, type Breach } from '../../src/explore/facts.js';
 
 export const FIXTURES = join(fileURLToPath(new URL('.', import.meta.url)), 'fixtures');
 
@@ -60,6 +60,8 @@ export interface Reach {
   violations: Set<string>;
   states: number;
   merged: number;
+  /** Steps run to see whether they were local and undone (dfs.ts extend()). */
+  unmerged: number;
   revisits: number;
   cut: boolean;
   complete: boolean;
@@ -80,6 +82,8 @@ export interface ReachOptions {
   depth?: number;
   /** Learned ownership (facts.ts): from this many random runs, or these facts. */
   facts?: number | Ownership;
+  /** With learned facts: keep the labels learned never local (Facts.never_local; default true). */
+  never_local?: boolean;
 }
 
 /**
@@ -90,7 +94,8 @@ export interface ReachOptions {
  */
 export function reach(name: string, variants: string[], o: ReachOptions): Reach & { restarts: number } {
   const l = fixture(name, variants);
-  const facts = o.facts === undefined ? null : typeof o.facts === 'number' ? learn_facts(l.config, 1, o.depth ?? 400, o.faults ?? 0, o.facts) : o.facts;
+  let facts = o.facts === undefined ? null : typeof o.facts === 'number' ? learn_facts(l.config, 1, o.depth ?? 400, o.faults ?? 0, o.facts) : o.facts;
+  if (facts && o.never_local === false) facts = new Ownership({ ...facts.facts, never_local: [] });
   for (let restarts = 0; ; restarts++) {
     const r = reach_once(l.config, o, facts);
     if (!r.breach || typeof o.facts !== 'number') return { ...r, restarts };
@@ -116,5 +121,5 @@ function reach_once(config: LoadedScenario['config'], o: ReachOptions, facts: Ow
     collect: { end: () => ends.add(end_state(sim.w)), violation: (v) => v.forEach((x) => violations.add(x)) },
   });
   const status = dfs.run();
-  return { ends, violations, states: dfs.states.size, merged: dfs.stats.merged, revisits: dfs.stats.revisits, cut: dfs.stats.cut, complete: status === 'done', breach: dfs.breach };
+  return { ends, violations, states: dfs.states.size, merged: dfs.stats.merged, unmerged: dfs.stats.unmerged, revisits: dfs.stats.revisits, cut: dfs.stats.cut, complete: status === 'done', breach: dfs.breach };
 }
