@@ -315,7 +315,7 @@ function print(loaded: LoadedScenario | null, r: ExploreResult, recording: strin
         ? null
         : r.status === 'budget'
           ? r.full
-            ? 'the visited set is full (16,000,000 states, or 75% of the heap, in a worker)'
+            ? 'the visited set is full (75% of the heap in a worker)'
             : 'the budget ran out'
           : r.status === 'time'
             ? 'the time ran out'

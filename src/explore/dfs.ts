@@ -92,6 +92,7 @@ import type { Violation } from '../core/machine/world.js';
 import type { Footprint } from './track.js';
 import type { Schedule } from '../core/machine/machine.js';
 import type { Budgets, VisitedTable } from './visited.js';
+import { KeyMap, KeySet } from './keyset.js';
 
 export interface DfsOptions {
   /** Maximum steps from the initial state (Infinity: none). */
@@ -245,8 +246,8 @@ const QUIET = 50_000;
 
 export type DfsStatus = 'running' | 'done' | 'violation' | 'budget' | 'breach' | 'depth';
 
-/** Distinct states one part keeps at most (JS Maps and Sets stop at 2^24 entries). */
-export const MAX_STATES = 16_000_000;
+/** Distinct states one part keeps at most (keyset.ts; the heap stops a search well before). */
+export const MAX_STATES = 1 << 30;
 
 /**
  * The share of the JS heap a search may fill before it stops as full: a
@@ -256,7 +257,7 @@ export const MAX_STATES = 16_000_000;
 export const HEAP_SHARE = 0.75;
 
 export class Dfs {
-  readonly states = new Set<number>();
+  readonly states = new KeySet();
   readonly stats: DfsStats = { transitions: 0, merged: 0, unmerged: 0, schedules: 0, slept: 0, revisits: 0, max_depth: 0, cut: false };
   finding: Finding | null = null;
   /** The first deadlock met (every thread left blocked); the search goes on. */
@@ -283,8 +284,8 @@ export class Dfs {
   private quiet_until = Infinity;
   private readonly facts: Ownership | null;
   private readonly stack: Node[] = [];
-  private readonly seen_above = new Map<number, Seen[]>();
-  private readonly seen_below = new Map<number, Seen[]>();
+  private readonly seen_above = new KeyMap<Seen[]>();
+  private readonly seen_below = new KeyMap<Seen[]>();
   private readonly por: boolean;
   /**
    * Keys of thread records (Tracker.subtree_key53) whose next step was
@@ -437,7 +438,7 @@ export class Dfs {
    * take here (Godefroid's state caching with sleep sets): n.only is set
    * and false returned. Records the visit otherwise.
    */
-  private seen(n: Node, key: number, map: Map<number, Seen[]>): boolean {
+  private seen(n: Node, key: number, map: KeyMap<Seen[]>): boolean {
     const o = this.o;
     // The thread that ran last matters only while it can go on (switching away is then a preemption).
     const last = o.preemptions === null || !n.enabled.includes(n.last) ? -1 : n.last;
@@ -585,7 +586,6 @@ export class Dfs {
       if (depth > this.stats.max_depth) this.stats.max_depth = depth;
       const key = sim.key53();
       this.states.add(key);
-      // A JS Map or Set holds 2^24 entries: stop before the visited set cannot grow.
       if (this.states.size >= MAX_STATES && this.status === 'running') this.stop_full();
       if (violations.length) {
         if (this.o.collect) {

@@ -243,7 +243,7 @@ export class Part {
       items: dfs ? dfs.items : (s as Walks).next,
       finding: s.finding,
       deadlock: s.deadlock,
-      keys: Float64Array.from(s.states),
+      keys: s.states.to_array(),
       full: dfs ? dfs.full : false,
       slept: dfs ? dfs.stats.slept : 0,
       revisits: dfs ? dfs.stats.revisits : 0,

@@ -26,6 +26,7 @@ import { unsafeUniformIntDistribution, xoroshiro128plus, type RandomGenerator } 
 import type { ChoiceKind } from '../core/machine/scheduler.js';
 import type { Violation } from '../core/machine/world.js';
 import { MAX_STATES, type Finding } from './dfs.js';
+import { KeySet } from './keyset.js';
 import type { Sim } from './sim.js';
 
 export type WalkStrategy = 'random' | 'pct';
@@ -91,7 +92,7 @@ export function estimate_k(sim: Sim, seed: number, depth: number, runs = 4): num
 }
 
 export class Walks {
-  readonly states = new Set<number>();
+  readonly states = new KeySet();
   readonly stats: WalkStats = { transitions: 0, schedules: 0, max_depth: 0, cut: 0 };
   finding: Finding | null = null;
   /** The first deadlock met (every thread left blocked); the search goes on. */
