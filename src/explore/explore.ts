@@ -24,7 +24,7 @@ import { package_root } from '../scenario/bundled.js';
 import type { LoadedScenario, Overrides } from '../scenario/load.js';
 import { split_depth, type Finding } from './dfs.js';
 import { learn_facts, Ownership, type Breach, type Facts } from './facts.js';
-import { acquire_visited, release_visited, VisitedTable } from './visited.js';
+import { acquire_visited, next_generation, release_visited, VisitedTable } from './visited.js';
 import { CLAIMS, Part, type PartProgress, type PartResult, type PartSpec, type SearchParams, type Strategy } from './part.js';
 import { shrink, type ShrinkResult } from './shrink.js';
 import { Sim } from './sim.js';
@@ -334,21 +334,20 @@ export async function explore(loaded: LoadedScenario, overrides: Overrides, o: E
   // One search with these parameters: in this thread with one worker, else in worker threads.
   // A DFS takes its visited table from the pool and gives it back when no part can visit it again (visited.ts, "Memory").
   async function search(params: SearchParams): Promise<PartResult[]> {
-    // DFS items go to the first worker that meets them (part.ts): a fresh set of claims per search.
-    // Not with a budget: each part stops after its share of schedules, and which items those cover must not depend on timing.
-    // They share the visited set below the split too (visited.ts), for the same reason not with a budget.
-    const one_table = params.strategy === 'dfs' && (workers === 1 || !Number.isFinite(params.budget));
-    if (!one_table) return workers === 1 ? search_here(params, undefined) : run_workers(loaded, overrides, params, mine, deadline, progress_ms, o.signal, report);
-    let visited = acquire_visited();
+    if (params.strategy !== 'dfs') return workers === 1 ? search_here(params, undefined) : run_workers(loaded, overrides, params, mine, deadline, progress_ms, o.signal, report);
+    // With a budget each worker keeps a visited set of its own: each part stops after its share of schedules, and
+    // which items those cover must not depend on timing (so items go round the workers, not to the first to claim them).
+    if (workers > 1 && Number.isFinite(params.budget)) return run_workers(loaded, overrides, params, mine, deadline, progress_ms, o.signal, report);
+    const visited = acquire_visited();
     try {
       if (workers === 1) return await search_here(params, visited);
+      // DFS items go to the first worker that meets them (part.ts): a fresh set of claims per search; the workers share the visited table.
       const shared = (blind: boolean) => mine.map((m) => ({ ...m, claims: new SharedArrayBuffer(4 * CLAIMS), visited, blind }));
       const table = new VisitedTable(visited);
       const results = await run_workers(loaded, overrides, params, shared(true), deadline, progress_ms, o.signal, report);
       // A worker's path met the depth bound after another finished depth-blind on visits it shared: search again counting depth, on an empty table.
       if (table.depth_met && results.some((r) => r.blind)) {
-        release_visited(visited);
-        visited = acquire_visited();
+        next_generation(visited);
         if (performance.now() < deadline && !o.signal?.aborted) return await run_workers(loaded, overrides, params, shared(false), deadline, progress_ms, o.signal, report);
         for (const r of results) if (r.blind && r.status === 'done') Object.assign(r, { status: o.signal?.aborted ? 'interrupted' : 'time', complete: false });
       }
