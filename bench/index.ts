@@ -21,6 +21,7 @@ if (want('pgtable')) await (await import('./pgtable.js')).bench_pgtable();
 if (want('numa')) await (await import('./numa.js')).bench_numa();
 if (want('record')) await (await import('./record.js')).bench_record();
 if (want('tui')) await (await import('./tui.js')).bench_tui();
+if (want('step')) await (await import('./step.js')).bench_step();
 if (want('explore')) await (await import('./explore.js')).bench_explore({ quick: flags.has('--quick'), side_only: flags.has('--side'), verify_only: flags.has('--verify') });
 if (want('debugger')) await (await import('./debugger.js')).bench_debugger();
 if (want('explain')) await (await import('./explain.js')).bench_explain();

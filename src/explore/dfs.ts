@@ -284,6 +284,14 @@ export class Dfs {
   private quiet_until = Infinity;
   private readonly facts: Ownership | null;
   private readonly stack: Node[] = [];
+  /**
+   * Items this search cut at a visit of a later item in the shared table
+   * ('borrowed', visited.ts), by item: explore.ts (hidden_items()) needs
+   * them when some part reports a violation or a deadlock.
+   */
+  readonly borrows = new Map<number, Set<number>>();
+  /** Items in which a deadlock was met: their visits may hide one (explore.ts hidden_items()). */
+  readonly deadlock_items = new Set<number>();
   private readonly seen_above = new KeyMap<Seen[]>();
   private readonly seen_below = new KeyMap<Seen[]>();
   private readonly por: boolean;
@@ -319,6 +327,25 @@ export class Dfs {
     if (this.leaf(root)) return;
     this.seen(root, sim.key53(), o.split === 0 ? this.seen_below : this.seen_above);
     this.push(root);
+  }
+
+  /**
+   * The items whose visits may hide a violation from a search cut at them
+   * (explore.ts hidden_items()): the ones this search left unfinished (on
+   * its stack when it stopped), its violation's among them. Its other
+   * items were searched to the end without one (up to their own borrows).
+   */
+  unfinished_items(): number[] {
+    const out = new Set<number>();
+    if (this.finding) out.add(this.finding.item);
+    for (const n of this.stack) if (n.item >= 0) out.add(n.item);
+    return [...out].sort((a, b) => a - b);
+  }
+
+  private borrow(item: number, from: number): void {
+    let s = this.borrows.get(item);
+    if (!s) this.borrows.set(item, (s = new Set()));
+    s.add(from);
   }
 
   /** Depth of the path being explored. */
@@ -389,6 +416,7 @@ export class Dfs {
         };
         // Worth reporting, but a violation of an invariant comes first: keep searching.
         if (!this.breach && (!this.deadlock || Math.max(0, n.item) < this.deadlock.item)) this.deadlock = this.finding_of([v], n.item);
+        this.deadlock_items.add(Math.max(0, n.item));
         this.o.collect?.violation(['deadlock']);
       }
       this.count_schedule(n);
@@ -449,6 +477,10 @@ export class Dfs {
     const table = map === this.seen_below && !this.por ? this.o.visited : undefined;
     if (table) {
       const v = table.visit(key, { last, d, f, p }, n.item, o.depth_blind === true, covers_budgets);
+      if (v === 'borrowed') {
+        this.borrow(n.item, table.from);
+        return true;
+      }
       // Once the table is full, this worker's own Map below takes the visits (no sleep sets here).
       if (v !== 'full') return v === 'covered';
     }

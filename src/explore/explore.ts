@@ -5,14 +5,16 @@
 // `shard.n` shards. Shard k gets the split items (dfs) or the schedule
 // indices (random, pct) i with i mod n = k-1; inside a shard, schedule
 // indices go round the workers, and a dfs item goes to the first worker
-// that meets it (round the workers too with --budget). Parts keep their
-// own visited sets; the union of their key sets is the distinct-state
+// that meets it (round the workers too with --budget). The workers of a
+// shard share one visited table (visited.ts; with --budget or sleep sets
+// each keeps its own); the union of their key sets is the distinct-state
 // count, the same for any number of workers and shards when the search
-// is exhaustive. When parts find violations,
-// the one of the lowest item wins, items after it are not searched, and a
-// split dfs finds it again in that item alone (refind()), so with
-// --budget/--depth (and no --time) the result depends only on the
-// scenario, the options and the number of shards.
+// is exhaustive. When parts find violations, the one of the lowest item
+// wins, items after it are not searched, and a split dfs finds it again
+// in that item alone (refind()), after searching on their own the earlier
+// items that may hide one (hidden_items()), so with --budget/--depth (and
+// no --time) the result depends only on the scenario, the options and the
+// number of shards.
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -376,17 +378,8 @@ export async function explore(loaded: LoadedScenario, overrides: Overrides, o: E
   let search_ms = performance.now() - t0;
   // Combine.
   const sum = (f: (r: PartResult) => number) => results.reduce((a, r) => a + f(r), 0);
-  const findings = results.filter((r) => r.finding).map((r) => r.finding!);
-  findings.sort((a, b) => a.item - b.item);
-  const deadlocks = results.filter((r) => r.deadlock).map((r) => r.deadlock!);
-  deadlocks.sort((a, b) => a.item - b.item);
-  // An invariant violation first; else a deadlock, if any schedule ended in one.
-  let first: Finding | undefined = findings[0] ?? deadlocks[0];
-  // With a budget, items go round the workers and the finding is already the same on every run.
-  if (first && params.strategy === 'dfs' && params.split > 0 && !Number.isFinite(params.budget)) {
-    first = (await refind(loaded, params, first, !findings.length, deadline, o.signal)) ?? first;
-    search_ms = performance.now() - t0;
-  }
+  const first = await reported_finding(loaded, params, results, deadline, o.signal);
+  if (first && params.split > 0) search_ms = performance.now() - t0;
   const breach = results.find((r) => r.breach)?.breach ?? null;
   const { status, complete } = outcome(results, first !== undefined, params.strategy);
   let violation: ViolationReport | null = null;
@@ -463,23 +456,85 @@ export function verified_round(rounds: readonly Round[]): Round | null {
  * item, and so which states its visited set held when it got there,
  * depends on timing; the item does not: the lowest item with a violation
  * reachable within the bounds is the lowest one where some worker reports
- * one (a path into it that a worker cut at a state visited before, with
- * at least the budgets left, goes on from that earlier visit, in a lower
- * item, where it is reported). The schedule found in the item does depend
+ * one, or one of hidden_items() below it, which are searched again on
+ * their own first (a path into it that a worker cut at a state visited
+ * before, with at least the budgets left, goes on from that earlier visit:
+ * in a lower item, where it is reported, or in a later one, which makes
+ * it hidden). The schedule found in the item does depend
  * on the worker's visited set: searching the item again on its own gives
  * the same one on every run, with any number of workers and shards that
  * split the search (the split depends on the shards only). Null when that
  * runs out of time (the worker's finding stands).
  */
+/**
+ * The finding a search reports from its parts' results: an invariant
+ * violation first, else a deadlock, of the lowest item; with a split dfs,
+ * as refind() finds it again, unless an earlier item that may hide one
+ * (hidden_items()) has one when searched on its own. With a budget, items
+ * go round the workers and the finding is already the same on every run.
+ */
+export async function reported_finding(loaded: LoadedScenario, params: SearchParams, results: readonly PartResult[], deadline: number, signal?: AbortSignal): Promise<Finding | undefined> {
+  const by_item = (a: Finding, b: Finding) => a.item - b.item;
+  const findings = results.filter((r) => r.finding).map((r) => r.finding!).sort(by_item);
+  const deadlocks = results.filter((r) => r.deadlock).map((r) => r.deadlock!).sort(by_item);
+  const first: Finding | undefined = findings[0] ?? deadlocks[0];
+  if (!first || params.strategy !== 'dfs' || params.split === 0 || Number.isFinite(params.budget)) return first;
+  const deadlock = !findings.length;
+  const unsafe = results.flatMap((r) => (deadlock ? [...r.unfinished, ...r.deadlocked] : r.unfinished));
+  for (const item of hidden_items(results.flatMap((r) => r.borrows), first.item, unsafe)) {
+    const f = await search_item(loaded, params, item, deadlock, deadline, signal);
+    if (f === 'time') break; // out of time: what the workers found stands
+    if (f) return f;
+  }
+  return (await refind(loaded, params, first, deadlock, deadline, signal)) ?? first;
+}
+
 async function refind(loaded: LoadedScenario, params: SearchParams, f: Finding, deadlock: boolean, deadline: number, signal?: AbortSignal): Promise<Finding | null> {
-  const part = new Part(loaded.config, params, { k: 1, n: 1, worker: 0, workers: 1, only: f.item });
+  const found = await search_item(loaded, params, f.item, deadlock, deadline, signal);
+  return found === 'time' ? null : found;
+}
+
+/** Search `item` alone, on a visited set of its own: its first violation (or deadlock), null for none, 'time' when stopped. */
+async function search_item(loaded: LoadedScenario, params: SearchParams, item: number, deadlock: boolean, deadline: number, signal?: AbortSignal): Promise<Finding | null | 'time'> {
+  const part = new Part(loaded.config, params, { k: 1, n: 1, worker: 0, workers: 1, only: item });
   // part.searcher, not a copy: a depth-blind search that meets the bound is replaced (dfs.ts, "Depth").
   while (part.slice(50)) {
     if (deadlock && part.searcher.deadlock) return part.searcher.deadlock;
-    if (signal?.aborted || performance.now() >= deadline) return null;
+    if (signal?.aborted || performance.now() >= deadline) return 'time';
     await tick(); // let an interrupt in
   }
   return deadlock ? part.searcher.deadlock : part.searcher.finding;
+}
+
+/**
+ * The items below `m` that may hide a violation (or deadlock) from the
+ * workers' search, given its borrow edges [i, j] (item i cut at a visit of
+ * a later item j; visited.ts) and the `unsafe` items, whose visits may be
+ * unfinished or hold what was found (Dfs.unfinished_items(), the
+ * violation's among them; for a deadlock, also the items where one was
+ * met): those below m that are unsafe or from which a path of edges leads
+ * to an unsafe item, ascending. Any other item below m was searched in
+ * full without a finding, up to cuts at visits whose subtrees were
+ * searched in full without one or lie in an earlier item.
+ */
+export function hidden_items(borrows: readonly (readonly [number, number])[], m: number, unsafe: readonly number[]): number[] {
+  const into = new Map<number, number[]>();
+  for (const [i, j] of borrows) {
+    const l = into.get(j);
+    if (l) l.push(i);
+    else into.set(j, [i]);
+  }
+  // Backwards from the unsafe items: an item cut at an item that may hide one may hide one too.
+  const seen = new Set(unsafe);
+  const todo = [...seen];
+  while (todo.length) {
+    for (const i of into.get(todo.pop()!) ?? []) {
+      if (seen.has(i)) continue;
+      seen.add(i);
+      todo.push(i);
+    }
+  }
+  return [...seen].filter((i) => i < m).sort((a, b) => a - b);
 }
 
 /**

@@ -124,6 +124,11 @@ export interface PartResult extends PartProgress {
   breaches: Breach[];
   /** DFS: the search that ended was depth-blind (explore.ts searches again if another part met the depth bound). */
   blind: boolean;
+  /** DFS on a shared visited table: [item, later item] for each cut at a later item's visit (Dfs.borrows). */
+  borrows: [number, number][];
+  /** DFS: the items whose visits may hide a violation (Dfs.unfinished_items()), or a deadlock (those and Dfs.deadlock_items). */
+  unfinished: number[];
+  deadlocked: number[];
 }
 
 /** The share of `budget` schedules that part `p` of `parts` runs. */
@@ -250,6 +255,9 @@ export class Part {
       breach: dfs ? (this.dropped_breaches[0] ?? dfs.breach) : null,
       breaches: dfs ? [...this.dropped_breaches, ...dfs.breaches] : [],
       blind: dfs ? dfs.o.depth_blind === true : false,
+      borrows: dfs ? [...dfs.borrows].flatMap(([i, js]) => [...js].map((j): [number, number] => [i, j])) : [],
+      unfinished: dfs ? dfs.unfinished_items() : [],
+      deadlocked: dfs ? [...dfs.deadlock_items].sort((a, b) => a - b) : [],
     };
   }
 }

@@ -15,14 +15,23 @@
 // - Every visit recorded is expanded in full by its worker with at least
 //   the budgets recorded, unless the search stops (time, interrupt: no
 //   verdict) or a breach restarts it (no verdict either).
-// - A visit covers one of item i only when it was made under an item <= i
-//   (items are numbered the same in every worker). A worker stopped because
-//   another found a violation in item j drops items >= j, so visits it
-//   leaves unfinished cover nothing of the items still searched; and the
-//   lowest item whose subtree holds a violation can only be cut at visits
-//   of its own item (a visit from a lower one would put the violation in
-//   that item's subtree), so it still finds it, whoever searched what
-//   (explore.ts reports that item's violation).
+// - A visit of any item covers one of any other (items are numbered the
+//   same in every worker). A search that finds nothing has expanded every
+//   visit it recorded, so every cut was at a state whose subtree was
+//   searched in full. A visit of item i cut at one of a later item j is
+//   'borrowed', and the worker keeps the edge i -> j: when workers report
+//   a violation (or a deadlock) in item m, the one reported must be that of
+//   the lowest item whose subtree holds one, whoever searched what; an item
+//   below m can only hide one behind an edge that leads, directly or
+//   through other items' edges, to an item >= m (whose visits may be
+//   unfinished: a worker stopped by a violation in m drops items >= m, and
+//   a finding under a borrowed state is reported in the later item), and
+//   explore.ts searches those items again on their own (hidden_items()).
+//   Cuts at visits of the same or an earlier item need no edge: what they
+//   hide is in that item's subtree too. Until 2026-12-04 (fifth session)
+//   a visit covered only visits of its item or a later one, which made two
+//   workers run 11% more steps than one (fault-vs-invalidate, two
+//   preemptions: 2.23M for 2.00M).
 // - Depth-blind visits (dfs.ts, "Depth") cover only depth-blind ones, and
 //   the first worker whose path meets the depth bound raises a flag that
 //   sends every worker back to counting depth: a depth-blind search proves
@@ -77,7 +86,8 @@ export interface Budgets {
   p: number;
 }
 
-export type Visit = 'covered' | 'recorded' | 'full';
+/** 'borrowed': covered by a visit of a later item only (VisitedTable.from says which). */
+export type Visit = 'covered' | 'borrowed' | 'recorded' | 'full';
 
 /** A fresh table's buffer, to hand to every part of one search. */
 export function visited_buffer(slots = VISITED_SLOTS): SharedArrayBuffer {
@@ -152,10 +162,15 @@ export class VisitedTable {
     Atomics.store(this.a, DEPTH_MET, 1);
   }
 
+  /** After 'borrowed': the lowest later item whose visit covered it. */
+  from = -1;
+
   /**
    * Whether a visit with budgets `b` at `key` under `item` is covered by an
-   * earlier one (`covers` decides between two budgets); if not, record it
-   * ('recorded'), or say the table is full ('full': the caller keeps it).
+   * earlier one (`covers` decides between two budgets): 'covered' by a
+   * visit of this item or an earlier one, else 'borrowed' from a later one
+   * (see `from`); if not covered, record it ('recorded'), or say the table
+   * is full ('full': the caller keeps it).
    */
   visit(key: number, b: Budgets, item: number, blind: boolean, covers: (e: Budgets, b: Budgets) => boolean): Visit {
     const a = this.a;
@@ -166,11 +181,17 @@ export class VisitedTable {
     const mode = blind ? BLIND : 0;
     const e = this.e;
     let i = (lo ^ Math.imul(hi, 0x9e3779b1)) & this.mask;
+    // A later item's covering visit, while one of this item or an earlier one may still come.
+    let later = INF;
     for (;;) {
       const at = H + i * W;
       const t = Atomics.load(a, at);
       if (t >>> GEN_SHIFT !== this.gen) {
         // Empty, or a visit of an earlier search on this buffer.
+        if (later !== INF) {
+          this.from = later;
+          return 'borrowed';
+        }
         if (Atomics.load(a, COUNT) >= this.limit) return 'full';
         if (Atomics.compareExchange(a, at, t, g | WRITING) !== t) continue; // taken meanwhile: look at it again
         a[at + 1] = lo;
@@ -182,16 +203,20 @@ export class VisitedTable {
         if (Atomics.add(a, COUNT, 1) === TOUCH_AT) this.touch();
         return 'recorded';
       }
-      if (t === tag && a[at + 1] === lo && a[at + 3]! <= item) {
+      if (t === tag && a[at + 1] === lo) {
         const x = a[at + 4]!;
-        if ((x & BLIND) === mode) {
+        const by = a[at + 3]!;
+        if ((x & BLIND) === mode && (by <= item || by < later)) {
           const d = a[at + 2]!;
           const f = a[at + 5]!;
           e.last = (x & LAST_MASK) - 1;
           e.p = (x & ~BLIND) >>> LAST_BITS;
           e.d = d === INF ? Infinity : d;
           e.f = f === INF ? Infinity : f;
-          if (covers(e, b)) return 'covered';
+          if (covers(e, b)) {
+            if (by <= item) return 'covered';
+            later = by;
+          }
         }
       }
       i = (i + 1) & this.mask;

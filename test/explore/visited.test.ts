@@ -11,6 +11,8 @@ import { Ownership } from '../../src/explore/facts.js';
 import { not_local_by_record } from '../../src/explore/local.js';
 import { Sim } from '../../src/explore/sim.js';
 import { acquire_visited, next_generation, release_visited, TOUCH_AT, VisitedTable, visited_buffer, type Budgets } from '../../src/explore/visited.js';
+import { hidden_items, reported_finding, search_params } from '../../src/explore/explore.js';
+import { Part } from '../../src/explore/part.js';
 import { fixture, run } from './helpers.js';
 
 // The rule dfs.ts applies: at least the budgets, and one preemption more when the last thread differs.
@@ -36,12 +38,24 @@ describe('VisitedTable', () => {
     expect(t.size).toBe(6);
   });
 
-  it('a visit covers only visits of its item or a later one', () => {
+  it('a visit of a later item covers as borrowed, naming the lowest such item; one of the same or an earlier item wins wherever its slot is', () => {
     const t = new VisitedTable(visited_buffer(1 << 10));
     expect(t.visit(77, B(0, 1), 5, false, covers)).toBe('recorded');
-    expect(t.visit(77, B(0, 1), 3, false, covers)).toBe('recorded');
     expect(t.visit(77, B(0, 1), 5, false, covers)).toBe('covered');
     expect(t.visit(77, B(0, 1), 9, false, covers)).toBe('covered');
+    expect(t.visit(77, B(0, 1), 3, false, covers)).toBe('borrowed');
+    expect(t.from).toBe(5);
+    // Not recorded: item 3 borrows again.
+    expect(t.visit(77, B(0, 1), 3, false, covers)).toBe('borrowed');
+    expect(t.size).toBe(1);
+    // Item 2 with more left is not covered; its visit is probed after item 5's and still wins for item 4.
+    expect(t.visit(77, B(0, 2), 2, false, covers)).toBe('recorded');
+    expect(t.visit(77, B(0, 1), 4, false, covers)).toBe('covered');
+    // Item 1 is covered by items 2 and 5: it borrows from the lower, 2.
+    expect(t.visit(77, B(0, 1), 1, false, covers)).toBe('borrowed');
+    expect(t.from).toBe(2);
+    // Budgets still decide: nothing covers two preemptions left at item 1.
+    expect(t.visit(77, B(0, 3), 1, false, covers)).toBe('recorded');
   });
 
   it('depth-blind visits cover only depth-blind ones; the flag sends every depth-blind search back', () => {
@@ -166,12 +180,15 @@ describe('searches sharing the visited set', () => {
     const union = new Set([...a.states, ...b.states]);
     expect(union.size).toBe(whole.states.size);
     expect([...whole.states].every((k) => union.has(k))).toBe(true);
-    // The other order: the later items' visits do not cover the earlier items (the item rule).
+    expect(a.borrows.size + b.borrows.size).toBe(0);
+    // The other order: the earlier items are cut at the later items' visits too, and say which (borrows).
     const shared2 = new VisitedTable(visited_buffer(1 << 16));
     const b2 = part((i) => !lower(i), shared2, false);
     const a2 = part(lower, shared2, true);
     expect(b2.stats.transitions).toBe(alone.stats.transitions);
-    expect(a2.stats.transitions).toBe(a.stats.transitions);
+    expect(a2.stats.transitions).toBeLessThan(a.stats.transitions);
+    expect(a2.borrows.size).toBeGreaterThan(0);
+    for (const [i, js] of a2.borrows) for (const j of js) expect([lower(i), lower(j)]).toEqual([true, false]);
     expect(new Set([...a2.states, ...b2.states]).size).toBe(whole.states.size);
   });
 
@@ -219,6 +236,59 @@ describe('searches sharing the visited set', () => {
     expect(two.cut).toBe(true);
     expect(two.complete).toBe(true);
     expect([...two.keys]).toEqual([...one.keys]);
+  });
+});
+
+describe('the violation reported when items were cut at later items\' visits', () => {
+  it('hidden_items: the items below m with a path of borrow edges to an unsafe item', () => {
+    const edges: [number, number][] = [[1, 5], [2, 1], [3, 4], [0, 2], [6, 7]];
+    // 4 found the violation, 5 was left unfinished: 3 and 1 were cut at their visits, 2 at 1's, 0 at 2's.
+    expect(hidden_items(edges, 4, [4, 5])).toEqual([0, 1, 2, 3]);
+    // 5 searched to its end without one: 1, and so 2 and 0, hide nothing.
+    expect(hidden_items(edges, 4, [4])).toEqual([3]);
+    // Through an item at or above m: 2 was cut at 6's visits, and 6 at those of unfinished 7.
+    expect(hidden_items([[2, 6], [6, 7], [1, 2]], 5, [5, 7])).toEqual([1, 2]);
+    expect(hidden_items([[1, 2], [0, 3]], 4, [4])).toEqual([]);
+    expect(hidden_items([], 4, [4])).toEqual([]);
+  });
+
+  it('an earlier item whose violation a later item\'s unfinished visits hid is the one reported, as its search alone finds it', async () => {
+    const l = fixture('tiny-fault', ['mmu.no_retry_check']);
+    const params = search_params(l, { strategy: 'dfs', preemptions: 2, faults: 0 }, 2, 1);
+    expect(params.split).toBeGreaterThan(0);
+    const search = (item: number, visited: SharedArrayBuffer) => {
+      const part = new Part(l.config, params, { k: 1, n: 1, worker: 0, workers: 1, only: item, visited });
+      while (part.slice(1000));
+      return part.result();
+    };
+    // Two items that each hold a violation, the later one searched first on a shared table: it stops at
+    // its own, leaving visits unfinished that the earlier one then stops at, so that it reports nothing.
+    const fresh = () => visited_buffer(1 << 16);
+    const items = search(0, fresh()).items;
+    const alone = Array.from({ length: items }, (_, i) => search(i, fresh()));
+    const bad = alone.flatMap((r, i) => (r.finding ? [i] : []));
+    let pair: [ReturnType<typeof search>, ReturnType<typeof search>, number] | null = null;
+    for (let a = 0; a < bad.length && !pair; a++) {
+      for (let b = a + 1; b < bad.length && !pair; b++) {
+        const t = fresh();
+        const later = search(bad[b]!, t);
+        const earlier = search(bad[a]!, t);
+        if (!earlier.finding) pair = [later, earlier, bad[a]!];
+      }
+    }
+    expect(pair, 'a violation hidden behind a later item').not.toBeNull();
+    const [later, earlier, i] = pair!;
+    expect(later.finding).not.toBeNull();
+    expect(earlier.borrows.some(([from, to]) => from === i && to > i)).toBe(true);
+    const f = await reported_finding(l, params, [later, earlier], Infinity);
+    expect(f?.item).toBe(i);
+    expect(f?.schedule).toEqual(alone[i]!.finding!.schedule);
+    // Without the edge, the later item's finding (found again alone) is the lowest there is.
+    expect(later.unfinished).toContain(later.finding!.item);
+    expect(earlier.unfinished).toEqual([]);
+    const g = await reported_finding(l, params, [later, { ...earlier, borrows: [] }], Infinity);
+    expect(g?.item).toBe(later.finding!.item);
+    expect(g?.schedule).toEqual(alone[later.finding!.item]!.finding!.schedule);
   });
 });
 
