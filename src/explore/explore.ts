@@ -496,14 +496,20 @@ async function refind(loaded: LoadedScenario, params: SearchParams, f: Finding, 
 
 /** Search `item` alone, on a visited set of its own: its first violation (or deadlock), null for none, 'time' when stopped. */
 async function search_item(loaded: LoadedScenario, params: SearchParams, item: number, deadlock: boolean, deadline: number, signal?: AbortSignal): Promise<Finding | null | 'time'> {
-  const part = new Part(loaded.config, params, { k: 1, n: 1, worker: 0, workers: 1, only: item });
-  // part.searcher, not a copy: a depth-blind search that meets the bound is replaced (dfs.ts, "Depth").
-  while (part.slice(50)) {
-    if (deadlock && part.searcher.deadlock) return part.searcher.deadlock;
-    if (signal?.aborted || performance.now() >= deadline) return 'time';
-    await tick(); // let an interrupt in
+  // The pooled table: the search's own went back to the pool when its workers ended.
+  const visited = acquire_visited();
+  try {
+    const part = new Part(loaded.config, params, { k: 1, n: 1, worker: 0, workers: 1, only: item, visited });
+    // part.searcher, not a copy: a depth-blind search that meets the bound is replaced (dfs.ts, "Depth").
+    while (part.slice(50)) {
+      if (deadlock && part.searcher.deadlock) return part.searcher.deadlock;
+      if (signal?.aborted || performance.now() >= deadline) return 'time';
+      await tick(); // let an interrupt in
+    }
+    return deadlock ? part.searcher.deadlock : part.searcher.finding;
+  } finally {
+    release_visited(visited);
   }
-  return deadlock ? part.searcher.deadlock : part.searcher.finding;
 }
 
 /**
