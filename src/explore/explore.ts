@@ -451,22 +451,6 @@ export function verified_round(rounds: readonly Round[]): Round | null {
 }
 
 /**
- * The violation (or deadlock) of item `f.item` as a search of that item
- * alone finds it first. With several workers, which worker explored an
- * item, and so which states its visited set held when it got there,
- * depends on timing; the item does not: the lowest item with a violation
- * reachable within the bounds is the lowest one where some worker reports
- * one, or one of hidden_items() below it, which are searched again on
- * their own first (a path into it that a worker cut at a state visited
- * before, with at least the budgets left, goes on from that earlier visit:
- * in a lower item, where it is reported, or in a later one, which makes
- * it hidden). The schedule found in the item does depend
- * on the worker's visited set: searching the item again on its own gives
- * the same one on every run, with any number of workers and shards that
- * split the search (the split depends on the shards only). Null when that
- * runs out of time (the worker's finding stands).
- */
-/**
  * The finding a search reports from its parts' results: an invariant
  * violation first, else a deadlock, of the lowest item; with a split dfs,
  * as refind() finds it again, unless an earlier item that may hide one
@@ -489,6 +473,22 @@ export async function reported_finding(loaded: LoadedScenario, params: SearchPar
   return (await refind(loaded, params, first, deadlock, deadline, signal)) ?? first;
 }
 
+/**
+ * The violation (or deadlock) of item `f.item` as a search of that item
+ * alone finds it first. With several workers, which worker explored an
+ * item, and so which states its visited set held when it got there,
+ * depends on timing; the item does not: the lowest item with a violation
+ * reachable within the bounds is the lowest one where some worker reports
+ * one, or one of hidden_items() below it, which are searched again on
+ * their own first (a path into it that a worker cut at a state visited
+ * before, with at least the budgets left, goes on from that earlier visit:
+ * in a lower item, where it is reported, or in a later one, an edge
+ * hidden_items() follows). The schedule found in the item does depend
+ * on the worker's visited set: searching the item again on its own gives
+ * the same one on every run, with any number of workers and shards that
+ * split the search (the split depends on the shards only). Null when that
+ * runs out of time (the worker's finding stands).
+ */
 async function refind(loaded: LoadedScenario, params: SearchParams, f: Finding, deadlock: boolean, deadline: number, signal?: AbortSignal): Promise<Finding | null> {
   const found = await search_item(loaded, params, f.item, deadlock, deadline, signal);
   return found === 'time' ? null : found;

@@ -23,10 +23,12 @@
 //   a violation (or a deadlock) in item m, the one reported must be that of
 //   the lowest item whose subtree holds one, whoever searched what; an item
 //   below m can only hide one behind an edge that leads, directly or
-//   through other items' edges, to an item >= m (whose visits may be
-//   unfinished: a worker stopped by a violation in m drops items >= m, and
-//   a finding under a borrowed state is reported in the later item), and
-//   explore.ts searches those items again on their own (hidden_items()).
+//   through other items' edges, to an item whose visits may be unfinished
+//   or hold what was found (m; an item a worker was in when the violation
+//   stopped it; for a deadlock, an item where one was met: a finding under
+//   a borrowed state is reported in the later item), and explore.ts
+//   searches those items again on their own (hidden_items()). An item
+//   searched to its end without a finding hides nothing behind its visits.
 //   Cuts at visits of the same or an earlier item need no edge: what they
 //   hide is in that item's subtree too. Until 2026-12-04 (fifth session)
 //   a visit covered only visits of its item or a later one, which made two
