@@ -5,7 +5,7 @@
 // (an interrupt is one pending flag), timers, PMU, pKVM, debug state, WFE and
 // WFIT; the guest runs the thread's scenario ops one per step until one traps.
 import { emit } from '../machine/events.js';
-import { RETURN, call, has_fn, model_fn } from '../machine/model.js';
+import { RETURN, call, has_fn, model_fn, ret } from '../machine/model.js';
 import { op_named } from '../machine/ops.js';
 import { next_op } from '../machine/thread.js';
 import { define_variant } from '../machine/variants.js';
@@ -223,7 +223,8 @@ const NOOP_REQUESTS = ['SLEEP', 'VCPU_RESET', 'IRQ_PENDING', 'RECORD_STEAL', 'RE
  * only consumes, then check_nested_vcpu_requests() last.
  */
 export const check_vcpu_requests = model_fn<Record<string, never>>('check_vcpu_requests', {
-  pending: (w, t) => (kvm_request_pending(vcpu_of_thread(w, t)) ? 'vm_dead' : RETURN),
+  // No request pending: 1, enter the guest (what requests_done reads).
+  pending: (w, t) => (kvm_request_pending(vcpu_of_thread(w, t)) ? 'vm_dead' : ret(t, 1)),
   vm_dead: (w, t) => {
     const vcpu = vcpu_of_thread(w, t);
     if (kvm_test_request(KVM_REQ_GENERIC.VM_DEAD, vcpu) && kvm_check_request(w, t, KVM_REQ_GENERIC.VM_DEAD, vcpu)) {
