@@ -11,8 +11,8 @@
 // count, the same for any number of workers and shards when the search
 // is exhaustive. When parts find violations, the one of the lowest item
 // wins, items after it are not searched, and a split dfs finds it again
-// in that item alone (refind()), after searching on their own the earlier
-// items that may hide one (hidden_items()), so with --budget/--depth (and
+// in that item alone (search_item()), after searching on their own the
+// earlier items that may hide one (hidden_items()), so with --budget/--depth (and
 // no --time) the result depends only on the scenario, the options and the
 // number of shards.
 import { availableParallelism } from 'node:os';
@@ -453,7 +453,7 @@ export function verified_round(rounds: readonly Round[]): Round | null {
 /**
  * The finding a search reports from its parts' results: an invariant
  * violation first, else a deadlock, of the lowest item; with a split dfs,
- * as refind() finds it again, unless an earlier item that may hide one
+ * as search_item() finds it again, unless an earlier item that may hide one
  * (hidden_items()) has one when searched on its own. With a budget, items
  * go round the workers and the finding is already the same on every run.
  */
@@ -465,19 +465,21 @@ export async function reported_finding(loaded: LoadedScenario, params: SearchPar
   if (!first || params.strategy !== 'dfs' || params.split === 0 || Number.isFinite(params.budget)) return first;
   const deadlock = !findings.length;
   const unsafe = results.flatMap((r) => (deadlock ? [...r.unfinished, ...r.deadlocked] : r.unfinished));
-  for (const item of hidden_items(results.flatMap((r) => r.borrows), first.item, unsafe)) {
+  // The items that may hide one, then the finding's own: the first with one, searched alone, is reported.
+  for (const item of [...hidden_items(results.flatMap((r) => r.borrows), first.item, unsafe), first.item]) {
     const f = await search_item(loaded, params, item, deadlock, deadline, signal);
     if (f === 'time') break; // out of time: what the workers found stands
     if (f) return f;
   }
-  return (await refind(loaded, params, first, deadlock, deadline, signal)) ?? first;
+  return first;
 }
 
 /**
- * The violation (or deadlock) of item `f.item` as a search of that item
- * alone finds it first. With several workers, which worker explored an
- * item, and so which states its visited set held when it got there,
- * depends on timing; the item does not: the lowest item with a violation
+ * The violation (or deadlock) of `item` as a search of that item alone,
+ * on a visited set of its own, finds it first: null for none, 'time' when
+ * stopped (the worker's finding stands). With several workers, which
+ * worker explored an item, and so which states its visited set held when
+ * it got there, depends on timing; the item does not: the lowest item with a violation
  * reachable within the bounds is the lowest one where some worker reports
  * one, or one of hidden_items() below it, which are searched again on
  * their own first (a path into it that a worker cut at a state visited
@@ -486,15 +488,8 @@ export async function reported_finding(loaded: LoadedScenario, params: SearchPar
  * hidden_items() follows). The schedule found in the item does depend
  * on the worker's visited set: searching the item again on its own gives
  * the same one on every run, with any number of workers and shards that
- * split the search (the split depends on the shards only). Null when that
- * runs out of time (the worker's finding stands).
+ * split the search (the split depends on the shards only).
  */
-async function refind(loaded: LoadedScenario, params: SearchParams, f: Finding, deadlock: boolean, deadline: number, signal?: AbortSignal): Promise<Finding | null> {
-  const found = await search_item(loaded, params, f.item, deadlock, deadline, signal);
-  return found === 'time' ? null : found;
-}
-
-/** Search `item` alone, on a visited set of its own: its first violation (or deadlock), null for none, 'time' when stopped. */
 async function search_item(loaded: LoadedScenario, params: SearchParams, item: number, deadlock: boolean, deadline: number, signal?: AbortSignal): Promise<Finding | null | 'time'> {
   // The pooled table: the search's own went back to the pool when its workers ended.
   const visited = acquire_visited();
