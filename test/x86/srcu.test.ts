@@ -84,6 +84,52 @@ describe('synchronize_srcu()', () => {
     expect(srcu_named(w, KVM_SRCU).readers.map((x) => x.thread)).toEqual([t['r2']!.id]);
   });
 
+  it('two grace periods in flight each wait for the sections open when it started', () => {
+    const { m, w, t } = world([
+      ['s1', 'test_srcu_syncer'],
+      ['s2', 'test_srcu_syncer'],
+      ['r1', 'test_srcu_reader'],
+      ['r2', 'test_srcu_reader'],
+    ]);
+    m.step(t['r1']!.id); // r1 enters
+    m.step(t['s1']!.id);
+    m.step(t['s1']!.id); // s1 starts: r1 holds it up
+    m.step(t['r2']!.id); // r2 enters
+    m.step(t['s2']!.id);
+    m.step(t['s2']!.id); // s2 starts: r1 and r2 hold it up
+    m.step(t['s1']!.id);
+    m.step(t['s2']!.id); // both block
+    expect([t['s1']!.wait?.kind, t['s2']!.wait?.kind]).toEqual(['srcu_gp', 'srcu_gp']);
+    m.step(t['r1']!.id);
+    m.step(t['r1']!.id); // r1 leaves: s1 may end, s2 still waits for r2
+    expect(m.runnable()).toContain(t['s1']!.id);
+    expect(m.runnable()).not.toContain(t['s2']!.id);
+    m.step(t['r2']!.id);
+    m.step(t['r2']!.id);
+    expect(m.runnable()).toContain(t['s2']!.id);
+    expect(srcu_named(w, KVM_SRCU).readers).toEqual([]);
+  });
+
+  it('a reader section leaves the domain as it found it, so a retry loop comes back to a state met before', () => {
+    // With a counter of sections (a ticket per reader) every vCPU re-entry changed the World, and the
+    // explorer's search of numa-invalidate-retry ran a spinning fault retry to its depth bound.
+    const { m, w, t } = world([
+      ['s', 'test_srcu_syncer'],
+      ['r1', 'test_srcu_reader'],
+    ]);
+    const before = structuredClone(srcu_named(w, KVM_SRCU));
+    m.step(t['r1']!.id);
+    expect(srcu_named(w, KVM_SRCU).readers).toHaveLength(1);
+    m.step(t['r1']!.id);
+    m.step(t['r1']!.id);
+    expect(srcu_named(w, KVM_SRCU)).toEqual(before);
+    // A grace period changes it for good only by its own count and the index flip.
+    m.step(t['s']!.id);
+    m.step(t['s']!.id);
+    m.step(t['s']!.id);
+    expect(srcu_named(w, KVM_SRCU)).toEqual({ ...before, srcu_idx: before.srcu_idx + 1, gp_seq: before.gp_seq + 1 });
+  });
+
   it('is a sleeping wait: calling it with preemption off is a sleep_in_atomic violation', () => {
     const { m, t } = world([['a', 'test_srcu_atomic_syncer']]);
     m.step(t['a']!.id);

@@ -3,9 +3,12 @@
 // synchronize_srcu() sleeps until every reader section that began before it
 // has ended. Readers that begin while it waits do not hold it up.
 //
-// The model keeps each open reader section as a record with a ticket (the
-// order in which sections began); a grace period waits for the tickets below
-// the one handed out when it started. `idx` is the kernel's ->srcu_idx & 1,
+// The model keeps each open reader section as a record; a grace period, as
+// it starts, adds its number to the record of every section open then, and
+// waits until no record holds that number. (Not a ticket counter compared
+// with a limit, which says the same but grows with every section: a vCPU
+// that re-enters the guest in a retry loop would never bring the World back
+// to a state the explorer has seen.) `idx` is the kernel's ->srcu_idx & 1,
 // which a grace period flips; it is carried for display (the kernel pairs
 // lock and unlock by it) and checked on unlock. Left out: the per-CPU
 // counters and their summation, expedited grace periods, call_srcu(),
@@ -21,8 +24,8 @@ export interface SrcuReader {
   thread: number;
   /** ->srcu_idx & 1 when the section began (what srcu_read_lock() returned). */
   idx: number;
-  /** Order in which reader sections began. */
-  ticket: number;
+  /** Grace periods (their srcu_idx when they started) that began while this section was open: they wait for it. */
+  holds: number[];
   /** Global step at which it began (for messages). */
   step: number;
 }
@@ -31,7 +34,6 @@ export interface SrcuStruct {
   name: string;
   /** Bumped by every grace period; readers take its low bit. */
   srcu_idx: number;
-  next_ticket: number;
   readers: SrcuReader[];
   /** Completed grace periods. */
   gp_seq: number;
@@ -48,7 +50,7 @@ export const KVM_SRCU = 'kvm->srcu';
 
 /** init_srcu_struct(). */
 export function srcu_init(w: World, name: string): SrcuStruct {
-  const s: SrcuStruct = { name, srcu_idx: 0, next_ticket: 0, readers: [], gp_seq: 0 };
+  const s: SrcuStruct = { name, srcu_idx: 0, readers: [], gp_seq: 0 };
   (w.srcu ??= {})[name] = s;
   return s;
 }
@@ -63,7 +65,7 @@ export function srcu_named(w: World, name: string): SrcuStruct {
 export function srcu_read_lock(w: World, t: Thread, name: string): number {
   const s = srcu_named(w, name);
   const idx = s.srcu_idx & 1;
-  s.readers.push({ thread: t.id, idx, ticket: s.next_ticket++, step: w.step });
+  s.readers.push({ thread: t.id, idx, holds: [], step: w.step });
   emit(w, t, 'srcu.read_lock', { srcu: name, idx });
   return idx;
 }
@@ -94,18 +96,18 @@ export function srcu_held_idx(w: World, t: Thread, name: string): number {
   return -1;
 }
 
-/** Reader sections that began before ticket `limit` and are still open. */
-export function srcu_blockers(s: SrcuStruct, limit: number): SrcuReader[] {
-  return s.readers.filter((r) => r.ticket < limit);
+/** Reader sections that were open when grace period `gp` started and still are. */
+export function srcu_blockers(s: SrcuStruct, gp: number): SrcuReader[] {
+  return s.readers.filter((r) => r.holds.includes(gp));
 }
 
-wait_kind('srcu_gp', true, (w, _t, wait) => srcu_blockers(srcu_named(w, wait['srcu'] as string), wait['limit'] as number).length === 0);
+wait_kind('srcu_gp', true, (w, _t, wait) => srcu_blockers(srcu_named(w, wait['srcu'] as string), wait['gp'] as number).length === 0);
 
 /**
  * synchronize_srcu(ssp): flip the index, then sleep until every reader
  * section that was open when the grace period started has ended.
  */
-export const synchronize_srcu = model_fn<{ srcu: string; limit: number }>('synchronize_srcu', {
+export const synchronize_srcu = model_fn<{ srcu: string; gp: number }>('synchronize_srcu', {
   start: (w, t, l) => {
     const s = srcu_named(w, l.srcu);
     if (srcu_read_lock_held(w, t, l.srcu)) {
@@ -113,14 +115,14 @@ export const synchronize_srcu = model_fn<{ srcu: string; limit: number }>('synch
       throw new Error(`${t.name}: synchronize_srcu(${l.srcu}) inside its own reader section would never end`);
     }
     might_sleep(w, t, 'synchronize_srcu');
-    l.limit = s.next_ticket;
-    s.srcu_idx++;
+    l.gp = s.srcu_idx++;
+    for (const r of s.readers) r.holds.push(l.gp);
     emit(w, t, 'srcu.sync', { srcu: l.srcu, phase: 'start' });
     return 'wait';
   },
   wait: (w, t, l) => {
     const s = srcu_named(w, l.srcu);
-    if (srcu_blockers(s, l.limit).length) return block(t, { kind: 'srcu_gp', srcu: l.srcu, limit: l.limit });
+    if (srcu_blockers(s, l.gp).length) return block(t, { kind: 'srcu_gp', srcu: l.srcu, gp: l.gp });
     s.gp_seq++;
     emit(w, t, 'srcu.sync', { srcu: l.srcu, phase: 'end' });
     return RETURN;
