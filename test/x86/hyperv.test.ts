@@ -14,8 +14,9 @@ import {
   sparse_set_to_vcpus,
   type FlushDecoded,
 } from '../../src/core/x86/hyperv.js';
-import { hv_hypercall_param } from '../../src/core/x86/hyperv_tlfs.js';
-import { KVM_HV_TLB_FLUSHALL_ENTRY, x86, x86_vcpu } from '../../src/core/x86/kvm_host.js';
+import { HVCALL_FLUSH_VIRTUAL_ADDRESS_SPACE, hv_hypercall_param } from '../../src/core/x86/hyperv_tlfs.js';
+import { tlb_fill } from '../../src/core/x86/tlb.js';
+import { KVM_HV_TLB_FLUSHALL_ENTRY, filled_before, x86, x86_vcpu } from '../../src/core/x86/kvm_host.js';
 import { drive, finish, of_kind, run, saw, x86_config, type Prog } from './helpers.js';
 
 /** A two-vCPU world whose only use is to turn op args into an HvHcallInput. */
@@ -281,6 +282,19 @@ describe('hv.stale_gva_after_flush (the checker itself)', () => {
     expect(inv.check(world_with(6, [[0x1000, 0x2000]]), enter)).toBeNull();
     expect(inv.check(world_with(2, [[0x2000, 0x3000]]), enter)).toBeNull();
     expect(inv.check(world_with(2, null), enter)).not.toBeNull();
+  });
+
+  it('x86.clock counts hypercall issues: a fill takes it, so an entry with the stamp of the hypercall was filled before it', () => {
+    // Flush 5 is the sixth hypercall issued; a fill between the fifth and it has stamp 5, one after it stamp 6.
+    expect(inv.check(world_with(5, [[0x1000, 0x2000]]), enter)).not.toBeNull();
+    const w = create_world(x86_config(2, {}));
+    const a = tlb_fill(w, 0, 0x1000);
+    const b = tlb_fill(w, 1, 0x2000);
+    expect([a.stamp, b.stamp, x86(w).clock]).toEqual([0, 0, 0]);
+    const h = hcall_input(w, { code: HVCALL_FLUSH_VIRTUAL_ADDRESS_SPACE });
+    const c = tlb_fill(w, 0, 0x3000);
+    expect([h.stamp, c.stamp]).toEqual([0, 1]);
+    expect([filled_before(a, h), filled_before(b, h), filled_before(c, h)]).toEqual([true, true, false]);
   });
 
   it('flags the guest hitting such an entry, and only that page', () => {

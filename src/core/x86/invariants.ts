@@ -7,7 +7,7 @@ import { observed_frames } from '../machine/model.js';
 import type { World } from '../machine/world.js';
 import { kvm_test_request } from '../kvm/requests.js';
 import { HV_STATUS_NAMES, hvcall_name, is_tlb_flush_hcall } from './hyperv_tlfs.js';
-import { KVM_REQ, stale_entry, x86, x86_vcpu, type GuestTlbEntry, type HvFlushDone, type TdpTlbEntry } from './kvm_host.js';
+import { KVM_REQ, filled_before, stale_entry, x86, x86_vcpu, type GuestTlbEntry, type HvFlushDone, type TdpTlbEntry } from './kvm_host.js';
 import { gfn_to_hva, gfn_to_memslot } from '../kvm/kvm_host.js';
 import { host_pte } from '../kvm/host_mm.js';
 import { tdp_spte } from './tdp_mmu.js';
@@ -121,7 +121,7 @@ define_invariant({
     const page = a.gva - (a.gva % 4096);
     const entry = x86_vcpu(w, v).tlb.find((e) => e.gva === page);
     if (!entry) return null;
-    const f = x.flushes.find((f) => f.targets.includes(v) && entry.stamp < f.stamp && (f.ranges === null || f.ranges.some(([lo, hi]) => page >= lo && page < hi)));
+    const f = x.flushes.find((f) => f.targets.includes(v) && filled_before(entry, f) && (f.ranges === null || f.ranges.some(([lo, hi]) => page >= lo && page < hi)));
     if (!f) return null;
     const s = { f, e: entry };
     return stale_failure(ev!.thread, v, mode, s.f, s.e, `the guest just used it`);

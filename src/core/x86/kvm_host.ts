@@ -70,7 +70,7 @@ export interface kvm_vcpu_hv {
 /** One cached translation in the guest TLB: a GVA page and when it was filled. */
 export interface GuestTlbEntry {
   gva: number;
-  /** x86.clock when it was filled: ordered against hypercall issue times. */
+  /** x86.clock when it was filled: the flush hypercalls issued before the fill (filled_before() compares). */
   stamp: number;
   step: number;
 }
@@ -92,7 +92,7 @@ export interface HvHcallInput {
   banks: bigint[];
   /** The GVA list after the header (u64 each: page | extra pages in the low 12 bits). */
   gvas: number[];
-  /** x86.clock when the guest issued it. */
+  /** x86.clock when the guest issued it: its index among the flush hypercalls issued. */
   stamp: number;
   step: number;
 }
@@ -135,7 +135,7 @@ export interface HvFlushDone {
   targets: number[];
   /** Flushed GVA ranges [start, end), or null: the whole address space. */
   ranges: [number, number][] | null;
-  /** x86.clock when the hypercall was issued. */
+  /** The hypercall's index among those issued (HvHcallInput.stamp). */
   stamp: number;
   issued_step: number;
   done_step: number;
@@ -145,7 +145,12 @@ export interface HvFlushDone {
 
 export interface KvmX86 {
   vcpus: KvmVcpuX86[];
-  /** Logical clock ordering guest TLB fills against hypercall issues. */
+  /**
+   * Flush hypercalls issued so far: orders guest TLB fills against hypercall
+   * issues. Only an issue moves it; a fill takes its value. Fills between two
+   * issues compare alike with every hypercall, so they get one stamp: a clock
+   * that every fill moved too kept apart states that behave the same.
+   */
   clock: number;
   /** Completed flush hypercalls whose promise may still be checked. */
   flushes: HvFlushDone[];
@@ -210,7 +215,12 @@ export function fifo_entry_str(e: number): string {
 /** The guest-TLB entry of `vcpu` that a completed flush hypercall promised to remove, if one is still cached. */
 export function stale_entry(w: World, vcpu: number, f: HvFlushDone): GuestTlbEntry | undefined {
   if (!f.targets.includes(vcpu)) return undefined;
-  return x86_vcpu(w, vcpu).tlb.find((e) => e.stamp < f.stamp && (f.ranges === null || f.ranges.some(([s, end]) => e.gva >= s && e.gva < end)));
+  return x86_vcpu(w, vcpu).tlb.find((e) => filled_before(e, f) && (f.ranges === null || f.ranges.some(([s, end]) => e.gva >= s && e.gva < end)));
+}
+
+/** Whether guest-TLB entry `e` was filled before flush hypercall `f` was issued (so `f` promised to remove it). */
+export function filled_before(e: GuestTlbEntry, f: { stamp: number }): boolean {
+  return e.stamp <= f.stamp;
 }
 
 /** Forget completed flushes none of whose targets still caches an entry they covered (none can come back: new fills are younger). */
@@ -221,5 +231,5 @@ export function prune_flushes(w: World): void {
 
 // Steps kept for the invariants' messages: `done_step` is compared with the present only ("completed in this step"),
 // the others, `read_steps` and a TLB entry's or SPTE's `step` only to word a message. The guest TLB's `stamp` orders
-// fills and flushes and is state.
+// fills and flushes and is state (x86.clock counts hypercalls only, so it stays small).
 for (const f of ['step', 'issued_step', 'done_step', 'read_steps', 'inhibit_write_step', 'inhibit_return_step', 'clear_return_step', 'inhibit_read_step', 'suspend_step']) define_history(f, 'stamp');

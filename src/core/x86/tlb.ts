@@ -30,7 +30,7 @@ export function tlb_lookup(w: World, vcpu: number, gva: number): GuestTlbEntry |
 export function tlb_fill(w: World, vcpu: number, gva: number): GuestTlbEntry {
   const x = x86(w);
   const tlb = x86_vcpu(w, vcpu).tlb;
-  const e: GuestTlbEntry = { gva: gva_page(gva), stamp: x.clock++, step: w.step };
+  const e: GuestTlbEntry = { gva: gva_page(gva), stamp: x.clock, step: w.step };
   let i = 0;
   while (i < tlb.length && tlb[i]!.gva < e.gva) i++;
   tlb.splice(i, 0, e);
