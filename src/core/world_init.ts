@@ -9,6 +9,7 @@ import { variant_named } from './machine/variants.js';
 import type { Op, ThreadKind, World } from './machine/world.js';
 import { INVALID_GPA, PAGE_SIZE } from './kvm/kvm_host.js';
 import { rwlock_init } from './kvm/rwlock.js';
+import { host_vpn0 } from './kvm/host_mm.js';
 import { arch_init_vm, arch_vcpu_root } from './arch.js';
 import { KVM_SRCU, srcu_init } from './rcu/srcu.js';
 
@@ -52,7 +53,7 @@ export function world_base(arch: World['arch'], sched: World['sched'], cpus: num
     },
     cpus: Array.from({ length: cpus }, (_, id) => ({ id, ipi_pending: false })),
     locks: { mmu_lock: rwlock_init('mmu_lock') },
-    mm: { ptes: {}, next_pfn: 0x10000 },
+    mm: { ptes: {}, vpn0: DEFAULT_HVA_BASE / PAGE_SIZE },
   };
 }
 
@@ -66,6 +67,7 @@ export function create_world(cfg: WorldConfig): World {
     w.kvm.memslots.push({ id, base_gfn: m.gpa / PAGE_SIZE, npages: Math.ceil(m.size / PAGE_SIZE), userspace_addr });
     hva = Math.max(hva, userspace_addr + m.size);
   });
+  if (cfg.memslots.length) w.mm.vpn0 = host_vpn0(w.kvm.memslots.map((s) => ({ start: s.userspace_addr, end: s.userspace_addr + s.npages * PAGE_SIZE })));
   const by_name = new Map(cfg.threads.map((t) => [t.name, t]));
   for (let i = 0; i < cfg.vcpus; i++) {
     const name = `vcpu${i}`;

@@ -82,7 +82,7 @@ function distances(sl: Slice, keep_preempt: boolean): Map<number, number> {
 
 /** Model bookkeeping and allocator cursors: not what a developer reads in a race. */
 function is_bookkeeping(name: string): boolean {
-  return /(^|\.)(clock|next_pfn|seq_next|nobjs|nesting\[\d+\])$|_step$/.test(name);
+  return /(^|\.)(clock|seq_next|nobjs|nesting\[\d+\])$|_step$/.test(name);
 }
 
 /**

@@ -45,7 +45,7 @@ describe('fault vs invalidation', () => {
     expect(r.violation?.thread).toBe('vcpu0');
     expect(r.violation?.message).toMatch(
       new RegExp(
-        '^vcpu0 installed IPA 0x80000000 -> PA 0x10000000 in s2, but the host now maps hva 0x7f0000000000 to pfn 0x10001 \\(changed at step \\d+\\): ' +
+        '^vcpu0 installed IPA 0x80000000 -> PA 0x10000000 in s2, but the host now maps hva 0x7f0000000000 to pfn 0x1010000 \\(changed at step \\d+\\): ' +
           'the fault looked up its pfn before an invalidation of this gfn and mapped it after \\(mmu_seq snapshot 0, now mmu_invalidate_seq=1 ' +
           'in_progress=0 range=gfn \\[0x80000, 0x80002\\)\\); mmu_invalidate_retry\\(\\) would have sent it back to the guest$',
       ),
@@ -60,7 +60,8 @@ describe('fault vs invalidation', () => {
     const check = r.events.find((e) => e.kind === 'fault.check' && e['retry'] === true)!;
     expect([check['seq_snap'], check['seq_now']]).toEqual([0, 1]);
     const map = r.events.find((e) => e.kind === 'fault.map' && e['ipa'] === 0x8000_0000);
-    expect(map?.['pa']).toBe(0x1000_1000);
+    // The migrated page's next generation: pfn 0x10000 + PFN_WINDOW (host_mm.ts pfn_of()).
+    expect(map?.['pa']).toBe(0x10_1000_0000);
   });
 
   // Clean without the variant: test/scenarios/ (2,000 seeds of every bundled scenario).

@@ -99,7 +99,8 @@ describe('user_mem_abort()', () => {
     // The 1G page cannot fit the 4M memslot: PUD -> PMD (the 2M inside the 1G page).
     expect(maps(small)).toEqual([['s2', 0x8020_0000, 0x4020_0000, 2]]);
     const hugetlb2m = run('  vcpu0:\n    - access_hugepage: {ipa: 0x8020_1000, size: 2M, backing: hugetlbfs}\n');
-    expect(maps(hugetlb2m)).toEqual([['s2', 0x8020_0000, 0x1000_0000, 2]]);
+    // The pfn follows the hva: the second 2M of the slot.
+    expect(maps(hugetlb2m)).toEqual([['s2', 0x8020_0000, 0x1020_0000, 2]]);
     // hugetlbfs sizes the block before the retry check: no get_user_mapping_size() walk.
     expect(host_huge(hugetlb2m.w, HVA + 0x20_0000)).toMatchObject({ kind: 'hugetlb' });
   });
@@ -220,7 +221,7 @@ describe('mmu.stale_mapping on blocks', () => {
     const r = scripted(['mmu.no_retry_check']);
     expect(r.violation?.invariant).toBe('mmu.stale_mapping');
     expect(r.violation?.message).toMatch(
-      /^vcpu0 installed IPA 0x80000000 -> PA 0x10000000 \(2M block\) in s2, but the host now maps hva 0x7f0000000000 \(in the 2M block at hva 0x7f0000000000\) to pfn 0x10200 \(changed at step \d+\), not pfn 0x10000: the fault looked up its pfn before an invalidation of this gfn and mapped it after/,
+      /^vcpu0 installed IPA 0x80000000 -> PA 0x10000000 \(2M block\) in s2, but the host now maps hva 0x7f0000000000 \(in the 2M block at hva 0x7f0000000000\) to pfn 0x1010000 \(changed at step \d+\), not pfn 0x10000: the fault looked up its pfn before an invalidation of this gfn and mapped it after/,
     );
   });
 
@@ -228,7 +229,7 @@ describe('mmu.stale_mapping on blocks', () => {
     const r = scripted([]);
     expect(r.violation).toBeNull();
     expect(r.events.find((e) => e.kind === 'fault.retry')?.['reason']).toBe('seq');
-    expect(r.events.filter((e) => e.kind === 'fault.map').map((e) => [e['ipa'], e['pa'], e['level']]).at(-1)).toEqual([0x8000_0000, 0x1020_0000, 2]);
+    expect(r.events.filter((e) => e.kind === 'fault.map').map((e) => [e['ipa'], e['pa'], e['level']]).at(-1)).toEqual([0x8000_0000, 0x10_1000_0000, 2]);
   });
 });
 

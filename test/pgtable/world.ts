@@ -12,6 +12,7 @@ import { INVALID_GPA, type KvmVcpu } from '../../src/core/kvm/kvm_host.js';
 import { lock_read, lock_write, read_unlock, rwlock_init, write_unlock } from '../../src/core/kvm/rwlock.js';
 import { kvm_pgtable_stage2_init, vcpu_memcache } from '../../src/core/arm64/mmu_stage2.js';
 import { rcu_init } from '../../src/core/rcu/tree.js';
+import { DEFAULT_HVA_BASE } from '../../src/core/world_init.js';
 
 export interface Act {
   fn: string;
@@ -80,7 +81,7 @@ export function pgt_world(o: WorldOpts = {}): World {
     },
     cpus: Array.from({ length: vcpus + 2 }, (_, id) => ({ id, ipi_pending: false })),
     locks: { mmu_lock: rwlock_init('mmu_lock') },
-    mm: { ptes: {}, next_pfn: 0x10000 },
+    mm: { ptes: {}, vpn0: DEFAULT_HVA_BASE / 4096 },
   } as World;
   const ipa_bits = o.ipa_bits ?? 40;
   const pgt = kvm_pgtable_stage2_init(w, -1, ipa_bits);

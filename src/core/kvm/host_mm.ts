@@ -21,6 +21,12 @@
 //   widening the caller's range to the PMD (host_notifier_range()). A
 //   hugetlbfs page is never split.
 // - A zapped mapping is modelled as refaulted at once: new pfns.
+// - Which pfn a page gets is arbitrary in the kernel. The model numbers them
+//   by the page and its generation (pfn_of()), not by the order in which
+//   pages were touched: schedules that fault the same pages in another
+//   order end with the same pfns, where an allocation counter made them
+//   different states for the explorer (10% of default's, 30% of
+//   numa-invalidate-retry's at one preemption).
 //
 // Left out: the VMA tree and the mmap lock, swap, KSM, khugepaged collapse,
 // mTHP sizes, PUD-mapped THP, hugetlb PMD sharing, folio refcounts (GUP
@@ -55,8 +61,8 @@ export interface HostVma {
 
 export interface HostMm {
   ptes: Record<number, HostPte>;
-  /** Next free host pfn for migrations and first touches. */
-  next_pfn: number;
+  /** The hva page numbered first by pfn_of(): the memslots' lowest, rounded down to PFN_WINDOW pages. */
+  vpn0: number;
   /** Huge mappings by base hva. */
   huge?: Record<number, HostHuge>;
   /** Huge-eligible regions by base hva. */
@@ -125,11 +131,51 @@ export function host_pte(w: World, hva: number): HostPte | undefined {
   return w.mm.ptes[vpn_of(hva)];
 }
 
-/** A naturally aligned run of `n` new pfns. */
-function alloc_pfns(w: World, n: number): number {
-  const pfn = Math.ceil(w.mm.next_pfn / n) * n;
-  w.mm.next_pfn = pfn + n;
+/** The pfn of the page at vpn0 in its first generation (PA 256 MiB). */
+export const PFN_FIRST = 0x10000;
+/** Pages of hva numbered (64 GiB), and how far apart a page's generations are. */
+export const PFN_WINDOW = 2 ** 24;
+/** Generations a page may have: pfns stay below 2^36, what a descriptor's output address holds. */
+const PFN_GENERATIONS = 2 ** 12 - 1;
+
+/**
+ * The pfn of the hva page `vpn` in its first generation. A THP's subpages
+ * get consecutive pfns, naturally aligned (vpn0 and PFN_FIRST are 2M
+ * aligned), the same ones they keep as 4K PTEs after a split.
+ */
+export function pfn_of(w: World, vpn: number): number {
+  const off = vpn - w.mm.vpn0;
+  if (off < 0 || off >= PFN_WINDOW) throw new Error(`host page at hva 0x${(vpn * PAGE_SIZE).toString(16)} is outside the 64 GiB from 0x${(w.mm.vpn0 * PAGE_SIZE).toString(16)} that the model numbers pfns in`);
+  const pfn = PFN_FIRST + off;
+  for (const h of Object.values(w.mm.huge ?? {})) if (pfn >= h.pfn && pfn < h.pfn + h.size / PAGE_SIZE) throw pfn_clash(vpn, h);
   return pfn;
+}
+
+/** The first pfn of a huge page at hva page `vpn` of `pages` pages: pfn_of(), rounded up to its size (a 1G page's). */
+function huge_pfn_of(w: World, vpn: number, pages: number): number {
+  const pfn = Math.ceil(pfn_of(w, vpn) / pages) * pages;
+  // Rounding up may reach pfns that the pages above it have (a 1G page moves 768M up): none may be taken.
+  for (const [k, p] of Object.entries(w.mm.ptes)) if (p.pfn >= pfn && p.pfn < pfn + pages) throw pfn_clash(Number(k), { base: vpn * PAGE_SIZE, size: pages * PAGE_SIZE });
+  return pfn;
+}
+
+function pfn_clash(vpn: number, h: { base: number; size: number }): Error {
+  return new Error(`host page at hva 0x${(vpn * PAGE_SIZE).toString(16)} would share a pfn with the huge page at hva 0x${h.base.toString(16)} (${h.size / 2 ** 20}M): the model's pfn numbering cannot hold both`);
+}
+
+/** The pfn a page moves to (migrated, or zapped and refaulted): its next generation's. */
+function next_generation(pfn: number): number {
+  if (pfn >= PFN_FIRST + PFN_GENERATIONS * PFN_WINDOW) throw new Error(`host pfn 0x${pfn.toString(16)} has moved ${PFN_GENERATIONS} times: out of generations`);
+  return pfn + PFN_WINDOW;
+}
+
+/** mm.vpn0 for memslots at these hvas [start, end): the window must hold them all. */
+export function host_vpn0(slots: readonly { start: number; end: number }[]): number {
+  const lo = Math.min(...slots.map((s) => s.start)) / PAGE_SIZE;
+  const vpn0 = Math.floor(lo / PFN_WINDOW) * PFN_WINDOW;
+  const hi = Math.max(...slots.map((s) => s.end)) / PAGE_SIZE;
+  if (hi - vpn0 > PFN_WINDOW) throw new Error(`the memslots' hvas span 0x${(vpn0 * PAGE_SIZE).toString(16)}..0x${(hi * PAGE_SIZE).toString(16)}: the model numbers host pfns within one aligned 64 GiB window`);
+  return vpn0;
 }
 
 function region_has_ptes(w: World, base: number, size: number): boolean {
@@ -148,13 +194,13 @@ export function host_faultin(w: World, hva: number): number {
   }
   const vma = host_vma(w, hva);
   if (vma && (vma.kind === 'hugetlb' || !region_has_ptes(w, vma.base, vma.size))) {
-    const nh: HostHuge = { kind: vma.kind, base: vma.base, size: vma.size, pfn: alloc_pfns(w, vma.size / PAGE_SIZE), prot_none: false, changed_step: -1 };
+    const nh: HostHuge = { kind: vma.kind, base: vma.base, size: vma.size, pfn: huge_pfn_of(w, vpn_of(vma.base), vma.size / PAGE_SIZE), prot_none: false, changed_step: -1 };
     (w.mm.huge ??= {})[vma.base] = nh;
     return nh.pfn + (hva - vma.base) / PAGE_SIZE;
   }
   const vpn = vpn_of(hva);
   let pte = w.mm.ptes[vpn];
-  if (!pte) w.mm.ptes[vpn] = pte = { pfn: w.mm.next_pfn++, prot_none: false, changed_step: -1 };
+  if (!pte) w.mm.ptes[vpn] = pte = { pfn: pfn_of(w, vpn), prot_none: false, changed_step: -1 };
   // A NUMA hinting fault on a PROT_NONE entry restores access in place.
   if (pte.prot_none) pte.prot_none = false;
   return pte.pfn;
@@ -231,7 +277,7 @@ export function host_change_pte(w: World, t: Thread, hva: number, change: HostCh
     if (whole || change.migrate || h.kind === 'hugetlb') {
       const old_pfn = h.pfn;
       const was = h.prot_none;
-      if (change.migrate || change.zap) h.pfn = alloc_pfns(w, h.size / PAGE_SIZE);
+      if (change.migrate || change.zap) h.pfn = next_generation(h.pfn);
       if (change.prot_none !== undefined) h.prot_none = change.prot_none;
       if (h.pfn !== old_pfn || h.prot_none !== was) emit_change(w, t, h.base, old_pfn, h, h.size / PAGE_SIZE);
       return h.base + h.size - hva;
@@ -243,7 +289,7 @@ export function host_change_pte(w: World, t: Thread, hva: number, change: HostCh
   const pte = w.mm.ptes[vpn];
   if (!pte) return PAGE_SIZE;
   const old_pfn = pte.pfn;
-  if (change.migrate || change.zap) pte.pfn = w.mm.next_pfn++;
+  if (change.migrate || change.zap) pte.pfn = next_generation(pte.pfn);
   if (change.prot_none !== undefined) pte.prot_none = change.prot_none;
   emit_change(w, t, vpn * 2 ** PAGE_SHIFT, old_pfn, pte, 1);
   return PAGE_SIZE;
