@@ -25,8 +25,7 @@
 //   by the page and its generation (pfn_of()), not by the order in which
 //   pages were touched: schedules that fault the same pages in another
 //   order end with the same pfns, where an allocation counter made them
-//   different states for the explorer (10% of default's, 30% of
-//   numa-invalidate-retry's at one preemption).
+//   different states for the explorer.
 //
 // Left out: the VMA tree and the mmap lock, swap, KSM, khugepaged collapse,
 // mTHP sizes, PUD-mapped THP, hugetlb PMD sharing, folio refcounts (GUP
