@@ -67,7 +67,7 @@ export function create_world(cfg: WorldConfig): World {
     w.kvm.memslots.push({ id, base_gfn: m.gpa / PAGE_SIZE, npages: Math.ceil(m.size / PAGE_SIZE), userspace_addr });
     hva = Math.max(hva, userspace_addr + m.size);
   });
-  if (cfg.memslots.length) w.mm.vpn0 = host_vpn0(w.kvm.memslots.map((s) => ({ start: s.userspace_addr, end: s.userspace_addr + s.npages * PAGE_SIZE })));
+  if (cfg.memslots.length) w.mm.vpn0 = host_vpn0(w.kvm.memslots);
   const by_name = new Map(cfg.threads.map((t) => [t.name, t]));
   for (let i = 0; i < cfg.vcpus; i++) {
     const name = `vcpu${i}`;

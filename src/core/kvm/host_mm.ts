@@ -32,7 +32,7 @@
 // pins live in numa.ts), the host TLB.
 import { emit } from '../machine/events.js';
 import type { Thread, World } from '../machine/world.js';
-import { PAGE_SHIFT, PAGE_SIZE } from './kvm_host.js';
+import { PAGE_SHIFT, PAGE_SIZE, type Memslot } from './kvm_host.js';
 import { define_history } from '../machine/history.js';
 
 export interface HostPte {
@@ -142,7 +142,7 @@ const PFN_GENERATIONS = 2 ** 12 - 1;
  * get consecutive pfns, naturally aligned (vpn0 and PFN_FIRST are 2M
  * aligned), the same ones they keep as 4K PTEs after a split.
  */
-export function pfn_of(w: World, vpn: number): number {
+function pfn_of(w: World, vpn: number): number {
   const off = vpn - w.mm.vpn0;
   if (off < 0 || off >= PFN_WINDOW) throw new Error(`host page at hva 0x${(vpn * PAGE_SIZE).toString(16)} is outside the 64 GiB from 0x${(w.mm.vpn0 * PAGE_SIZE).toString(16)} that the model numbers pfns in`);
   const pfn = PFN_FIRST + off;
@@ -168,11 +168,11 @@ function next_generation(pfn: number): number {
   return pfn + PFN_WINDOW;
 }
 
-/** mm.vpn0 for memslots at these hvas [start, end): the window must hold them all. */
-export function host_vpn0(slots: readonly { start: number; end: number }[]): number {
-  const lo = Math.min(...slots.map((s) => s.start)) / PAGE_SIZE;
+/** mm.vpn0 for these memslots (at least one): the window must hold all their hvas. */
+export function host_vpn0(slots: readonly Memslot[]): number {
+  const lo = Math.min(...slots.map((s) => s.userspace_addr)) / PAGE_SIZE;
   const vpn0 = Math.floor(lo / PFN_WINDOW) * PFN_WINDOW;
-  const hi = Math.max(...slots.map((s) => s.end)) / PAGE_SIZE;
+  const hi = Math.max(...slots.map((s) => s.userspace_addr / PAGE_SIZE + s.npages));
   if (hi - vpn0 > PFN_WINDOW) throw new Error(`the memslots' hvas span 0x${(vpn0 * PAGE_SIZE).toString(16)}..0x${(hi * PAGE_SIZE).toString(16)}: the model numbers host pfns within one aligned 64 GiB window`);
   return vpn0;
 }
