@@ -200,7 +200,9 @@ function bounds_text(r: ExploreResult): string {
   if (Number.isFinite(p.budget)) b.push(`budget ${num(p.budget)} schedules`);
   if (Number.isFinite(p.depth)) b.push(`depth ${num(p.depth)}${p.depth_auto ? ' (twice the longest of 4 random runs; --depth D sets it)' : ''}`);
   if (Number.isFinite(p.faults)) b.push(p.faults === 0 ? 'no injected faults' : `at most ${p.faults} injected fault${p.faults === 1 ? '' : 's'} per schedule`);
-  if (p.preemptions !== null) b.push(`at most ${p.preemptions} preemption${p.preemptions === 1 ? '' : 's'}`);
+  // Bounds searched in turn: the one asked for, which the rounds line says how far the search got to.
+  const pre = r.target_preemptions ?? p.preemptions;
+  if (pre !== null) b.push(`at most ${pre} preemption${pre === 1 ? '' : 's'}${r.rounds.length > 1 || pre !== p.preemptions ? ', bounds from 0 in turn' : ''}`);
   if (p.strategy === 'dfs') {
     const red = [p.coarse ? `coarse transitions${p.facts ? ' with learned ownership' : ''}` : '', p.por && p.preemptions === null ? 'sleep sets' : ''].filter(Boolean);
     b.push(red.length ? red.join(' and ') : 'no reduction');
@@ -231,6 +233,29 @@ function rounds_text(r: ExploreResult): string {
 /** verified (a complete dfs, no violation), violation, or incomplete (anything else: never called verified). */
 export function verdict(r: ExploreResult): 'verified' | 'violation' | 'incomplete' {
   return r.violation ? 'violation' : r.params.strategy === 'dfs' && r.complete && r.status === 'complete' ? 'verified' : 'incomplete';
+}
+
+/** Why a search that found nothing is not a verdict (null: it is one). */
+export function incomplete_reason(r: Pick<ExploreResult, 'breach' | 'shard' | 'status' | 'full'>): string | null {
+  const b = r.breach;
+  if (b) {
+    const broke = `a step of thread ${b.thread} ${b.write ? 'wrote' : 'read'} ${loc_name(b.loc)}, which the learned facts gave to ${b.was >= 0 ? `thread ${b.was}` : 'nobody (never written)'}`;
+    // A search learns a breach and starts again (explore.ts): one that kept its breach was a shard, or ran out of time first.
+    if (r.shard.n > 1) return `${broke}, and a shard cannot learn that and start again; --no-facts searches without them`;
+    return `${r.status === 'interrupted' ? 'interrupted' : 'the time ran out'} while the search learned from ${broke} (it starts again with that learned)`;
+  }
+  switch (r.status) {
+    case 'complete':
+      return null;
+    case 'budget':
+      return r.full ? 'the visited set is full (75% of the heap in a worker)' : 'the budget ran out';
+    case 'time':
+      return 'the time ran out';
+    case 'interrupted':
+      return 'interrupted';
+    default:
+      return 'stopped';
+  }
 }
 
 function print(loaded: LoadedScenario | null, r: ExploreResult, recording: string | null, o: ExploreCommandOptions, notes: string[], header_shown = false): void {
@@ -309,19 +334,7 @@ function print(loaded: LoadedScenario | null, r: ExploreResult, recording: strin
     if (named) lines.push(`schedule: ${schedule_text(named)}`);
     if (recording) lines.push(`recording: ${recording} (opens at step ${shown!.picks.length}: kvmdbg tui ${recording})`);
   } else {
-    const why = r.breach
-      ? `a step of thread ${r.breach.thread} ${r.breach.write ? 'wrote' : 'read'} ${loc_name(r.breach.loc)}, which the learned facts gave to ${r.breach.was >= 0 ? `thread ${r.breach.was}` : 'nobody (never written)'}; --no-facts searches without them`
-      : r.status === 'complete'
-        ? null
-        : r.status === 'budget'
-          ? r.full
-            ? 'the visited set is full (75% of the heap in a worker)'
-            : 'the budget ran out'
-          : r.status === 'time'
-            ? 'the time ran out'
-            : r.status === 'interrupted'
-              ? 'interrupted'
-              : 'stopped';
+    const why = incomplete_reason(r);
     if (verdict(r) === 'verified') {
       lines.push(paint(color, ANSI.green, `verified: no violation in any interleaving (${num(r.distinct)} states, bounds: ${verdict_bounds(r)})`));
       if (r.rounds.length > 1) lines.push(`preemption bounds searched in turn: ${rounds_text(r)}`);

@@ -171,6 +171,8 @@ export interface ExploreResult {
   rounds: Round[];
   /** The largest preemption bound searched completely without a violation (null: none, or no bound). */
   verified_preemptions: number | null;
+  /** The preemption bound asked for (`params` has the last round's, lower when the time ran out first). */
+  target_preemptions: number | null;
 }
 
 /** Restarts after breaches of the learned facts before the search goes on without them. */
@@ -419,6 +421,7 @@ export async function explore(loaded: LoadedScenario, overrides: Overrides, o: E
     breach,
     rounds,
     verified_preemptions: verified_round(rounds)?.preemptions ?? null,
+    target_preemptions: target,
   };
 }
 

@@ -288,6 +288,7 @@ export function merge_shards(paths: string[]): Merged {
     // A shard searches its bound at once.
     rounds: [{ preemptions: params.preemptions, status, distinct: keys.length, transitions: sum((f) => f.transitions), time_ms: Math.max(...files.map(({ f }) => f.time_ms)), restarts: 0, cut: files.some(({ f }) => f.cut) }],
     verified_preemptions: complete ? params.preemptions : null,
+    target_preemptions: params.preemptions,
   };
   return { result, recording: v?.recording ?? null, files: paths };
 }

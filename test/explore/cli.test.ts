@@ -4,6 +4,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { incomplete_reason } from '../../src/explore/cli.js';
 import { kvmdbg } from '../cli/helpers.js';
 import { FIXTURES } from './helpers.js';
 
@@ -68,6 +69,25 @@ describe('kvmdbg explore', () => {
     const tj = json(kvmdbg(['explore', 'fault-vs-invalidate', '--strategy', 'dfs', '--workers', '1', '--budget', '3', '--json']).stdout);
     expect(tj.verdict).toBe('incomplete');
     expect(tj.complete).toBe(false);
+  });
+
+  it('cut short by the time: names the bound asked for, not the round it reached', () => {
+    // Two preemptions on default take minutes; two seconds end in the first round or two.
+    const r = kvmdbg(['explore', 'default', '--strategy', 'dfs', '--preemptions', '2', '--workers', '1', '--time', '2', '--no-progress']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^# .*, at most 2 preemptions, bounds from 0 in turn, coarse transitions/m);
+    expect(r.stdout).toMatch(/^not exhaustive: the time ran out/m);
+    expect(r.stdout).not.toMatch(/^verified:/m);
+  });
+
+  it('a breach left unlearned is the reason only for a shard; otherwise the time ran out while the search learned it', () => {
+    const breach = { thread: 0, loc: ['threads', '3', 'wait'].join('\x01'), write: false, was: 3 };
+    const broke = 'a step of thread 0 read threads.3.wait, which the learned facts gave to thread 3';
+    expect(incomplete_reason({ breach, shard: { k: 1, n: 1 }, status: 'time', full: false })).toBe(`the time ran out while the search learned from ${broke} (it starts again with that learned)`);
+    expect(incomplete_reason({ breach, shard: { k: 1, n: 1 }, status: 'interrupted', full: false })).toMatch(/^interrupted while the search learned from a step of thread 0/);
+    expect(incomplete_reason({ breach, shard: { k: 2, n: 4 }, status: 'done', full: false })).toBe(`${broke}, and a shard cannot learn that and start again; --no-facts searches without them`);
+    expect(incomplete_reason({ breach: null, shard: { k: 1, n: 1 }, status: 'complete', full: false })).toBeNull();
+    expect(incomplete_reason({ breach: null, shard: { k: 1, n: 1 }, status: 'budget', full: true })).toMatch(/visited set is full/);
   });
 
   it('shards write results that --merge combines into the single run', () => {
