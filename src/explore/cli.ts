@@ -200,7 +200,7 @@ function bounds_text(r: ExploreResult): string {
   if (Number.isFinite(p.budget)) b.push(`budget ${num(p.budget)} schedules`);
   if (Number.isFinite(p.depth)) b.push(`depth ${num(p.depth)}${p.depth_auto ? ' (twice the longest of 4 random runs; --depth D sets it)' : ''}`);
   if (Number.isFinite(p.faults)) b.push(p.faults === 0 ? 'no injected faults' : `at most ${p.faults} injected fault${p.faults === 1 ? '' : 's'} per schedule`);
-  // Bounds searched in turn: the one asked for, which the rounds line says how far the search got to.
+  // Bounds searched in turn: name the one asked for; the rounds line says how far each got.
   const pre = r.target_preemptions ?? p.preemptions;
   if (pre !== null) b.push(`at most ${pre} preemption${pre === 1 ? '' : 's'}${r.rounds.length > 1 || pre !== p.preemptions ? ', bounds from 0 in turn' : ''}`);
   if (p.strategy === 'dfs') {
