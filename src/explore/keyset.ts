@@ -1,61 +1,106 @@
 // Sets and maps of 53-bit state keys past the 2^24 entries one JS Set or
 // Map holds (the unbounded fault-vs-invalidate search with faults filled
 // 16M distinct states on one worker and had to stop there). The keys are
-// hashes, so their low bits spread them evenly over the shards.
+// hashes, so their low bits spread them evenly over the slots.
 
-const SHARDS = 64;
-const MASK = SHARDS - 1;
+/** Slots of a fresh table (it doubles when three quarters are taken). */
+const FIRST_SLOTS = 1 << 12;
 
-export class KeySet implements Iterable<number> {
-  private readonly s: Set<number>[] = Array.from({ length: SHARDS }, () => new Set<number>());
-  private n = 0;
+/**
+ * An open-addressed table of keys in a Float64Array (0 marks a free slot;
+ * the key 0 is kept apart). A Set or Map of numbers above 2^31 holds each
+ * one as a heap object, which the garbage collector walks again and again
+ * once millions are in it; this table holds none.
+ */
+class KeyTable {
+  protected t = new Float64Array(FIRST_SLOTS);
+  protected n = 0;
+  protected has_zero = false;
 
   get size(): number {
-    return this.n;
+    return this.n + (this.has_zero ? 1 : 0);
   }
 
+  /** The slot of key `k` (not 0): where it is, or the free slot it would take. The keys are hashes: their low 32 bits are spread already. */
+  protected slot(k: number): number {
+    const t = this.t;
+    const mask = t.length - 1;
+    let i = (k >>> 0) & mask;
+    while (t[i] !== k && t[i] !== 0) i = (i + 1) & mask;
+    return i;
+  }
+
+  /** Put `k` in free slot `i`; doubles the table when it fills, telling `moved` where each key went. */
+  protected fill(i: number, k: number, moved?: (from: number, to: number) => void): void {
+    this.t[i] = k;
+    if (++this.n * 4 <= this.t.length * 3) return;
+    const old = this.t;
+    this.t = new Float64Array(old.length * 2);
+    for (let j = 0; j < old.length; j++) {
+      if (old[j] === 0) continue;
+      const to = this.slot(old[j]!);
+      this.t[to] = old[j]!;
+      moved?.(j, to);
+    }
+  }
+}
+
+export class KeySet extends KeyTable implements Iterable<number> {
   add(k: number): this {
-    const s = this.s[k & MASK]!;
-    const had = s.size;
-    s.add(k);
-    this.n += s.size - had;
+    if (k === 0) this.has_zero = true;
+    else {
+      const i = this.slot(k);
+      if (this.t[i] === 0) this.fill(i, k);
+    }
     return this;
   }
 
   has(k: number): boolean {
-    return this.s[k & MASK]!.has(k);
+    return k === 0 ? this.has_zero : this.t[this.slot(k)] === k;
   }
 
   *[Symbol.iterator](): Iterator<number> {
-    for (const s of this.s) yield* s;
+    if (this.has_zero) yield 0;
+    for (const k of this.t) if (k !== 0) yield k;
   }
 
-  /** The keys in one array (shard by shard: sort it for an order). */
+  /** The keys in one array (in table order: sort it for an order). */
   to_array(): Float64Array {
-    const out = new Float64Array(this.n);
+    const out = new Float64Array(this.size);
     let i = 0;
-    for (const s of this.s) for (const k of s) out[i++] = k;
+    if (this.has_zero) out[i++] = 0;
+    for (const k of this.t) if (k !== 0) out[i++] = k;
     return out;
   }
 }
 
-export class KeyMap<V> {
-  private readonly m: Map<number, V>[] = Array.from({ length: SHARDS }, () => new Map<number, V>());
-  private n = 0;
-
-  get size(): number {
-    return this.n;
-  }
+/** A map on the same table: the values in an array beside the keys. */
+export class KeyMap<V> extends KeyTable {
+  private v: (V | undefined)[] = new Array<V | undefined>(FIRST_SLOTS);
+  private zero: V | undefined = undefined;
 
   get(k: number): V | undefined {
-    return this.m[k & MASK]!.get(k);
+    if (k === 0) return this.zero;
+    const i = this.slot(k);
+    return this.t[i] === k ? this.v[i] : undefined;
   }
 
-  set(k: number, v: V): this {
-    const m = this.m[k & MASK]!;
-    const had = m.size;
-    m.set(k, v);
-    this.n += m.size - had;
+  set(k: number, val: V): this {
+    if (k === 0) {
+      this.zero = val;
+      this.has_zero = true;
+      return this;
+    }
+    const i = this.slot(k);
+    if (this.t[i] === k) {
+      this.v[i] = val;
+      return this;
+    }
+    this.v[i] = val;
+    const old = this.v;
+    let v: (V | undefined)[] | null = null;
+    this.fill(i, k, (from, to) => ((v ??= new Array<V | undefined>(this.t.length))[to] = old[from]));
+    if (v) this.v = v;
     return this;
   }
 }

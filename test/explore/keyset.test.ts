@@ -22,10 +22,32 @@ describe('KeySet and KeyMap', () => {
     expect(sum).toBe((n * (n - 1)) / 2);
   });
 
+  it('keeps keys whose low 32 bits are the same, and the key 0, apart', () => {
+    const s = new KeySet();
+    // One slot for all of them: each probes past the others, through two doublings.
+    const key = (i: number) => i * 2 ** 32 + 5;
+    for (let i = 1; i <= 6_000; i++) s.add(key(i)).add(key(i));
+    expect(s.size).toBe(6_000);
+    expect(s.has(0)).toBe(false);
+    s.add(0).add(0);
+    expect(s.size).toBe(6_001);
+    expect(s.has(0)).toBe(true);
+    expect(s.has(key(6_001))).toBe(false);
+    expect(s.has(5)).toBe(false);
+    const all = [...s.to_array()].sort((a, b) => a - b);
+    expect(all).toEqual([0, ...Array.from({ length: 6_000 }, (_, i) => key(i + 1))]);
+    expect([...s].sort((a, b) => a - b)).toEqual(all);
+  });
+
   it('a map keeps the last value of a key and counts keys, not sets', () => {
     const m = new KeyMap<string>();
-    m.set(2 ** 52 + 3, 'a').set(3, 'b').set(2 ** 52 + 3, 'c');
-    expect(m.size).toBe(2);
+    m.set(2 ** 52 + 3, 'a').set(3, 'b').set(2 ** 52 + 3, 'c').set(0, 'z');
+    // Keys on one slot, through doublings: each keeps its value.
+    for (let i = 1; i <= 5_000; i++) m.set(i * 2 ** 32 + 7, `v${i}`);
+    for (let i = 1; i <= 5_000; i++) expect(m.get(i * 2 ** 32 + 7)).toBe(`v${i}`);
+    expect(m.get(7)).toBeUndefined();
+    expect(m.get(0)).toBe('z');
+    expect(m.size).toBe(5_003);
     expect(m.get(2 ** 52 + 3)).toBe('c');
     expect(m.get(3)).toBe('b');
     expect(m.get(4)).toBeUndefined();
