@@ -251,8 +251,9 @@ export const MAX_STATES = 1 << 30;
 
 /**
  * The share of the JS heap a search may fill before it stops as full: a
- * Map or Set that grows allocates its next table beside the old one, and
- * a worker that runs out of heap dies with everything it had counted.
+ * table that grows allocates its next one beside the old, and a worker
+ * that runs out of heap dies with everything it had counted. The key
+ * tables (keyset.ts) live outside the heap and count against it too.
  */
 export const HEAP_SHARE = 0.75;
 
@@ -541,7 +542,7 @@ export class Dfs {
         tick = 0;
         if (performance.now() >= deadline) return this.status;
         // Stop while the counts can still be reported (a worker out of heap dies with them).
-        if (getHeapStatistics().used_heap_size >= this.heap_limit) {
+        if (getHeapStatistics().used_heap_size + this.states.bytes + this.seen_above.bytes + this.seen_below.bytes >= this.heap_limit) {
           this.stop_full();
           break;
         }

@@ -21,6 +21,11 @@ class KeyTable {
     return this.n + (this.has_zero ? 1 : 0);
   }
 
+  /** Bytes of the key table, which lives outside the JS heap (the search counts it against its heap share). */
+  get bytes(): number {
+    return this.t.byteLength;
+  }
+
   /** The slot of key `k` (not 0): where it is, or the free slot it would take. The keys are hashes: their low 32 bits are spread already. */
   protected slot(k: number): number {
     const t = this.t;

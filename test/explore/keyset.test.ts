@@ -39,6 +39,18 @@ describe('KeySet and KeyMap', () => {
     expect([...s].sort((a, b) => a - b)).toEqual(all);
   });
 
+  it('say how many bytes their table takes outside the heap, which doubles as it fills', () => {
+    const s = new KeySet();
+    const first = s.bytes;
+    expect(first).toBeGreaterThan(0);
+    // Three quarters of the first table's slots fill it; one more key doubles it.
+    const fill = (first / 8) * 0.75;
+    for (let i = 1; i <= fill; i++) s.add(i * 2 ** 21 + 1);
+    expect(s.bytes).toBe(first);
+    s.add(2 ** 50 + 1);
+    expect(s.bytes).toBe(2 * first);
+  });
+
   it('a map keeps the last value of a key and counts keys, not sets', () => {
     const m = new KeyMap<string>();
     m.set(2 ** 52 + 3, 'a').set(3, 'b').set(2 ** 52 + 3, 'c').set(0, 'z');
