@@ -35,10 +35,14 @@ class KeyTable {
     return i;
   }
 
-  /** Put `k` in free slot `i`; doubles the table when it fills, telling `moved` where each key went. */
-  protected fill(i: number, k: number, moved?: (from: number, to: number) => void): void {
+  /** Put `k` in free slot `i`; true when that fills three quarters of the table, which must then grow(). */
+  protected fill(i: number, k: number): boolean {
     this.t[i] = k;
-    if (++this.n * 4 <= this.t.length * 3) return;
+    return ++this.n * 4 > this.t.length * 3;
+  }
+
+  /** Double the table, telling `moved` where each key went. */
+  protected grow(moved?: (from: number, to: number) => void): void {
     const old = this.t;
     this.t = new Float64Array(old.length * 2);
     for (let j = 0; j < old.length; j++) {
@@ -55,7 +59,7 @@ export class KeySet extends KeyTable implements Iterable<number> {
     if (k === 0) this.has_zero = true;
     else {
       const i = this.slot(k);
-      if (this.t[i] === 0) this.fill(i, k);
+      if (this.t[i] === 0 && this.fill(i, k)) this.grow();
     }
     return this;
   }
@@ -102,10 +106,12 @@ export class KeyMap<V> extends KeyTable {
       return this;
     }
     this.v[i] = val;
-    const old = this.v;
-    let v: (V | undefined)[] | null = null;
-    this.fill(i, k, (from, to) => ((v ??= new Array<V | undefined>(this.t.length))[to] = old[from]));
-    if (v) this.v = v;
+    if (this.fill(i, k)) {
+      const old = this.v;
+      const v = new Array<V | undefined>(old.length * 2);
+      this.grow((from, to) => (v[to] = old[from]));
+      this.v = v;
+    }
     return this;
   }
 }
