@@ -240,9 +240,10 @@ export function incomplete_reason(r: Pick<ExploreResult, 'breach' | 'shard' | 's
   const b = r.breach;
   if (b) {
     const broke = `a step of thread ${b.thread} ${b.write ? 'wrote' : 'read'} ${loc_name(b.loc)}, which the learned facts gave to ${b.was >= 0 ? `thread ${b.was}` : 'nobody (never written)'}`;
-    // A search learns a breach and starts again (explore.ts): one that kept its breach was a shard, or ran out of time first.
-    if (r.shard.n > 1) return `${broke}, and a shard cannot learn that and start again; --no-facts searches without them`;
-    return `${r.status === 'interrupted' ? 'interrupted' : 'the time ran out'} while the search learned from ${broke} (it starts again with that learned)`;
+    // A search (a shard too) learns a breach and starts again (explore.ts): one that kept its breach was stopped first.
+    const stop = r.status === 'interrupted' ? 'interrupted' : 'the time ran out';
+    if (r.shard.k === 0) return `a shard's search was stopped (${stop}) while it learned from ${broke}; run that shard again with more --time`;
+    return `${stop} while the search learned from ${broke} (it starts again with that learned)`;
   }
   switch (r.status) {
     case 'complete':
@@ -338,7 +339,10 @@ function print(loaded: LoadedScenario | null, r: ExploreResult, recording: strin
     if (verdict(r) === 'verified') {
       lines.push(paint(color, ANSI.green, `verified: no violation in any interleaving (${num(r.distinct)} states, bounds: ${verdict_bounds(r)})`));
       if (r.rounds.length > 1) lines.push(`preemption bounds searched in turn: ${rounds_text(r)}`);
-      if (r.restarts) lines.push(`the search started again ${r.restarts} time${r.restarts === 1 ? '' : 's'}: a step broke the ownership facts learned from random runs, which now include it`);
+      if (r.restarts) {
+        const who = r.shard.k === 0 ? 'the shards started again' : 'the search started again';
+        lines.push(`${who} ${r.restarts} time${r.restarts === 1 ? '' : 's'}${r.shard.k === 0 ? ' in all' : ''}: a step broke the ownership facts learned from random runs, which now include it`);
+      }
       lines.push(
         `${num(r.schedules)} schedules, ${num(r.transitions)} steps, longest ${num(r.depth)} steps, ${secs(r.time_ms)}` +
           (r.cut ? `; the depth bound (${num(r.params.depth)} steps${r.params.depth_auto ? ', twice the longest of 4 random runs' : ''}) cut some paths: interleavings longer than that are not covered` : ''),

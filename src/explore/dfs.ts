@@ -23,7 +23,8 @@
 // states in: `distinct` is exactly the set of states reachable within the
 // bounds, which is what makes counts equal across runs, worker counts and
 // shards (the tests check it, and that a bounded search's states are a
-// subset of a less bounded one's).
+// subset of a less bounded one's; shards with learned facts count more,
+// "Splitting" below says why).
 //
 // Sleep sets (Godefroid 1996). After move t was explored from state s, the
 // later siblings u of t carry t in their sleep set when t and u are
@@ -82,7 +83,18 @@
 // says why a visit covers only visits of its own or a later item; with
 // sleep sets, each part keeps its own). The parts together visit every
 // reachable state; the union of the states they met is the single run's
-// set.
+// set. Shards take the learned facts (facts.ts) below the split only: a
+// breach learned below the split can undo what the facts made local
+// above it, and the items, the nodes at the split, would change with
+// what a shard learned, so the shards, which do not talk, could not
+// agree on them. Above the split only a thread's own frames make a step
+// local (local.ts), which holds whatever was learned; below it each item
+// is a search from its root state, to which the argument of facts.ts
+// applies as to a search from the initial state. So a shard that breaks
+// its facts learns and searches its own items again. The union of the
+// shards' states holds the single run's, and more: the top's scheduling
+// points that the facts would have taken away, and what the items rooted
+// at them reach.
 import { getHeapStatistics } from 'node:v8';
 import { new_footprint, index_footprint, dependent, type IndexedFootprint } from './track.js';
 import { add_footprint, frames_of, local_step, not_local_by_record } from './local.js';
@@ -129,6 +141,13 @@ export interface DfsOptions {
    * with status 'breach'.
    */
   facts?: Ownership | null;
+  /**
+   * The facts make steps local above the split too (default true). A shard
+   * searches without them there (false): its items are then the same
+   * whatever facts it holds, so it can learn a breach and search its own
+   * items again without the other shards ("Splitting" above).
+   */
+  facts_above_split?: boolean;
   /**
    * Tests of the reductions: go on past violations (not below them), and
    * call `end` at every end state (every thread done, or a deadlock) and
@@ -284,6 +303,8 @@ export class Dfs {
   private quiet_from: number | undefined;
   private quiet_until = Infinity;
   private readonly facts: Ownership | null;
+  /** The facts of moves from nodes above the split (DfsOptions.facts_above_split). */
+  private readonly top_facts: Ownership | null;
   private readonly stack: Node[] = [];
   /**
    * Items this search cut at a visit of a later item in the shared table
@@ -307,6 +328,8 @@ export class Dfs {
    * point, which is always sound.)
    */
   private readonly not_local = [new Set<number>(), new Set<number>()];
+  /** The same above the split when the facts are not used there: a step not local without them may be with them. */
+  private readonly not_local_top = [new Set<number>(), new Set<number>()];
 
   constructor(
     readonly sim: Sim,
@@ -315,6 +338,7 @@ export class Dfs {
     this.por = o.por && o.preemptions === null;
     this.heap_limit = o.heap_limit ?? HEAP_SHARE * getHeapStatistics().heap_size_limit;
     this.facts = o.coarse ? (o.facts ?? null) : null;
+    this.top_facts = o.facts_above_split === false ? null : this.facts;
     sim.restart();
     const root = this.node(0, 0, 0, -1, [], null, o.split === 0 ? 0 : -1);
     this.states.add(sim.key53());
@@ -355,7 +379,7 @@ export class Dfs {
   }
 
   private node(depth: number, faults: number, pre: number, last: number, sleep: Sleeper[], x: Exec[] | null, item: number): Node {
-    if (this.facts) this.check_waits();
+    if (item === -1 ? this.top_facts : this.facts) this.check_waits();
     const enabled = this.sim.runnable();
     const order = last >= 0 && enabled.includes(last) ? [last, ...enabled.filter((t) => t !== last)] : enabled;
     return { depth, faults, pre, last, sleep, done: [], enabled, order, ti: 0, work: [[]], only: null, x, item };
@@ -592,17 +616,19 @@ export class Dfs {
         if (!n.only) this.alternatives(n, prefix, asleep.asked, used_faults);
         continue;
       }
-      const fp = this.por || this.facts ? new_footprint() : null;
+      // Above the split, the facts of the top (none in a shard); the move into an item is the top's too.
+      const facts = n.item === -1 ? this.top_facts : this.facts;
+      const fp = this.por || facts ? new_footprint() : null;
       const x0 = sim.exec(thread, prefix, fp);
       this.stats.transitions++;
-      if (this.facts) this.check_step(thread, fp!);
+      if (facts) this.check_step(thread, fp!);
       // With n.only the moves to take are listed whole: their alternatives were taken at the earlier visit.
       if (!n.only) this.alternatives(n, prefix, x0.asked, used_faults);
       const x = [x0];
       let violations = x0.result.violations;
       let depth = n.depth + 1;
       if (this.o.coarse && violations.length === 0) {
-        const r = this.extend(thread, depth, fp, x, used_faults < o.faults);
+        const r = this.extend(thread, depth, fp, x, used_faults < o.faults, facts);
         depth = r.depth;
         violations = r.violations;
       }
@@ -690,29 +716,30 @@ export class Dfs {
    * local is undone and left as the next scheduling point. The steps run
    * go into `xs`, their footprints into `fp`. With no fault left to
    * inject (`faults_left` false) a choice can only be answered 0, so a
-   * step that asks one may still be local.
+   * step that asks one may still be local. `facts`: those of the node
+   * the move is from.
    */
-  private extend(thread: number, depth: number, fp: ReturnType<typeof new_footprint> | null, xs: Exec[], faults_left: boolean): { depth: number; violations: Violation[] } {
+  private extend(thread: number, depth: number, fp: ReturnType<typeof new_footprint> | null, xs: Exec[], faults_left: boolean, facts: Ownership | null): { depth: number; violations: Violation[] } {
     const sim = this.sim;
     const w = sim.w;
-    const not_local = this.not_local[faults_left ? 1 : 0]!;
+    const not_local = (facts === this.facts ? this.not_local : this.not_local_top)[faults_left ? 1 : 0]!;
     while (depth < this.o.depth) {
       const t = w.threads[thread]!;
       if (t.done || t.daemon || t.wait !== null) break;
       // A label whose step was never local in the learning runs: a scheduling point without running it to see.
       const top = t.stack[t.stack.length - 1];
-      if (top && this.facts?.never_local(top.fn, top.pc)) break;
+      if (top && facts?.never_local(top.fn, top.pc)) break;
       const own = sim.tr.subtree_key53('threads', String(thread));
       if (not_local.has(own)) break;
       const before = frames_of(w, thread);
       const f = new_footprint();
       const y = sim.exec(thread, [], f);
-      const b = this.facts !== null && this.check_step(thread, f);
-      if (b || !local_step(sim.w, thread, f, faults_left ? y.asked.length : 0, before, this.facts)) {
+      const b = facts !== null && this.check_step(thread, f);
+      if (b || !local_step(sim.w, thread, f, faults_left ? y.asked.length : 0, before, facts)) {
         sim.undo(y);
         this.stats.unmerged++;
         if (not_local.size >= 1 << 20) not_local.clear();
-        if (!b && not_local_by_record(thread, f, this.facts)) not_local.add(own);
+        if (!b && not_local_by_record(thread, f, facts)) not_local.add(own);
         break;
       }
       xs.push(y);

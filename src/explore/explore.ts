@@ -160,8 +160,10 @@ export interface ExploreResult {
   keys: Float64Array;
   /** dfs: searches started again because a step broke the learned facts (facts.ts). */
   restarts: number;
-  /** A breach the search could not start again after (a shard, or the time ran out): the verdict is not exhaustive. */
+  /** A breach the search could not start again after (the time ran out, or an interrupt): the verdict is not exhaustive. */
   breach: Breach | null;
+  /** The facts learned from the random runs, before any breach: what the shards of one search agree on (`params.facts` has what was learned since). */
+  initial_facts: Facts | null;
   /**
    * dfs: the searches run, one per preemption bound searched (0, 1, ... up
    * to --preemptions, or that bound alone); `params` are the last one's.
@@ -204,6 +206,8 @@ export function search_params(loaded: LoadedScenario, o: ExploreOptions, parts: 
     por: o.strategy === 'dfs' ? (o.por ?? true) : false,
     coarse: o.strategy === 'dfs' ? (o.coarse ?? true) : false,
     facts: null,
+    // Shards cannot agree on facts learned from breaches: their items must not depend on them (dfs.ts).
+    facts_above_split: shards === 1,
     pct_depth: o.pct_depth ?? DEFAULT_PCT_DEPTH,
     split: 0,
     k: 1,
@@ -245,6 +249,7 @@ export async function explore(loaded: LoadedScenario, overrides: Overrides, o: E
   const iterate = target !== null && target > 0 && o.iterate !== false && shard.n === 1 && o.budget === undefined;
   const bounds = iterate ? Array.from({ length: target + 1 }, (_, i) => i) : [target];
   let params = search_params(loaded, { ...o, preemptions: bounds[0]! }, parts, shard.n);
+  const initial_facts = params.facts;
   const mine: PartSpec[] = Array.from({ length: workers }, (_, worker) => ({ k: shard.k, n: shard.n, worker, workers }));
   const deadline = o.time !== undefined ? t0 + o.time * 1000 : Infinity;
   const progress_ms = o.progress_ms ?? 250;
@@ -315,14 +320,15 @@ export async function explore(loaded: LoadedScenario, overrides: Overrides, o: E
   }
 
   // A breach of the learned facts: learn what broke them and search again (facts.ts), while there is time.
-  // Shards cannot agree on new facts without talking, so a shard keeps its breach and is not complete.
-  // The facts learned carry over to the next bound.
+  // The facts learned carry over to the next bound. A shard learns from the breaches in its own items
+  // and searches them again: its items do not depend on the facts (facts_above_split), so the shards
+  // need not agree on what they learned.
   async function search_learning(p: SearchParams): Promise<PartResult[]> {
     for (;;) {
       const results = await search(p);
       const breaches = results.flatMap((r) => r.breaches);
       const stopped = results.some((r) => r.finding || r.status === 'time' || r.status === 'interrupted');
-      if (breaches.length === 0 || stopped || shard.n > 1 || o.signal?.aborted || performance.now() >= deadline) return results;
+      if (breaches.length === 0 || stopped || o.signal?.aborted || performance.now() >= deadline) return results;
       restarts++;
       let facts: Facts | null = null;
       if (restarts <= MAX_RESTARTS) {
@@ -419,6 +425,7 @@ export async function explore(loaded: LoadedScenario, overrides: Overrides, o: E
     keys,
     restarts,
     breach,
+    initial_facts,
     rounds,
     verified_preemptions: verified_round(rounds)?.preemptions ?? null,
     target_preemptions: target,

@@ -26,6 +26,12 @@ export interface SearchParams {
   coarse: boolean;
   /** dfs with coarse transitions: the learned ownership facts (facts.ts), or null for none. */
   facts: Facts | null;
+  /**
+   * dfs: the facts make steps local above the split as well as below it.
+   * False for shards: their items do not depend on the facts, so a shard
+   * that breaks them learns and searches its own items again (dfs.ts).
+   */
+  facts_above_split: boolean;
   pct_depth: number;
   /** Split depth (dfs) and PCT's k: computed once by the caller. */
   split: number;
@@ -182,6 +188,7 @@ export class Part {
       por: p.por,
       coarse: p.coarse,
       facts: p.facts ? new Ownership(p.facts) : null,
+      facts_above_split: p.facts_above_split,
       budget: part_budget(p.budget, part_index(spec), spec.n * spec.workers),
       split: p.split,
       owns: owner(spec),

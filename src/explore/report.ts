@@ -162,8 +162,10 @@ export interface ShardFile {
   violation: (Omit<ViolationReport, 'shrunk'> & { shrunk: unknown; recording: string | null }) | null;
   /** The visited state keys: 53-bit numbers as little-endian float64, base64. */
   keys: string;
-  /** A step broke the learned facts: this shard proves nothing (absent in files from before facts). */
+  /** A step broke the learned facts and the time ran out before the shard searched again: it proves nothing (absent in files from before facts). */
   breach?: Breach | null;
+  /** Searches of this shard started again after a breach, with what it learned (absent in files from before shards learned). */
+  restarts?: number;
 }
 
 export function write_shard(path: string, loaded: LoadedScenario, r: ExploreResult, recording: string | null): void {
@@ -174,7 +176,9 @@ export function write_shard(path: string, loaded: LoadedScenario, r: ExploreResu
     model: BASELINE,
     scenario: { name: r.scenario.name, file: r.scenario.path, arch: r.scenario.arch, digest: text_digest(loaded.meta.text) },
     variants: r.variants,
-    params: params_json(r.params),
+    // The facts the shard started from: every shard of one search learned the same from the random runs
+    // (what each learned from its own breaches since can differ, and need not agree: dfs.ts, facts_above_split).
+    params: params_json({ ...r.params, facts: r.initial_facts }),
     shard: r.shard,
     workers: r.workers,
     status: r.status,
@@ -189,6 +193,7 @@ export function write_shard(path: string, loaded: LoadedScenario, r: ExploreResu
     violation: r.violation ? { ...r.violation, recording } : null,
     keys: keys_b64(r.keys),
     breach: r.breach,
+    restarts: r.restarts,
   };
   try {
     writeFileSync(path, JSON.stringify(f) + '\n');
@@ -283,10 +288,11 @@ export function merge_shards(paths: string[]): Merged {
     revisits: 0,
     violation: v ? { violation: v.violation, violations: v.violations, schedule: v.schedule, steps: v.steps, item: v.item, shrunk: v.shrunk as ViolationReport['shrunk'] } : null,
     keys,
-    restarts: 0,
+    restarts: sum((f) => f.restarts ?? 0),
     breach,
+    initial_facts: null,
     // A shard searches its bound at once.
-    rounds: [{ preemptions: params.preemptions, status, distinct: keys.length, transitions: sum((f) => f.transitions), time_ms: Math.max(...files.map(({ f }) => f.time_ms)), restarts: 0, cut: files.some(({ f }) => f.cut) }],
+    rounds: [{ preemptions: params.preemptions, status, distinct: keys.length, transitions: sum((f) => f.transitions), time_ms: Math.max(...files.map(({ f }) => f.time_ms)), restarts: sum((f) => f.restarts ?? 0), cut: files.some(({ f }) => f.cut) }],
     verified_preemptions: complete ? params.preemptions : null,
     target_preemptions: params.preemptions,
   };

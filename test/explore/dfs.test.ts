@@ -107,32 +107,57 @@ describe('exhaustive dfs', () => {
     expect(capped.states.size).toBeLessThan(whole.states.size);
   });
 
-  it('two workers, and three shards merged, count the same states as one run', async () => {
+  it('two workers count the same states as one run', async () => {
     const l = fixture('kick2');
     const one = await run(l, { strategy: 'dfs' });
     const two = await run(l, { strategy: 'dfs', workers: 2 });
     expect(two.status).toBe('complete');
     expect(two.params.split).toBeGreaterThan(0);
+    expect(two.params.facts_above_split).toBe(true);
     expect(two.distinct).toBe(one.distinct);
+  });
+
+  /** Three shards of one search (with different numbers of workers), merged from their files. */
+  async function three_shards(l: ReturnType<typeof fixture>, o: { facts?: boolean }, tag: string) {
     const files: string[] = [];
     const shards = [];
     for (let k = 1; k <= 3; k++) {
-      // Shards may run with different numbers of workers.
-      const r = await run(l, { strategy: 'dfs', shard: { k, n: 3 }, workers: k === 2 ? 2 : 1 });
+      const r = await run(l, { strategy: 'dfs', shard: { k, n: 3 }, workers: k === 2 ? 2 : 1, ...o });
       expect(r.status).toBe('complete');
-      expect(r.distinct).toBeLessThanOrEqual(one.distinct);
       shards.push(r);
-      const f = join(tmp, `kick2.shard-${k}-of-3.json`);
+      const f = join(tmp, `kick2.${tag}.shard-${k}-of-3.json`);
       write_shard(f, l, r, null);
       files.push(f);
     }
+    return { shards, files, merged: merge_shards(files).result };
+  }
+
+  it('three shards merged count the same states as one run, searched without learned facts', async () => {
+    const l = fixture('kick2');
+    const one = await run(l, { strategy: 'dfs', facts: false });
+    const { shards, files, merged } = await three_shards(l, { facts: false }, 'plain');
+    for (const r of shards) expect(r.distinct).toBeLessThanOrEqual(one.distinct);
     expect(union(shards.map((r) => r.keys)).length).toBe(one.distinct);
-    const m = merge_shards(files);
-    expect(m.result.status).toBe('complete');
-    expect(m.result.distinct).toBe(one.distinct);
-    expect(m.result.schedules).toBe(one.schedules);
+    expect(merged.status).toBe('complete');
+    expect(merged.distinct).toBe(one.distinct);
+    expect(merged.schedules).toBe(one.schedules);
     // A missing shard is an error, not a smaller count.
     expect(() => merge_shards(files.slice(1))).toThrow(/missing shard 1\/3/);
+  });
+
+  it('with learned facts, shards search above the split without them: every state of one run, and the ones up there', async () => {
+    const l = fixture('kick2');
+    const one = await run(l, { strategy: 'dfs' });
+    const plain = await run(l, { strategy: 'dfs', facts: false });
+    const { shards, merged } = await three_shards(l, {}, 'facts');
+    expect(shards[0]!.params.facts_above_split).toBe(false);
+    expect(shards[0]!.params.split).toBeGreaterThan(0);
+    expect(merged.status).toBe('complete');
+    const all = new Set(merged.keys);
+    for (const k of one.keys) expect(all.has(k)).toBe(true);
+    // More than one run (the top has the scheduling points the facts would take away), fewer than no facts at all.
+    expect(merged.distinct).toBeGreaterThan(one.distinct);
+    expect(merged.distinct).toBeLessThan(plain.distinct);
   });
 
   it('with workers taking items as they meet them, the violation reported is the same on every run and worker count', async () => {

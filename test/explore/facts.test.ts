@@ -3,8 +3,13 @@
 // the other reductions (the same violations and end states, no more states)
 // and for its own claim: a search keeps watching the facts, and a step
 // against them stops it as a breach instead of letting it prove anything.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { REDUCTION_CASES as CASES, bundled, fixture, reach, run } from './helpers.js';
+import type { LoadedScenario } from '../../src/scenario/load.js';
+import { merge_shards, write_shard } from '../../src/explore/report.js';
 import { Dfs } from '../../src/explore/dfs.js';
 import { learn_facts, learn_from, Ownership, CONSTANT, SHARED } from '../../src/explore/facts.js';
 import { Sim } from '../../src/explore/sim.js';
@@ -179,5 +184,47 @@ describe('learned ownership', () => {
     expect(bad.violation?.violation.invariant).toBe('mmu.stale_mapping');
     expect(found.restarts).toBeGreaterThan(0);
     expect(found.violation?.violation.invariant).toBe(bad.violation?.violation.invariant);
+  });
+
+  it('a shard learns the breaches in its own items and searches them again: the shards merged reach the verdict, and the violation, of one run', async () => {
+    const tmp = mkdtempSync(join(tmpdir(), 'kvmdbg-facts-'));
+    try {
+      const base = { strategy: 'dfs' as const, preemptions: 1, faults: 0, depth: 400, shrink: false, learn_runs: 1 };
+      const shards = async (l: LoadedScenario, tag: string) => {
+        const out = [];
+        for (let k = 1; k <= 2; k++) {
+          const r = await run(l, { ...base, shard: { k, n: 2 } });
+          const f = join(tmp, `${tag}-${k}.json`);
+          write_shard(f, l, r, null);
+          out.push({ r, f });
+        }
+        return { rs: out.map((x) => x.r), merged: merge_shards(out.map((x) => x.f)).result };
+      };
+      const fixed = fixture('coarse-race');
+      const one = await run(fixed, base);
+      const a = await shards(fixed, 'fixed');
+      // Each shard broke the facts of one random run (or not), learned, and finished its own items.
+      expect(a.rs.reduce((n, r) => n + r.restarts, 0)).toBeGreaterThan(0);
+      for (const r of a.rs) {
+        expect(r.breach).toBeNull();
+        expect(r.status).toBe('complete');
+        // The shard file keeps the facts all shards started from; the search went on with more.
+        expect(r.initial_facts).toEqual(learn_facts(fixed.config, 1, 400, 0, 1).facts);
+      }
+      // Its items are the same whatever facts it holds (none above the split): those of the shard without facts.
+      const plain = await run(fixed, { ...base, facts: false, shard: { k: 1, n: 2 } });
+      for (const r of a.rs) expect([r.params.split, r.items]).toEqual([plain.params.split, plain.items]);
+      expect(a.merged.status).toBe('complete');
+      expect(a.merged.restarts).toBe(a.rs.reduce((n, r) => n + r.restarts, 0));
+      const all = new Set(a.merged.keys);
+      for (const k of one.keys) expect(all.has(k)).toBe(true);
+      const buggy = fixture('coarse-race', ['mmu.no_retry_check']);
+      const bad = await run(buggy, { ...base, facts: false });
+      const b = await shards(buggy, 'buggy');
+      expect(b.merged.status).toBe('violation');
+      expect(b.merged.violation?.violation.invariant).toBe(bad.violation?.violation.invariant);
+    } finally {
+      rmSync(tmp, { recursive: true, force: true });
+    }
   });
 });
