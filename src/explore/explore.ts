@@ -9,7 +9,8 @@
 // shard share one visited table (visited.ts; with --budget or sleep sets
 // each keeps its own); the union of their key sets is the distinct-state
 // count, the same for any number of workers and shards when the search
-// is exhaustive. When parts find violations, the one of the lowest item
+// is exhaustive (shards with learned facts count more: dfs.ts,
+// "Splitting"). When parts find violations, the one of the lowest item
 // wins, items after it are not searched, and a split dfs finds it again
 // in that item alone (search_item()), after searching on their own the
 // earlier items that may hide one (hidden_items()), so with --budget/--depth (and
@@ -220,7 +221,7 @@ export function search_params(loaded: LoadedScenario, o: ExploreOptions, parts: 
   return base;
 }
 
-/** The split depth of a dfs over `parts` parts (it depends on the facts, which decide what is a scheduling point). */
+/** The split depth of a dfs over `parts` parts (it depends on the facts, which decide what is a scheduling point, unless they are left out above the split). */
 function split_for(loaded: LoadedScenario, p: SearchParams, parts: number, shards: number): number {
   if (p.strategy !== 'dfs' || parts <= 1) return 0;
   const b = { ...p, facts: p.facts ? new Ownership(p.facts) : null, owns: () => false, first: true };
