@@ -10,9 +10,9 @@ import { Dfs } from '../../src/explore/dfs.js';
 import { union } from '../../src/explore/explore.js';
 import { Ownership } from '../../src/explore/facts.js';
 import { Sim } from '../../src/explore/sim.js';
-import { merge_shards, write_shard } from '../../src/explore/report.js';
+import { merge_shards } from '../../src/explore/report.js';
 import { replay_violations } from '../../src/explore/shrink.js';
-import { fixture, run } from './helpers.js';
+import { fixture, run, run_shards } from './helpers.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'kvmdbg-explore-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -119,17 +119,9 @@ describe('exhaustive dfs', () => {
 
   /** Three shards of one search (with different numbers of workers), merged from their files. */
   async function three_shards(l: ReturnType<typeof fixture>, o: { facts?: boolean }, tag: string) {
-    const files: string[] = [];
-    const shards = [];
-    for (let k = 1; k <= 3; k++) {
-      const r = await run(l, { strategy: 'dfs', shard: { k, n: 3 }, workers: k === 2 ? 2 : 1, ...o });
-      expect(r.status).toBe('complete');
-      shards.push(r);
-      const f = join(tmp, `kick2.${tag}.shard-${k}-of-3.json`);
-      write_shard(f, l, r, null);
-      files.push(f);
-    }
-    return { shards, files, merged: merge_shards(files).result };
+    const r = await run_shards(l, 3, { strategy: 'dfs', ...o }, tmp, `kick2.${tag}`, (k) => (k === 2 ? 2 : 1));
+    for (const s of r.shards) expect(s.status).toBe('complete');
+    return r;
   }
 
   it('three shards merged count the same states as one run, searched without learned facts', async () => {

@@ -7,9 +7,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { REDUCTION_CASES as CASES, bundled, fixture, reach, run } from './helpers.js';
+import { REDUCTION_CASES as CASES, bundled, fixture, reach, run, run_shards } from './helpers.js';
 import type { LoadedScenario } from '../../src/scenario/load.js';
-import { merge_shards, write_shard } from '../../src/explore/report.js';
 import { Dfs } from '../../src/explore/dfs.js';
 import { learn_facts, learn_from, Ownership, CONSTANT, SHARED } from '../../src/explore/facts.js';
 import { Sim } from '../../src/explore/sim.js';
@@ -191,14 +190,8 @@ describe('learned ownership', () => {
     try {
       const base = { strategy: 'dfs' as const, preemptions: 1, faults: 0, depth: 400, shrink: false, learn_runs: 1 };
       const shards = async (l: LoadedScenario, tag: string) => {
-        const out = [];
-        for (let k = 1; k <= 2; k++) {
-          const r = await run(l, { ...base, shard: { k, n: 2 } });
-          const f = join(tmp, `${tag}-${k}.json`);
-          write_shard(f, l, r, null);
-          out.push({ r, f });
-        }
-        return { rs: out.map((x) => x.r), merged: merge_shards(out.map((x) => x.f)).result };
+        const { shards: rs, merged } = await run_shards(l, 2, base, tmp, tag);
+        return { rs, merged };
       };
       const fixed = fixture('coarse-race');
       const one = await run(fixed, base);

@@ -10,6 +10,7 @@ import type { World } from '../../src/core/machine/world.js';
 import { Dfs } from '../../src/explore/dfs.js';
 import { Sim } from '../../src/explore/sim.js';
 import { learn_facts, Ownership, type Breach } from '../../src/explore/facts.js';
+import { merge_shards, write_shard } from '../../src/explore/report.js';
 
 export const FIXTURES = join(fileURLToPath(new URL('.', import.meta.url)), 'fixtures');
 
@@ -25,6 +26,20 @@ export function fixture(name: string, variants: string[] = []): LoadedScenario {
 
 export function run(loaded: LoadedScenario, o: Partial<ExploreOptions> & Pick<ExploreOptions, 'strategy'>): Promise<ExploreResult> {
   return explore(loaded, { variants: loaded.config.variants }, { workers: 1, ...o });
+}
+
+/** Shards 1..n of one search (shard k on `workers(k)` workers), their result files written in `dir`, and the merge of those files. */
+export async function run_shards(loaded: LoadedScenario, n: number, o: Partial<ExploreOptions> & Pick<ExploreOptions, 'strategy'>, dir: string, tag: string, workers: (k: number) => number = () => 1) {
+  const shards: ExploreResult[] = [];
+  const files: string[] = [];
+  for (let k = 1; k <= n; k++) {
+    const r = await run(loaded, { ...o, shard: { k, n }, workers: workers(k) });
+    const f = join(dir, `${tag}.shard-${k}-of-${n}.json`);
+    write_shard(f, loaded, r, null);
+    shards.push(r);
+    files.push(f);
+  }
+  return { shards, files, merged: merge_shards(files).result };
 }
 
 // ---------------------------------------------------------------------------
