@@ -184,6 +184,12 @@ export interface DfsStats {
   slept: number;
   /** Children not expanded because an earlier visit covered them. */
   revisits: number;
+  /**
+   * Moves whose steps asked a choice with an injected fault among its
+   * answers, taken or not. Counted while faults are left: with none left
+   * such a step may run inside a coarse transition, unseen here.
+   */
+  choices: number;
   max_depth: number;
   /** The depth bound cut at least one path. */
   cut: boolean;
@@ -278,7 +284,7 @@ export const HEAP_SHARE = 0.75;
 
 export class Dfs {
   readonly states = new KeySet();
-  readonly stats: DfsStats = { transitions: 0, merged: 0, unmerged: 0, schedules: 0, slept: 0, revisits: 0, max_depth: 0, cut: false };
+  readonly stats: DfsStats = { transitions: 0, merged: 0, unmerged: 0, schedules: 0, slept: 0, revisits: 0, choices: 0, max_depth: 0, cut: false };
   finding: Finding | null = null;
   /** The first deadlock met (every thread left blocked); the search goes on. */
   deadlock: Finding | null = null;
@@ -754,8 +760,12 @@ export class Dfs {
 
   /** Queue the answer vectors that differ from this one first after `prefix`. */
   private alternatives(n: Node, prefix: readonly number[], asked: readonly number[], used_faults: number): void {
+    let j = prefix.length;
+    while (j < asked.length && asked[j]! <= 1) j++;
+    if (j === asked.length) return;
+    this.stats.choices++;
     if (used_faults + 1 > this.o.faults) return;
-    for (let j = prefix.length; j < asked.length; j++) {
+    for (; j < asked.length; j++) {
       for (let v = 1; v < asked[j]!; v++) {
         const p = prefix.slice();
         while (p.length < j) p.push(0);

@@ -156,6 +156,8 @@ export interface ExploreResult {
   items: number;
   slept: number;
   revisits: number;
+  /** DFS: moves that asked an injected-fault choice (DfsStats.choices); none in a search with faults left, and no `--faults` bound changes it. Shard files leave it out. */
+  choices?: number;
   violation: ViolationReport | null;
   /** The union of the parts' visited state keys (shard files carry it). */
   keys: Float64Array;
@@ -262,7 +264,7 @@ export async function explore(loaded: LoadedScenario, overrides: Overrides, o: E
     return f.length ? Math.min(1, Math.max(...f)) : null;
   };
   // Earlier rounds' work (dfs, preemption bounds in turn): the progress and the result add it to the present round's.
-  const earlier = { transitions: 0, schedules: 0, slept: 0, revisits: 0 };
+  const earlier = { transitions: 0, schedules: 0, slept: 0, revisits: 0, choices: 0 };
   const report = (ps: PartProgress[]) => {
     if (!o.on_progress) return;
     const sum: Progress = {
@@ -299,6 +301,7 @@ export async function explore(loaded: LoadedScenario, overrides: Overrides, o: E
       earlier.schedules += r.schedules;
       earlier.slept += r.slept;
       earlier.revisits += r.revisits;
+      earlier.choices += r.choices;
     }
     if (bound !== params.preemptions) {
       params = { ...params, preemptions: bound };
@@ -338,7 +341,8 @@ export async function explore(loaded: LoadedScenario, overrides: Overrides, o: E
         facts = own.facts;
       }
       params = p = { ...p, facts };
-      p.split = split_for(loaded, p, parts, shard.n);
+      // A shard's split does not depend on the facts (facts_above_split is off): keep it.
+      if (p.facts_above_split) p.split = split_for(loaded, p, parts, shard.n);
     }
   }
 
@@ -422,6 +426,7 @@ export async function explore(loaded: LoadedScenario, overrides: Overrides, o: E
     items: Math.max(0, ...results.map((r) => r.items)),
     slept: earlier.slept + sum((r) => r.slept),
     revisits: earlier.revisits + sum((r) => r.revisits),
+    choices: earlier.choices + sum((r) => r.choices),
     violation,
     keys,
     restarts,

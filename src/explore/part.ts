@@ -122,6 +122,8 @@ export interface PartResult extends PartProgress {
   keys: Float64Array;
   slept: number;
   revisits: number;
+  /** DFS: moves that asked a fault choice (DfsStats.choices). */
+  choices: number;
   /** The visited set filled up (dfs). */
   full: boolean;
   /** A step broke the learned facts (dfs): this part proves nothing. */
@@ -259,6 +261,7 @@ export class Part {
       full: dfs ? dfs.full : false,
       slept: dfs ? dfs.stats.slept : 0,
       revisits: dfs ? dfs.stats.revisits : 0,
+      choices: dfs ? dfs.stats.choices : 0,
       breach: dfs ? (this.dropped_breaches[0] ?? dfs.breach) : null,
       breaches: dfs ? [...this.dropped_breaches, ...dfs.breaches] : [],
       blind: dfs ? dfs.o.depth_blind === true : false,

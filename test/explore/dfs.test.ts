@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Dfs } from '../../src/explore/dfs.js';
-import { union } from '../../src/explore/explore.js';
+import { search_params, union } from '../../src/explore/explore.js';
 import { Ownership } from '../../src/explore/facts.js';
 import { Sim } from '../../src/explore/sim.js';
 import { merge_shards } from '../../src/explore/report.js';
@@ -107,6 +107,17 @@ describe('exhaustive dfs', () => {
     expect(capped.states.size).toBeLessThan(whole.states.size);
   });
 
+  it('counts the moves that asked an injected-fault choice: where there are none, --faults 0 is the same search', async () => {
+    const o = { strategy: 'dfs', preemptions: 1 } as const;
+    const none = await run(fixture('kick2'), o);
+    expect(none.choices).toBe(0);
+    const none0 = await run(fixture('kick2'), { ...o, faults: 0 });
+    expect([none0.distinct, none0.transitions]).toEqual([none.distinct, none.transitions]);
+    const some = await run(fixture('coarse-race'), o);
+    expect(some.choices).toBeGreaterThan(0);
+    expect((await run(fixture('coarse-race'), { ...o, faults: 0 })).distinct).toBeLessThan(some.distinct);
+  });
+
   it('two workers count the same states as one run', async () => {
     const l = fixture('kick2');
     const one = await run(l, { strategy: 'dfs' });
@@ -144,6 +155,10 @@ describe('exhaustive dfs', () => {
     const { shards, merged } = await three_shards(l, {}, 'facts');
     expect(shards[0]!.params.facts_above_split).toBe(false);
     expect(shards[0]!.params.split).toBeGreaterThan(0);
+    // So a shard's split does not depend on its facts, and a restart after a breach keeps it (explore.ts).
+    const o = { strategy: 'dfs' } as const;
+    expect(search_params(l, { ...o, facts: false }, 3, 3).split).toBe(shards[0]!.params.split);
+    expect(search_params(l, o, 2, 1).split).not.toBe(search_params(l, { ...o, facts: false }, 2, 1).split);
     expect(merged.status).toBe('complete');
     const all = new Set(merged.keys);
     for (const k of one.keys) expect(all.has(k)).toBe(true);
@@ -153,7 +168,7 @@ describe('exhaustive dfs', () => {
   });
 
   it('with workers taking items as they meet them, the violation reported is the same on every run and worker count', async () => {
-    const l = fixture('tiny-fault', ['mmu.no_retry_check']);
+    const l = fixture('coarse-race', ['mmu.no_retry_check']);
     const o = { strategy: 'dfs', preemptions: 2, faults: 0, shrink: false } as const;
     const runs = [await run(l, { ...o, workers: 2 }), await run(l, { ...o, workers: 2 }), await run(l, { ...o, workers: 3 })];
     const first = runs[0]!.violation!;
@@ -167,7 +182,7 @@ describe('exhaustive dfs', () => {
   });
 
   it('finds a violation, with sleep sets and with a preemption bound, and the schedule replays to it', async () => {
-    const l = fixture('tiny-fault', ['mmu.no_retry_check']);
+    const l = fixture('coarse-race', ['mmu.no_retry_check']);
     // Without sleep sets, with a CHESS preemption bound instead (which turns them off).
     for (const bounds of [{ depth: 120, faults: 0 }, { preemptions: 2, faults: 0 }]) {
       const r = await run(l, { strategy: 'dfs', ...bounds });
@@ -197,7 +212,7 @@ describe('random walks and pct', () => {
   });
 
   it('run the same schedules on the plain World (no --states) as on the tracked one', async () => {
-    const l = fixture('tiny-fault', ['mmu.no_retry_check']);
+    const l = fixture('coarse-race', ['mmu.no_retry_check']);
     const a = await run(l, { strategy: 'random', budget: 40, states: true, shrink: false });
     const b = await run(l, { strategy: 'random', budget: 40, shrink: false });
     expect(b.params.states).toBe(false);

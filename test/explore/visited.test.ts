@@ -253,7 +253,7 @@ describe('the violation reported when items were cut at later items\' visits', (
   });
 
   it('an earlier item whose violation a later item\'s unfinished visits hid is the one reported, as its search alone finds it', async () => {
-    const l = fixture('tiny-fault', ['mmu.no_retry_check']);
+    const l = fixture('coarse-race', ['mmu.no_retry_check']);
     const params = search_params(l, { strategy: 'dfs', preemptions: 2, faults: 0 }, 2, 1);
     expect(params.split).toBeGreaterThan(0);
     const search = (item: number, visited: SharedArrayBuffer) => {
