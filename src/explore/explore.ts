@@ -156,7 +156,7 @@ export interface ExploreResult {
   items: number;
   slept: number;
   revisits: number;
-  /** DFS: moves that asked an injected-fault choice (DfsStats.choices); none in a search with faults left, and no `--faults` bound changes it. Shard files leave it out. */
+  /** DFS: moves that asked an injected-fault choice (DfsStats.choices). A search with faults left that met none is the same under any `--faults`. Shard files leave it out. */
   choices?: number;
   violation: ViolationReport | null;
   /** The union of the parts' visited state keys (shard files carry it). */
