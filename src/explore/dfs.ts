@@ -105,6 +105,7 @@ import type { Footprint } from './track.js';
 import type { Schedule } from '../core/machine/machine.js';
 import type { Budgets, VisitedTable } from './visited.js';
 import { KeyMap, KeySet } from './keyset.js';
+import { decode_gift, encode_gift, type Gift, type StealPool } from './steal.js';
 
 export interface DfsOptions {
   /** Maximum steps from the initial state (Infinity: none). */
@@ -157,6 +158,8 @@ export interface DfsOptions {
   collect?: { end(): void; violation(invariants: string[]): void };
   /** The visited set below the split, shared with the other workers (visited.ts); without sleep sets only. */
   visited?: VisitedTable;
+  /** Work the workers sharing `visited` hand each other inside items (steal.ts). */
+  steal?: StealPool;
   /** Heap bytes in use at which the search stops as full (default HEAP_SHARE of the heap's limit; tests set it). */
   heap_limit?: number;
 }
@@ -193,6 +196,11 @@ export interface DfsStats {
   max_depth: number;
   /** The depth bound cut at least one path. */
   cut: boolean;
+  /** Moves given to idle workers, and taken from others (steal.ts). */
+  given: number;
+  taken: number;
+  /** Steps run to replay the paths to nodes taken from others. */
+  replayed: number;
 }
 
 interface Sleeper {
@@ -284,7 +292,7 @@ export const HEAP_SHARE = 0.75;
 
 export class Dfs {
   readonly states = new KeySet();
-  readonly stats: DfsStats = { transitions: 0, merged: 0, unmerged: 0, schedules: 0, slept: 0, revisits: 0, choices: 0, max_depth: 0, cut: false };
+  readonly stats: DfsStats = { transitions: 0, merged: 0, unmerged: 0, schedules: 0, slept: 0, revisits: 0, choices: 0, max_depth: 0, cut: false, given: 0, taken: 0, replayed: 0 };
   finding: Finding | null = null;
   /** The first deadlock met (every thread left blocked); the search goes on. */
   deadlock: Finding | null = null;
@@ -312,6 +320,9 @@ export class Dfs {
   /** The facts of moves from nodes above the split (DfsOptions.facts_above_split). */
   private readonly top_facts: Ownership | null;
   private readonly stack: Node[] = [];
+  /** With work stealing (o.steal): this search has nothing left of its own, and whether run() returned for want of a gift. */
+  idle = false;
+  starved = false;
   /**
    * Items this search cut at a visit of a later item in the shared table
    * ('borrowed', visited.ts), by item: explore.ts (hidden_items()) needs
@@ -567,9 +578,11 @@ export class Dfs {
     const sim = this.sim;
     const o = this.o;
     let tick = 0;
+    this.starved = false;
     while (this.status === 'running') {
       if (++tick >= check_every) {
         tick = 0;
+        if (o.steal && !this.idle && o.steal.wanted()) this.give(o.steal);
         if (performance.now() >= deadline) return this.status;
         // Stop while the counts can still be reported (a worker out of heap dies with them).
         if (getHeapStatistics().used_heap_size + this.states.bytes + this.seen_above.bytes + this.seen_below.bytes >= this.heap_limit) {
@@ -583,6 +596,14 @@ export class Dfs {
         }
       }
       const n = this.stack[this.stack.length - 1];
+      if (!n && o.steal && !this.breach) {
+        // Every item met, this search's own done: take a gift, wait for one, or end with the others.
+        if (this.take(o.steal)) continue;
+        if (!o.steal.finished()) {
+          this.starved = true;
+          return this.status;
+        }
+      }
       if (!n || this.stats.transitions >= this.quiet_until) {
         this.end('done');
         break;
@@ -714,6 +735,67 @@ export class Dfs {
 
   private undo(xs: Exec[]): void {
     for (let i = xs.length - 1; i >= 0; i--) this.sim.undo(xs[i]!);
+  }
+
+  /**
+   * Give an idle worker the threads not yet tried at the shallowest node
+   * of this path below the split that has any within the bounds (the
+   * largest subtrees left): they leave this node's order.
+   */
+  private give(pool: StealPool): void {
+    const P = this.o.preemptions;
+    for (let j = 0; j < this.stack.length; j++) {
+      const n = this.stack[j]!;
+      if (n.item < 0 || n.only) continue;
+      const preempts = (t: number) => (n.last >= 0 && t !== n.last && n.enabled.includes(n.last) ? 1 : 0);
+      const threads = n.order.slice(n.ti + 1).filter((t) => P === null || n.pre + preempts(t) <= P);
+      if (threads.length === 0) continue;
+      // The moves into each node of the path (the root has none; a taker's path starts at its first move).
+      const moves = this.stack.slice(0, j + 1).flatMap((m) => (m.x ? [{ thread: m.last, item: m.item, steps: m.x.map((e) => e.answers) }] : []));
+      const gift = encode_gift({ blind: this.o.depth_blind === true, item: n.item, depth: n.depth, faults: n.faults, pre: n.pre, last: n.last, threads, moves });
+      if (!pool.give(gift)) return;
+      n.order.length = n.ti + 1;
+      this.stats.given++;
+      return;
+    }
+  }
+
+  /**
+   * With the stack empty (the World initial): take a gift and replay its
+   * path, the moves above the node kept only to be undone. Whether there
+   * is one to search now (a depth-blind gift is dropped by a search that
+   * counts depth: its giver searches its items again).
+   */
+  private take(pool: StealPool): boolean {
+    if (!this.idle) {
+      this.idle = true;
+      pool.idle();
+    }
+    for (let raw = pool.take(); raw; raw = pool.take()) {
+      this.idle = false;
+      const g = decode_gift(raw);
+      if (g.blind === (this.o.depth_blind === true)) {
+        this.replay(g);
+        this.stats.taken++;
+        return true;
+      }
+      this.idle = true;
+      pool.idle();
+    }
+    return false;
+  }
+
+  private replay(g: Gift): void {
+    const sim = this.sim;
+    let x: Exec[] | null = null;
+    g.moves.forEach((m, k) => {
+      if (x) this.stack.push({ depth: 0, faults: 0, pre: 0, last: g.moves[k - 1]!.thread, sleep: [], done: [], enabled: [], order: [], ti: 0, work: [], only: null, x, item: g.moves[k - 1]!.item });
+      x = m.steps.map((answers) => sim.exec(m.thread, answers, null));
+      this.stats.replayed += x.length;
+    });
+    const n = this.node(g.depth, g.faults, g.pre, g.last, [], x, g.item);
+    n.order = g.threads;
+    this.stack.push(n);
   }
 
   /**

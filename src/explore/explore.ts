@@ -28,6 +28,7 @@ import type { LoadedScenario, Overrides } from '../scenario/load.js';
 import { split_depth, type Finding } from './dfs.js';
 import { learn_facts, Ownership, type Breach, type Facts } from './facts.js';
 import { acquire_visited, next_generation, release_visited, VisitedTable } from './visited.js';
+import { StealPool } from './steal.js';
 import { CLAIMS, Part, type PartProgress, type PartResult, type PartSpec, type SearchParams, type Strategy } from './part.js';
 import { shrink, type ShrinkResult } from './shrink.js';
 import { Sim } from './sim.js';
@@ -66,6 +67,8 @@ export interface ExploreOptions {
    * with a budget, which search N at once).
    */
   iterate?: boolean;
+  /** dfs, several workers: hand work over inside items (steal.ts; default on; tests and the bench compare). */
+  steal?: boolean;
   /** dfs: sleep-set reduction (default on). */
   por?: boolean;
   /** dfs: coarse transitions, a thread's local steps run with its previous step (default on). */
@@ -158,6 +161,9 @@ export interface ExploreResult {
   revisits: number;
   /** DFS: moves that asked an injected-fault choice (DfsStats.choices). A search with faults left that met none is the same under any `--faults`. Shard files leave it out. */
   choices?: number;
+  /** DFS with several workers: gifts of work taken inside items (steal.ts), and the steps replayed to reach them. Shard files leave them out. */
+  taken?: number;
+  replayed?: number;
   violation: ViolationReport | null;
   /** The union of the parts' visited state keys (shard files carry it). */
   keys: Float64Array;
@@ -264,7 +270,7 @@ export async function explore(loaded: LoadedScenario, overrides: Overrides, o: E
     return f.length ? Math.min(1, Math.max(...f)) : null;
   };
   // Earlier rounds' work (dfs, preemption bounds in turn): the progress and the result add it to the present round's.
-  const earlier = { transitions: 0, schedules: 0, slept: 0, revisits: 0, choices: 0 };
+  const earlier = { transitions: 0, schedules: 0, slept: 0, revisits: 0, choices: 0, taken: 0, replayed: 0 };
   const report = (ps: PartProgress[]) => {
     if (!o.on_progress) return;
     const sum: Progress = {
@@ -302,6 +308,8 @@ export async function explore(loaded: LoadedScenario, overrides: Overrides, o: E
       earlier.slept += r.slept;
       earlier.revisits += r.revisits;
       earlier.choices += r.choices;
+      earlier.taken += r.taken;
+      earlier.replayed += r.replayed;
     }
     if (bound !== params.preemptions) {
       params = { ...params, preemptions: bound };
@@ -357,7 +365,11 @@ export async function explore(loaded: LoadedScenario, overrides: Overrides, o: E
     try {
       if (workers === 1) return await search_here(params, visited);
       // DFS items go to the first worker that meets them (part.ts): a fresh set of claims per search; the workers share the visited table.
-      const shared = (blind: boolean) => mine.map((m) => ({ ...m, claims: new SharedArrayBuffer(4 * CLAIMS), visited, blind }));
+      const shared = (blind: boolean) => {
+        const claims = new SharedArrayBuffer(4 * CLAIMS);
+        const steal = o.steal === false ? undefined : StealPool.buffer(workers);
+        return mine.map((m) => ({ ...m, claims, visited, blind, ...(steal ? { steal } : {}) }));
+      };
       const table = new VisitedTable(visited);
       const results = await run_workers(loaded, overrides, params, shared(true), deadline, progress_ms, o.signal, report);
       // A worker's path met the depth bound after another finished depth-blind on visits it shared: search again counting depth, on an empty table.
@@ -427,6 +439,8 @@ export async function explore(loaded: LoadedScenario, overrides: Overrides, o: E
     slept: earlier.slept + sum((r) => r.slept),
     revisits: earlier.revisits + sum((r) => r.revisits),
     choices: earlier.choices + sum((r) => r.choices),
+    taken: earlier.taken + sum((r) => r.taken),
+    replayed: earlier.replayed + sum((r) => r.replayed),
     violation,
     keys,
     restarts,

@@ -8,6 +8,7 @@ import { Ownership, type Breach, type Facts } from './facts.js';
 import { Sim } from './sim.js';
 import { Walks } from './walks.js';
 import { VisitedTable, visited_buffer } from './visited.js';
+import { StealPool } from './steal.js';
 
 export type Strategy = 'random' | 'pct' | 'dfs';
 
@@ -69,6 +70,8 @@ export interface PartSpec {
   visited?: SharedArrayBuffer;
   /** DFS: count depth from the start (false), instead of first searching depth-blind (dfs.ts, "Depth"). */
   blind?: boolean;
+  /** DFS with claims: the work the workers hand each other inside items (steal.ts). */
+  steal?: SharedArrayBuffer;
 }
 
 export function owner(spec: PartSpec): (i: number) => boolean {
@@ -124,6 +127,9 @@ export interface PartResult extends PartProgress {
   revisits: number;
   /** DFS: moves that asked a fault choice (DfsStats.choices). */
   choices: number;
+  /** DFS: gifts of work taken from other workers (steal.ts), and steps replayed to reach them. */
+  taken: number;
+  replayed: number;
   /** The visited set filled up (dfs). */
   full: boolean;
   /** A step broke the learned facts (dfs): this part proves nothing. */
@@ -153,6 +159,9 @@ export class Part {
   /** Breaches seen by a dropped depth-blind search. */
   private readonly dropped_breaches: Breach[] = [];
   private readonly visited: VisitedTable | undefined;
+  private readonly steal: StealPool | undefined;
+  /** This part no longer counts among the searching workers of the steal pool. */
+  private left = false;
 
   constructor(
     readonly config: WorldConfig,
@@ -160,6 +169,7 @@ export class Part {
     readonly spec: PartSpec,
   ) {
     const p = params;
+    this.steal = spec.steal ? new StealPool(spec.steal) : undefined;
     if (p.strategy === 'dfs') {
       this.visited = new VisitedTable(spec.visited ?? visited_buffer());
       this.searcher = this.dfs(spec.blind !== false);
@@ -197,6 +207,7 @@ export class Part {
       first: part_index(spec) === 0,
       depth_blind,
       visited: this.visited,
+      ...(this.steal ? { steal: this.steal } : {}),
     });
   }
 
@@ -221,13 +232,22 @@ export class Part {
     if (this.finished) return false;
     const s = this.searcher;
     s.run(performance.now() + slice_ms);
-    if (s.status === 'depth') {
+    const depth_met = s instanceof Dfs && s.o.depth_blind === true && s.idle && this.visited?.depth_met === true;
+    if (s.status === 'depth' || depth_met) {
       // A path met the depth bound: the depth-blind search proves nothing; again with depth counted.
       this.dropped += s.stats.transitions;
       if (s instanceof Dfs) this.dropped_breaches.push(...s.breaches);
       const limit = s.o.item_limit;
+      if (s instanceof Dfs && s.idle) this.steal?.rejoin();
       this.searcher = this.dfs(false);
       if (limit !== undefined) this.limit(limit);
+      return !this.finished;
+    }
+    if (s instanceof Dfs && s.starved) this.steal!.wait(2);
+    // A worker that ends searching (not for want of work) no longer counts for the others' end.
+    if (this.finished && this.steal && !this.left && !(s instanceof Dfs && s.idle)) {
+      this.left = true;
+      this.steal.leave();
     }
     return !this.finished;
   }
@@ -262,6 +282,8 @@ export class Part {
       slept: dfs ? dfs.stats.slept : 0,
       revisits: dfs ? dfs.stats.revisits : 0,
       choices: dfs ? dfs.stats.choices : 0,
+      taken: dfs ? dfs.stats.taken : 0,
+      replayed: dfs ? dfs.stats.replayed : 0,
       breach: dfs ? (this.dropped_breaches[0] ?? dfs.breach) : null,
       breaches: dfs ? [...this.dropped_breaches, ...dfs.breaches] : [],
       blind: dfs ? dfs.o.depth_blind === true : false,
