@@ -77,11 +77,13 @@
 // Splitting. Workers and shards split the search tree at a fixed depth
 // (split_depth): the nodes at that depth, numbered in the order this search
 // meets them, are the items, and each part explores the items it owns
-// (part.ts). Above the split every part runs the same search (with a
-// visited set of its own, so that the numbering is the same everywhere);
-// below it the workers of a shard share one visited set (visited.ts, which
-// says why a visit covers only visits of its own or a later item; with
-// sleep sets, each part keeps its own). The parts together visit every
+// (part.ts); a worker that has finished its own items takes the untried
+// moves of a node in another's (steal.ts). Above the split every part
+// runs the same search (with a visited set of its own, so that the
+// numbering is the same everywhere); below it the workers of a shard
+// share one visited set (visited.ts, which says why a visit of any item
+// covers one of any other; with sleep sets, each part keeps its own).
+// The parts together visit every
 // reachable state; the union of the states they met is the single run's
 // set. Shards take the learned facts (facts.ts) below the split only: a
 // breach learned below the split can undo what the facts made local
@@ -774,13 +776,18 @@ export class Dfs {
     for (let raw = pool.take(); raw; raw = pool.take()) {
       this.idle = false;
       const g = decode_gift(raw);
-      if (g.blind === (this.o.depth_blind === true)) {
+      const blind = this.o.depth_blind === true;
+      if (g.blind === blind) {
         this.replay(g);
         this.stats.taken++;
         return true;
       }
+      // A gift counting depth: a path met the bound and this depth-blind search is over too (Part starts it again).
+      // Given back, or its moves would be lost; a depth-blind one is stale (its giver searches its items again).
+      if (!g.blind && !pool.give(raw)) throw new Error('explorer: no room to give work back (steal.ts)');
       this.idle = true;
       pool.idle();
+      if (!g.blind) return false;
     }
     return false;
   }

@@ -367,7 +367,8 @@ export async function explore(loaded: LoadedScenario, overrides: Overrides, o: E
       // DFS items go to the first worker that meets them (part.ts): a fresh set of claims per search; the workers share the visited table.
       const shared = (blind: boolean) => {
         const claims = new SharedArrayBuffer(4 * CLAIMS);
-        const steal = o.steal === false ? undefined : StealPool.buffer(workers);
+        // With sleep sets (no preemption bound) each worker keeps its own visits: a gift would be searched again from scratch.
+        const steal = o.steal === false || params.preemptions === null ? undefined : StealPool.buffer(workers);
         return mine.map((m) => ({ ...m, claims, visited, blind, ...(steal ? { steal } : {}) }));
       };
       const table = new VisitedTable(visited);

@@ -22,14 +22,15 @@
 //
 // The buffer: a lock word, the outstanding count (workers searching plus
 // gifts waiting: it reaches 0 only when nothing can make more work), the
-// idle workers, the gifts waiting, then CAP slots of SLOT words each.
+// idle workers, the gifts waiting, the slots, then the slots of SLOT
+// words each. A gift is given only while more workers are idle than gifts
+// wait, so twice the workers' slots leave room for races.
 const LOCK = 0;
 const OUTSTANDING = 1;
 const IDLE = 2;
 const QUEUED = 3;
-const H = 4;
-/** Gifts that can wait at once. */
-const CAP = 8;
+const CAP = 4;
+const H = 5;
 /** Int32 words a gift may take (a path of a few thousand steps). */
 const SLOT = 1 << 15;
 
@@ -42,8 +43,11 @@ export class StealPool {
 
   /** A pool for `workers` workers, each searching at first. */
   static buffer(workers: number): SharedArrayBuffer {
-    const buf = new SharedArrayBuffer(4 * (H + CAP * SLOT));
-    new Int32Array(buf)[OUTSTANDING] = workers;
+    const cap = 2 * workers + 2;
+    const buf = new SharedArrayBuffer(4 * (H + cap * SLOT));
+    const a = new Int32Array(buf);
+    a[OUTSTANDING] = workers;
+    a[CAP] = cap;
     return buf;
   }
 
@@ -65,7 +69,7 @@ export class StealPool {
     if (gift.length + 1 > SLOT) return false;
     this.lock();
     const q = this.a[QUEUED]!;
-    const ok = q < CAP;
+    const ok = q < this.a[CAP]!;
     if (ok) {
       const at = H + q * SLOT;
       this.a[at] = gift.length;
