@@ -322,9 +322,8 @@ export class Dfs {
   /** The facts of moves from nodes above the split (DfsOptions.facts_above_split). */
   private readonly top_facts: Ownership | null;
   private readonly stack: Node[] = [];
-  /** With work stealing (o.steal): this search has nothing left of its own, and whether run() returned for want of a gift. */
+  /** With work stealing (o.steal): this search has nothing left of its own (run() returns while it waits for a gift). */
   idle = false;
-  starved = false;
   /**
    * Items this search cut at a visit of a later item in the shared table
    * ('borrowed', visited.ts), by item: explore.ts (hidden_items()) needs
@@ -580,7 +579,6 @@ export class Dfs {
     const sim = this.sim;
     const o = this.o;
     let tick = 0;
-    this.starved = false;
     while (this.status === 'running') {
       if (++tick >= check_every) {
         tick = 0;
@@ -601,10 +599,7 @@ export class Dfs {
       if (!n && o.steal && !this.breach) {
         // Every item met, this search's own done: take a gift, wait for one, or end with the others.
         if (this.take(o.steal)) continue;
-        if (!o.steal.finished()) {
-          this.starved = true;
-          return this.status;
-        }
+        if (!o.steal.finished()) return this.status;
       }
       if (!n || this.stats.transitions >= this.quiet_until) {
         this.end('done');
@@ -795,11 +790,12 @@ export class Dfs {
   private replay(g: Gift): void {
     const sim = this.sim;
     let x: Exec[] | null = null;
-    g.moves.forEach((m, k) => {
-      if (x) this.stack.push({ depth: 0, faults: 0, pre: 0, last: g.moves[k - 1]!.thread, sleep: [], done: [], enabled: [], order: [], ti: 0, work: [], only: null, x, item: g.moves[k - 1]!.item });
+    for (const [k, m] of g.moves.entries()) {
       x = m.steps.map((answers) => sim.exec(m.thread, answers, null));
       this.stats.replayed += x.length;
-    });
+      // Nodes above the given one have nothing left to try: they are there to be undone.
+      if (k < g.moves.length - 1) this.stack.push({ depth: 0, faults: 0, pre: 0, last: m.thread, sleep: [], done: [], enabled: [], order: [], ti: 0, work: [], only: null, x, item: m.item });
+    }
     const n = this.node(g.depth, g.faults, g.pre, g.last, [], x, g.item);
     n.order = g.threads;
     this.stack.push(n);

@@ -243,7 +243,8 @@ export class Part {
       if (limit !== undefined) this.limit(limit);
       return !this.finished;
     }
-    if (s instanceof Dfs && s.starved) this.steal!.wait(2);
+    // Idle and still running: waiting for a gift.
+    if (s instanceof Dfs && s.idle && s.status === 'running') this.steal!.wait(2);
     // A worker that ends searching (not for want of work) no longer counts for the others' end.
     if (this.finished && this.steal && !this.left && !(s instanceof Dfs && s.idle)) {
       this.left = true;
