@@ -237,6 +237,30 @@ describe('searches sharing the visited set', () => {
     expect(two.complete).toBe(true);
     expect([...two.keys]).toEqual([...one.keys]);
   });
+
+  it('a depth bound that cuts coarse moves: the states counted do not depend on the order the items are searched in', async () => {
+    // Two searches on one table, the first taking items k.. and the second the ones before: every k meets the
+    // states in another order. A move the bound cuts short was counted until 2026-12-05 (617 to 619 states here).
+    const l = fixture('fault');
+    const p = (await run(l, { strategy: 'dfs', preemptions: 2, faults: 1, depth: 30, workers: 3 })).params;
+    const search = (owns: (i: number) => boolean, visited: VisitedTable, first: boolean) => {
+      const d = new Dfs(new Sim(l.config, { undo: true }), { depth: 30, preemptions: 2, faults: 1, por: false, coarse: true, facts: new Ownership(p.facts!), budget: Infinity, split: p.split, owns, first, depth_blind: false, visited });
+      d.run();
+      expect(d.status).toBe('done');
+      return d;
+    };
+    const one = search(() => true, new VisitedTable(visited_buffer(1 << 16)), true);
+    expect(one.stats.cut).toBe(true);
+    expect(one.items).toBeGreaterThan(8);
+    const counts = new Set<number>();
+    for (let k = 0; k <= one.items; k++) {
+      const visited = new VisitedTable(visited_buffer(1 << 16));
+      const late = search((i) => i >= k, visited, true);
+      const early = search((i) => i < k, visited, false);
+      counts.add(new Set([...late.states.to_array(), ...early.states.to_array()]).size);
+    }
+    expect([...counts]).toEqual([one.states.size]);
+  });
 });
 
 describe('the violation reported when items were cut at later items\' visits', () => {
