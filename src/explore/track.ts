@@ -206,9 +206,14 @@ function build(path: string, v: unknown, depth: number, K: number, hist: boolean
 
 /**
  * A typed array's node (the mixer started on its path): a sum over its
- * non-zero 32-bit words of a hash of (index, word). A table page is 1,024
- * words, most of them zero, hashed again after every step that wrote it;
- * skipping the zeros is what makes that cheap.
+ * non-zero 32-bit words of a hash of (path, index, word). A table page is
+ * 1,024 words, most of them zero, hashed again after every step that
+ * wrote it; skipping the zeros is what makes that cheap. The path goes
+ * into every word's hash: with (index, word) alone, two arrays that swap
+ * contents (table pages 4 and 8 on nv-revmap) left the key's sum as it
+ * was, and the search took two Worlds with different futures for one
+ * state (until 2026-12-05: which of them it met first changed the states
+ * it counted, 1,327,596 or 1,327,476).
  */
 function words_leaf(v: ArrayBufferView): SNode {
   const w = new Int32Array(v.buffer, v.byteOffset, v.byteLength >>> 2);
@@ -217,12 +222,14 @@ function words_leaf(v: ArrayBufferView): SNode {
   mix.fin();
   let a = mix.a;
   let b = mix.b;
+  const pa = a;
+  const pb = b;
   for (let i = 0; i < w.length; i++) {
     const x = w[i]!;
     if (x === 0) continue;
-    let h = Math.imul(x ^ Math.imul(i + 1, 0x9e3779b1), 0x85ebca6b);
+    let h = Math.imul(x ^ Math.imul(i + 1, 0x9e3779b1) ^ pa, 0x85ebca6b);
     h ^= h >>> 13;
-    let g = Math.imul(x + Math.imul(i + 1, 0x7feb352d), 0xc2b2ae35);
+    let g = Math.imul((x + Math.imul(i + 1, 0x7feb352d)) ^ pb, 0xc2b2ae35);
     g ^= g >>> 16;
     a = (a + Math.imul(h ^ (h >>> 15), 0x27d4eb2d)) >>> 0;
     b = (b + Math.imul(g ^ (g >>> 15), 0x165667b1)) >>> 0;

@@ -166,6 +166,29 @@ describe('tracked World', () => {
     tracked_step(tr, (x) => void (words(x)[n - 2] = old[1]!));
     expect(tr.key()).toBe(key);
   });
+
+  it('two table pages that swap contents are another state (nv-revmap met such a pair as one, with different futures)', () => {
+    const tr = new Tracker(copy_plain(create_world(bundled('fault-vs-invalidate').config)));
+    const page = (x: World, i: number) => x.pgt_pages![i]!.ent as unknown as Uint32Array;
+    expect(tr.raw.pgt_pages!.length).toBeGreaterThanOrEqual(2);
+    const [X, Y] = [0x40000703, 0x15003];
+    const put = (p0: [number, number][], p1: [number, number][]) =>
+      tracked_step(tr, (x) => {
+        for (const p of [0, 1]) page(x, p).fill(0, 0, 16);
+        for (const [i, v] of p0) page(x, 0)[i] = v;
+        for (const [i, v] of p1) page(x, 1)[i] = v;
+      });
+    put([[3, X]], [[7, Y]]);
+    const key = tr.key();
+    put([[7, Y]], [[3, X]]);
+    expect(tr.key()).toBe(tr.full_key());
+    expect(tr.key()).not.toBe(key);
+    // One word moved to the other page, at the same index: another state too.
+    put([], [[3, X], [7, Y]]);
+    expect(tr.key()).not.toBe(key);
+    put([[3, X]], [[7, Y]]);
+    expect(tr.key()).toBe(key);
+  });
 });
 
 /** The path to the first typed array of 64 words or more in `v`. */
