@@ -14,6 +14,7 @@ import { load_scenario, type LoadedScenario } from '../scenario/load.js';
 import { ANSI, format_fields, json_fields, paint, to_json } from '../repl/format.js';
 import { explore, verified_round, type ExploreOptions, type ExploreResult, type Progress, type Round, type Strategy } from './explore.js';
 import { loc_name } from './facts.js';
+import { KEY_BITS, key_collision_bound } from './keyset.js';
 import { describe_schedule, merge_shards, name_steps, params_json, schedule_text, violation_json, write_recording, write_shard } from './report.js';
 
 export interface ExploreCommandOptions {
@@ -230,6 +231,18 @@ function rounds_text(r: ExploreResult): string {
   return r.rounds.map((x) => `${x.preemptions} ${how(x)} (${num(x.distinct)} states, ${secs(x.time_ms)})`).join('; ');
 }
 
+/** The states a verdict covers: the whole search's when verified, else the last bound verified's (null: no verdict). */
+export function verdict_states(r: ExploreResult): number | null {
+  if (verdict(r) === 'verified') return r.distinct;
+  if (r.violation) return null;
+  return verified_round(r.rounds)?.distinct ?? null;
+}
+
+/** The line under a verdict that says what its hash compaction may have missed. */
+function collision_text(n: number): string {
+  return `state keys are ${KEY_BITS}-bit hashes: the chance that two of these states shared one (so one went unsearched) is at most ${key_collision_bound(n).toExponential(1)}`;
+}
+
 /** verified (a complete dfs, no violation), violation, or incomplete (anything else: never called verified). */
 export function verdict(r: ExploreResult): 'verified' | 'violation' | 'incomplete' {
   return r.violation ? 'violation' : r.params.strategy === 'dfs' && r.complete && r.status === 'complete' ? 'verified' : 'incomplete';
@@ -289,6 +302,7 @@ function print(loaded: LoadedScenario | null, r: ExploreResult, recording: strin
       states_per_s: Math.round(rate),
       restarts: r.restarts,
       verified_preemptions: r.verified_preemptions,
+      collision_bound: ((n) => (n === null ? null : key_collision_bound(n)))(verdict_states(r)),
       rounds: r.rounds.map((x) => ({ preemptions: x.preemptions, status: x.status, distinct: x.distinct, states: x.transitions, time_ms: Math.round(x.time_ms), restarts: x.restarts })),
       breach: r.breach ? { thread: r.breach.thread, location: loc_name(r.breach.loc), write: r.breach.write } : null,
       violation: v
@@ -338,6 +352,7 @@ function print(loaded: LoadedScenario | null, r: ExploreResult, recording: strin
     const why = incomplete_reason(r);
     if (verdict(r) === 'verified') {
       lines.push(paint(color, ANSI.green, `verified: no violation in any interleaving (${num(r.distinct)} states, bounds: ${verdict_bounds(r)})`));
+      lines.push(collision_text(r.distinct));
       if (r.rounds.length > 1) lines.push(`preemption bounds searched in turn: ${rounds_text(r)}`);
       if (r.restarts) {
         const who = r.shard.k === 0 ? 'the shards started again' : 'the search started again';
@@ -351,7 +366,10 @@ function print(loaded: LoadedScenario | null, r: ExploreResult, recording: strin
       lines.push(paint(color, ANSI.green, `no violation in ${covered}`));
       lines.push(`not exhaustive: ${why}${r.params.strategy === 'dfs' && r.cut ? '; the depth bound cut some paths' : ''}`);
       const v = verified_round(r.rounds);
-      if (v) lines.push(paint(color, ANSI.green, `verified with at most ${v.preemptions} preemption${v.preemptions === 1 ? '' : 's'}: no violation in any interleaving (${num(v.distinct)} states, bounds: ${verdict_bounds(r, v)})`));
+      if (v) {
+        lines.push(paint(color, ANSI.green, `verified with at most ${v.preemptions} preemption${v.preemptions === 1 ? '' : 's'}: no violation in any interleaving (${num(v.distinct)} states, bounds: ${verdict_bounds(r, v)})`));
+        lines.push(collision_text(v.distinct));
+      }
       if (r.rounds.length > 1) lines.push(`preemption bounds searched in turn: ${rounds_text(r)}`);
       if (r.params.strategy === 'dfs' && r.params.preemptions === null) {
         lines.push(paint(color, ANSI.dim, 'hint: dfs goes deep first; --preemptions 2 bounds the context switches per schedule as CHESS does, which reaches most races sooner'));

@@ -3,6 +3,20 @@
 // 16M distinct states on one worker and had to stop there). The keys are
 // hashes, so their low bits spread them evenly over the slots.
 
+/** Bits of a state key (Sim.key53(): what a Float64Array slot holds exactly). */
+export const KEY_BITS = 53;
+
+/**
+ * The verdict's hash compaction: a visited set of keys, not of Worlds, so
+ * two states that share a key are searched as one, and the second one's
+ * future goes unsearched (SPIN's hash-compact mode has the same weakness
+ * and reports it too). With keys as good as random, the chance that any two
+ * of `n` states share one is at most n(n-1)/2 pairs times 2^-KEY_BITS.
+ */
+export function key_collision_bound(n: number): number {
+  return Math.min(1, (n * (n - 1)) / 2 ** (KEY_BITS + 1));
+}
+
 /** Slots of a fresh table (it doubles when three quarters are taken). */
 const FIRST_SLOTS = 1 << 12;
 

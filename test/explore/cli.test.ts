@@ -4,7 +4,9 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { incomplete_reason } from '../../src/explore/cli.js';
+import { incomplete_reason, verdict_states } from '../../src/explore/cli.js';
+import type { ExploreResult } from '../../src/explore/explore.js';
+import { key_collision_bound } from '../../src/explore/keyset.js';
 import { kvmdbg } from '../cli/helpers.js';
 import { FIXTURES } from './helpers.js';
 
@@ -61,6 +63,12 @@ describe('kvmdbg explore', () => {
       [1, 'complete'],
     ]);
     expect(j.rounds[1].distinct).toBe(j.distinct);
+    // Hash compaction: the chance that two of the verdict's states shared a key, from its state count.
+    expect(j.collision_bound).toBe((j.distinct * (j.distinct - 1)) / 2 ** 54);
+    expect(j.collision_bound).toBeGreaterThan(0);
+    const shown = /^verified: no violation in any interleaving \(([\d,]+) states/m.exec(d.stdout)![1]!;
+    const n = Number(shown.replaceAll(',', ''));
+    expect(d.stdout).toContain(`\nstate keys are 53-bit hashes: the chance that two of these states shared one (so one went unsearched) is at most ${((n * (n - 1)) / 2 ** 54).toExponential(1)}\n`);
     expect(b.stdout).toMatch(/^preemption bounds searched in turn: 0 verified \([\d,]+ states, [\d.]+ s\); 1 verified \([\d,]+ states, [\d.]+ s\)$/m);
     // Cut short: never "verified".
     const t = kvmdbg(['explore', 'fault-vs-invalidate', '--strategy', 'dfs', '--workers', '1', '--budget', '3', '--no-progress']);
@@ -69,6 +77,8 @@ describe('kvmdbg explore', () => {
     const tj = json(kvmdbg(['explore', 'fault-vs-invalidate', '--strategy', 'dfs', '--workers', '1', '--budget', '3', '--json']).stdout);
     expect(tj.verdict).toBe('incomplete');
     expect(tj.complete).toBe(false);
+    expect(tj.collision_bound).toBeNull();
+    expect(t.stdout).not.toContain('state keys are');
   });
 
   it('cut short by the time: names the bound asked for, not the round it reached', () => {
@@ -78,6 +88,20 @@ describe('kvmdbg explore', () => {
     expect(r.stdout).toMatch(/^# .*, at most 2 preemptions, bounds from 0 in turn, coarse transitions/m);
     expect(r.stdout).toMatch(/^not exhaustive: the time ran out/m);
     expect(r.stdout).not.toMatch(/^verified:/m);
+  });
+
+  it('the collision bound covers the states of the verdict given: the search, or the last bound verified', () => {
+    const round = (preemptions: number, status: string, distinct: number) => ({ preemptions, status, distinct, transitions: 0, time_ms: 0, restarts: 0, cut: false });
+    const r = (o: object) => ({ violation: null, params: { strategy: 'dfs' }, complete: false, status: 'time', distinct: 9_000_000, rounds: [], ...o }) as unknown as ExploreResult;
+    // The time ran out at two preemptions: the verdict is bound 1's, and so are its states.
+    expect(verdict_states(r({ rounds: [round(0, 'complete', 1_000), round(1, 'complete', 400_000), round(2, 'time', 9_000_000)] }))).toBe(400_000);
+    expect(verdict_states(r({ complete: true, status: 'complete', distinct: 7_642_340, rounds: [round(2, 'complete', 7_642_340)] }))).toBe(7_642_340);
+    expect(verdict_states(r({ rounds: [round(0, 'time', 10)] }))).toBeNull();
+    expect(verdict_states(r({ violation: {}, rounds: [round(0, 'complete', 10), round(1, 'violation', 20)] }))).toBeNull();
+    expect(key_collision_bound(1)).toBe(0);
+    // 7.6M states (numa-invalidate-retry at two preemptions): about 3e-3.
+    expect(key_collision_bound(7_642_340)).toBeCloseTo(3.24e-3, 4);
+    expect(key_collision_bound(2 ** 30)).toBe(1);
   });
 
   it('a breach left unlearned means the search was stopped while it learned from it: a shard, or the merge of one that was', () => {
