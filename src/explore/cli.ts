@@ -279,6 +279,7 @@ function print(loaded: LoadedScenario | null, r: ExploreResult, recording: strin
   const named = shown && config ? name_steps(config, shown) : null;
   const rate = r.time_ms > 0 ? (r.transitions / r.time_ms) * 1000 : 0;
   if (o.json) {
+    const covered = verdict_states(r);
     const summary: Record<string, unknown> = {
       scenario: r.scenario.name,
       file: r.scenario.path,
@@ -302,7 +303,7 @@ function print(loaded: LoadedScenario | null, r: ExploreResult, recording: strin
       states_per_s: Math.round(rate),
       restarts: r.restarts,
       verified_preemptions: r.verified_preemptions,
-      collision_bound: ((n) => (n === null ? null : key_collision_bound(n)))(verdict_states(r)),
+      collision_bound: covered === null ? null : key_collision_bound(covered),
       rounds: r.rounds.map((x) => ({ preemptions: x.preemptions, status: x.status, distinct: x.distinct, states: x.transitions, time_ms: Math.round(x.time_ms), restarts: x.restarts })),
       breach: r.breach ? { thread: r.breach.thread, location: loc_name(r.breach.loc), write: r.breach.write } : null,
       violation: v

@@ -9,8 +9,8 @@ export const KEY_BITS = 53;
 /**
  * The verdict's hash compaction: a visited set of keys, not of Worlds, so
  * two states that share a key are searched as one, and the second one's
- * future goes unsearched (SPIN's hash-compact mode has the same weakness
- * and reports it too). With keys as good as random, the chance that any two
+ * future goes unsearched (the trade SPIN's hash-compact and bitstate modes
+ * make too). With keys as good as random, the chance that any two
  * of `n` states share one is at most n(n-1)/2 pairs times 2^-KEY_BITS.
  */
 export function key_collision_bound(n: number): number {
