@@ -23,8 +23,8 @@
 // The buffer: a lock word, the outstanding count (workers searching plus
 // gifts waiting: it reaches 0 only when nothing can make more work), the
 // idle workers, the gifts waiting, the number of slots (CAP), then the
-// slots of SLOT words each. A gift is given only while more workers are idle than gifts
-// wait, so twice the workers' slots leave room for races.
+// slots of SLOT words each. A gift is given only while more workers are
+// idle than gifts wait, so twice the workers' slots leave room for races.
 const LOCK = 0;
 const OUTSTANDING = 1;
 const IDLE = 2;
