@@ -14,7 +14,7 @@ import { load_scenario, type LoadedScenario } from '../scenario/load.js';
 import { ANSI, format_fields, json_fields, paint, to_json } from '../repl/format.js';
 import { explore, verified_round, type ExploreOptions, type ExploreResult, type Progress, type Round, type Strategy } from './explore.js';
 import { loc_name } from './facts.js';
-import { KEY_BITS, key_collision_bound } from './keyset.js';
+import { VISIT_KEY_BITS, key_collision_bound } from './keyset.js';
 import { describe_schedule, merge_shards, name_steps, params_json, schedule_text, violation_json, write_recording, write_shard } from './report.js';
 
 export interface ExploreCommandOptions {
@@ -240,7 +240,7 @@ export function verdict_states(r: ExploreResult): number | null {
 
 /** The line under a verdict that says what its hash compaction may have missed. */
 function collision_text(n: number): string {
-  return `state keys are ${KEY_BITS}-bit hashes: the chance that two of these states shared one (so one went unsearched) is at most ${key_collision_bound(n).toExponential(1)}`;
+  return `state keys are ${VISIT_KEY_BITS}-bit hashes: the chance that two of these states shared one (so one went unsearched) is at most ${key_collision_bound(n).toExponential(1)}`;
 }
 
 /** verified (a complete dfs, no violation), violation, or incomplete (anything else: never called verified). */

@@ -12,9 +12,10 @@
 // preempted for 64 or 512 steps can do nothing it cannot when preempted
 // for 8, and the search may leave it off longer) are not tried.
 //
-// Visited set. A state is Sim.key53(): the simulated state without the
-// step and event counters, with the time left on timed waits (sim.ts says
-// why that is enough). A state reached again is not expanded again if an
+// Visited set. A state is 64 bits of a hash, Sim.key53() and
+// Sim.key_check(): the simulated state without the step and event
+// counters, with the time left on timed waits (sim.ts says why that is
+// enough); `distinct` counts the 53 bits of key53(). A state reached again is not expanded again if an
 // earlier visit had at least as much of every budget left (depth, faults,
 // preemptions) and a sleep set contained in the present one; if it only
 // slept on moves the present visit must take, just those are taken
@@ -241,6 +242,8 @@ interface Node {
 }
 
 interface Seen {
+  /** Sim.key_check(): the visit's key is (the map's key, this). */
+  c: number;
   /** The thread that ran last (only compared with a preemption bound). */
   last: number;
   d: number;
@@ -375,7 +378,7 @@ export class Dfs {
       }
     }
     if (this.leaf(root)) return;
-    this.seen(root, sim.key53(), o.split === 0 ? this.seen_below : this.seen_above);
+    this.seen(root, sim.key53(), sim.key_check(), o.split === 0 ? this.seen_below : this.seen_above);
     this.push(root);
   }
 
@@ -516,7 +519,7 @@ export class Dfs {
    * take here (Godefroid's state caching with sleep sets): n.only is set
    * and false returned. Records the visit otherwise.
    */
-  private seen(n: Node, key: number, map: KeyMap<Seen[]>): boolean {
+  private seen(n: Node, key: number, c: number, map: KeyMap<Seen[]>): boolean {
     const o = this.o;
     // The thread that ran last matters only while it can go on (switching away is then a preemption).
     const last = o.preemptions === null || !n.enabled.includes(n.last) ? -1 : n.last;
@@ -526,7 +529,7 @@ export class Dfs {
     const p = o.preemptions === null ? 0 : o.preemptions - n.pre;
     const table = map === this.seen_below && !this.por ? this.o.visited : undefined;
     if (table) {
-      const v = table.visit(key, { last, d, f, p }, n.item, o.depth_blind === true, covers_budgets);
+      const v = table.visit(key, c, { last, d, f, p }, n.item, o.depth_blind === true, covers_budgets);
       if (v === 'borrowed') {
         this.borrow(n.item, table.from);
         return true;
@@ -537,13 +540,13 @@ export class Dfs {
     const sleep = n.sleep.map((s) => s.id);
     const list = map.get(key);
     if (!list) {
-      map.set(key, [{ last, d, f, p, sleep }]);
+      map.set(key, [{ c, last, d, f, p, sleep }]);
       return false;
     }
     let fewest: Seen | null = null;
     let missing: string[] | null = null;
     for (const e of list) {
-      if (!covers(e, last, d, f, p)) continue;
+      if (e.c !== c || !covers(e, last, d, f, p)) continue;
       const m = e.sleep.filter((id) => !sleep.includes(id));
       if (m.length === 0) return true;
       if (!missing || m.length < missing.length) {
@@ -555,11 +558,11 @@ export class Dfs {
       n.only = missing;
       const both = fewest.sleep.filter((id) => sleep.includes(id));
       if (fewest.d === d && fewest.f === f && fewest.p === p) fewest.sleep = both;
-      else list.push({ last, d, f, p, sleep: both });
+      else list.push({ c, last, d, f, p, sleep: both });
       return false;
     }
-    const me: Seen = { last, d, f, p, sleep };
-    const keep = list.filter((e) => !(covers(me, e.last, e.d, e.f, e.p) && sleep.every((id) => e.sleep.includes(id))));
+    const me: Seen = { c, last, d, f, p, sleep };
+    const keep = list.filter((e) => !(e.c === c && covers(me, e.last, e.d, e.f, e.p) && sleep.every((id) => e.sleep.includes(id))));
     keep.push(me);
     map.set(key, keep);
     return false;
@@ -677,6 +680,7 @@ export class Dfs {
       const me: Sleeper = { id: move_id(thread, x0.answers), thread, answers: x0.answers, asked: x0.asked, fp: this.por ? index_footprint(fp!) : null };
       if (depth > this.stats.max_depth) this.stats.max_depth = depth;
       const key = sim.key53();
+      const check = sim.key_check();
       // A move the depth bound cut short ends at no scheduling point (see "Depth").
       if (!short) this.states.add(key);
       if (this.states.size >= MAX_STATES && this.status === 'running') this.stop_full();
@@ -708,7 +712,7 @@ export class Dfs {
       const child = this.node(depth, used_faults, pre, thread, sleep, x, item);
       if (at_split) {
         // Items are numbered in the order this search meets them; only new visits count.
-        if (this.seen(child, key, this.seen_above)) {
+        if (this.seen(child, key, check, this.seen_above)) {
           this.stats.revisits++;
           this.undo(x);
           continue;
@@ -730,7 +734,7 @@ export class Dfs {
         this.undo(x);
         continue;
       }
-      if (this.seen(child, key, depth < o.split ? this.seen_above : this.seen_below)) {
+      if (this.seen(child, key, check, depth < o.split ? this.seen_above : this.seen_below)) {
         this.stats.revisits++;
         this.undo(x);
         continue;

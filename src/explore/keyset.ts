@@ -3,18 +3,26 @@
 // 16M distinct states on one worker and had to stop there). The keys are
 // hashes, so their low bits spread them evenly over the slots.
 
-/** Bits of a state key (Sim.key53(): what a Float64Array slot holds exactly). */
+/** Bits of a state key in these tables (Sim.key53(): what a Float64Array slot holds exactly). */
 export const KEY_BITS = 53;
+
+/**
+ * Bits of the key a visit is matched on: key53() and the 11 bits of
+ * Sim.key_check() that the visited sets keep beside it. These tables count
+ * distinct states by their 53 bits (two states sharing those are counted
+ * once, and both searched).
+ */
+export const VISIT_KEY_BITS = 64;
 
 /**
  * The verdict's hash compaction: a visited set of keys, not of Worlds, so
  * two states that share a key are searched as one, and the second one's
  * future goes unsearched (the trade SPIN's hash-compact and bitstate modes
  * make too). With keys as good as random, the chance that any two
- * of `n` states share one is at most n(n-1)/2 pairs times 2^-KEY_BITS.
+ * of `n` states share one is at most n(n-1)/2 pairs times 2^-VISIT_KEY_BITS.
  */
 export function key_collision_bound(n: number): number {
-  return Math.min(1, (n * (n - 1)) / 2 ** (KEY_BITS + 1));
+  return Math.min(1, (n * (n - 1)) / 2 ** (VISIT_KEY_BITS + 1));
 }
 
 /** Slots of a fresh table (it doubles when three quarters are taken). */

@@ -7,7 +7,7 @@ import { wait_holds, wait_preempted } from '../core/machine/model.js';
 import type { ChoiceKind } from '../core/machine/scheduler.js';
 import type { Thread, World } from '../core/machine/world.js';
 import { create_world, type WorldConfig } from '../core/world_init.js';
-import { Tracker, copy_plain, new_footprint, type Footprint, type SNode, type StepLog } from './track.js';
+import { CHECK_MASK, Tracker, copy_plain, new_footprint, type Footprint, type SNode, type StepLog } from './track.js';
 
 /** One step as the explorer names it: a thread and its answers to the choices the step asks. */
 export interface Move {
@@ -154,13 +154,28 @@ export class Sim {
    */
   key53(): number {
     const k = this.tr.key53();
-    const w = this.w;
-    const x = this.key_counters ? Math.imul(w.step, 0x27d4eb2d) ^ w.seq : this.time_left();
+    const x = this.key_x();
     let a = Math.imul(Math.floor(k / 2097152) ^ x, 0x9e3779b1);
     a ^= a >>> 13;
     let b = Math.imul((k % 2097152) ^ Math.imul(x, 0x85ebca6b), 0xc2b2ae35);
     b ^= b >>> 15;
     return (a >>> 0) * 2097152 + ((b >>> 0) & 0x1fffff);
+  }
+
+  /**
+   * The 11 bits of the tracker's 64-bit key that key53() leaves out, mixed
+   * with what it adds (the time left): beside key53(), 64 bits that the
+   * visited sets compare, so that two states share a visit only when they
+   * share all 64 (the verdict's bound on a missed state: keyset.ts).
+   */
+  key_check(): number {
+    return (this.tr.key_check() ^ Math.imul(this.key_x(), 0x165667b1)) & CHECK_MASK;
+  }
+
+  /** What the key adds to the tracker's: the time left on timed waits (or the counters, for tests). */
+  private key_x(): number {
+    const w = this.w;
+    return this.key_counters ? Math.imul(w.step, 0x27d4eb2d) ^ w.seq : this.time_left();
   }
 
   /** A hash of the steps left before each timed wait's deadline (0 with none pending). */

@@ -368,6 +368,9 @@ export interface TrackOptions {
  */
 export const DEFAULT_DEPTHS: Readonly<Record<string, number>> = { threads: 4, kvm: 4, arm64: 4, x86: 4 };
 
+/** The low 11 bits of lane b, which key53_of() leaves out (Tracker.key_check()). */
+export const CHECK_MASK = 0x7ff;
+
 /** 53 bits of a key node's two lanes, as a number. */
 function key53_of(n: SNode): number {
   return (n.a >>> 0) * 2097152 + (n.b >>> 11);
@@ -432,6 +435,11 @@ export class Tracker {
   /** 53 bits of the key, as a number (visited sets of numbers are compact). */
   key53(): number {
     return key53_of(this.shadow);
+  }
+
+  /** The key's 11 low bits that key53() leaves out (CHECK_MASK): with it, all 64. */
+  key_check(): number {
+    return this.shadow.b & CHECK_MASK;
   }
 
   /** 53 bits of the key of the subtree `top`.`key` (a thread's own record: 'threads', id), or -1. */

@@ -4,7 +4,7 @@
 // items of two workers was expanded by both (on fault-vs-invalidate, two
 // preemptions: 2.86M steps with two workers for the 2.0M of one). Here the
 // workers share one open-addressing hash table in a SharedArrayBuffer,
-// 24 bytes a visit, which also keeps millions of small arrays off each
+// 28 bytes a visit, which also keeps millions of small arrays off each
 // worker's heap.
 //
 // What makes it sound:
@@ -40,7 +40,7 @@
 //   nothing once any path met the bound.
 // When the table is 70% full, new visits go to the worker's own Map.
 //
-// Memory. The table is 200 MB, and the pages of a fresh buffer are mapped
+// Memory. The table is 235 MB, and the pages of a fresh buffer are mapped
 // on first touch; touched in hash order, one fault at a time in the middle
 // of the search, they cost far more than touched in order: default, one
 // preemption, one worker, 20 s: 133k and 144k states with the table
@@ -50,15 +50,19 @@
 // may be writing), which a small search never pays; and a search's table
 // goes back to a pool when it ends, for the next search of this thread
 // (the next bound, a restart) to take with its pages mapped. Taking it
-// moves the table to the next generation instead of clearing 200 MB: a
+// moves the table to the next generation instead of clearing 235 MB: a
 // slot tagged with another generation is empty. Every worker of a search
 // has ended before its table goes back (explore.ts).
 //
 // Not used with sleep sets (no preemption bound): a visit there carries its
 // sleep set, which a fixed-size slot does not hold.
 
-/** Int32 words of a slot: tag (generation, key high bits), key low 32 bits, depth left, item, last thread + preemptions left + blind, faults left. */
-const W = 6;
+/**
+ * Int32 words of a slot: tag (generation, key high bits), key low 32 bits,
+ * depth left, item, last thread + preemptions left + blind, faults left,
+ * the key's last 11 bits (Sim.key_check(): a visit matches on all 64).
+ */
+const W = 7;
 /** Header words: visits recorded, the depth-bound flag, the generation, whether every page was touched. */
 const H = 4;
 const COUNT = 0;
@@ -168,13 +172,13 @@ export class VisitedTable {
   from = -1;
 
   /**
-   * Whether a visit with budgets `b` at `key` under `item` is covered by an
-   * earlier one (`covers` decides between two budgets): 'covered' by a
-   * visit of this item or an earlier one, else 'borrowed' from a later one
-   * (see `from`); if not covered, record it ('recorded'), or say the table
-   * is full ('full': the caller keeps it).
+   * Whether a visit with budgets `b` at (`key`, `check`) under `item` is
+   * covered by an earlier one (`covers` decides between two budgets):
+   * 'covered' by a visit of this item or an earlier one, else 'borrowed'
+   * from a later one (see `from`); if not covered, record it ('recorded'),
+   * or say the table is full ('full': the caller keeps it).
    */
-  visit(key: number, b: Budgets, item: number, blind: boolean, covers: (e: Budgets, b: Budgets) => boolean): Visit {
+  visit(key: number, check: number, b: Budgets, item: number, blind: boolean, covers: (e: Budgets, b: Budgets) => boolean): Visit {
     const a = this.a;
     const hi = Math.floor(key / 4294967296);
     const lo = key | 0;
@@ -201,11 +205,12 @@ export class VisitedTable {
         a[at + 3] = item;
         a[at + 4] = (b.last + 1) | (b.p << LAST_BITS) | mode;
         a[at + 5] = b.f === Infinity ? INF : b.f;
+        a[at + 6] = check;
         Atomics.store(a, at, tag);
         if (Atomics.add(a, COUNT, 1) === TOUCH_AT) this.touch();
         return 'recorded';
       }
-      if (t === tag && a[at + 1] === lo) {
+      if (t === tag && a[at + 1] === lo && a[at + 6] === check) {
         const x = a[at + 4]!;
         const by = a[at + 3]!;
         if ((x & BLIND) === mode && (by <= item || by < later)) {

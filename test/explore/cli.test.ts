@@ -64,11 +64,11 @@ describe('kvmdbg explore', () => {
     ]);
     expect(j.rounds[1].distinct).toBe(j.distinct);
     // Hash compaction: the chance that two of the verdict's states shared a key, from its state count.
-    expect(j.collision_bound).toBe((j.distinct * (j.distinct - 1)) / 2 ** 54);
+    expect(j.collision_bound).toBe((j.distinct * (j.distinct - 1)) / 2 ** 65);
     expect(j.collision_bound).toBeGreaterThan(0);
     const shown = /^verified: no violation in any interleaving \(([\d,]+) states/m.exec(d.stdout)![1]!;
     const n = Number(shown.replaceAll(',', ''));
-    expect(d.stdout).toContain(`\nstate keys are 53-bit hashes: the chance that two of these states shared one (so one went unsearched) is at most ${((n * (n - 1)) / 2 ** 54).toExponential(1)}\n`);
+    expect(d.stdout).toContain(`\nstate keys are 64-bit hashes: the chance that two of these states shared one (so one went unsearched) is at most ${((n * (n - 1)) / 2 ** 65).toExponential(1)}\n`);
     expect(b.stdout).toMatch(/^preemption bounds searched in turn: 0 verified \([\d,]+ states, [\d.]+ s\); 1 verified \([\d,]+ states, [\d.]+ s\)$/m);
     // Cut short: never "verified".
     const t = kvmdbg(['explore', 'fault-vs-invalidate', '--strategy', 'dfs', '--workers', '1', '--budget', '3', '--no-progress']);
@@ -99,9 +99,9 @@ describe('kvmdbg explore', () => {
     expect(verdict_states(r({ rounds: [round(0, 'time', 10)] }))).toBeNull();
     expect(verdict_states(r({ violation: {}, rounds: [round(0, 'complete', 10), round(1, 'violation', 20)] }))).toBeNull();
     expect(key_collision_bound(1)).toBe(0);
-    // 7.6M states (numa-invalidate-retry at two preemptions): about 3e-3.
-    expect(key_collision_bound(7_642_340)).toBeCloseTo(3.24e-3, 4);
-    expect(key_collision_bound(2 ** 30)).toBe(1);
+    // 7.6M states (numa-invalidate-retry at two preemptions): about 1.6e-6 (3.2e-3 with the 53-bit keys of before).
+    expect(key_collision_bound(7_642_340)).toBeCloseTo(1.583e-6, 8);
+    expect(key_collision_bound(2 ** 33)).toBe(1);
   });
 
   it('a breach left unlearned means the search was stopped while it learned from it: a shard, or the merge of one that was', () => {

@@ -11,6 +11,7 @@ import { Dfs } from '../../src/explore/dfs.js';
 import { Sim } from '../../src/explore/sim.js';
 import { learn_facts, Ownership, type Breach } from '../../src/explore/facts.js';
 import { merge_shards, write_shard } from '../../src/explore/report.js';
+import { VisitedTable, visited_buffer } from '../../src/explore/visited.js';
 
 export const FIXTURES = join(fileURLToPath(new URL('.', import.meta.url)), 'fixtures');
 
@@ -99,6 +100,14 @@ export interface ReachOptions {
   facts?: number | Ownership;
   /** With learned facts: keep the labels learned never local (Facts.never_local; default true). */
   never_local?: boolean;
+  /**
+   * Keys that collide on purpose: every state's key53() is 0, and
+   * key_check() numbers the states by their full key ('check') or is 0 too
+   * ('both').
+   */
+  collide?: 'check' | 'both';
+  /** Visits go to a shared VisitedTable (as with workers) instead of the search's own map. */
+  table?: boolean;
 }
 
 /**
@@ -120,6 +129,12 @@ export function reach(name: string, variants: string[], o: ReachOptions): Reach 
 
 function reach_once(config: LoadedScenario['config'], o: ReachOptions, facts: Ownership | null): Reach {
   const sim = new Sim(config, { undo: true, key_counters: o.key_counters ?? false, all_answers: o.all_answers ?? false, exact_history: o.exact_history ?? false });
+  if (o.collide) {
+    const numbers = new Map<string, number>();
+    const number = (k: string) => numbers.get(k) ?? (numbers.set(k, numbers.size + 1), numbers.size);
+    sim.key53 = () => 0;
+    sim.key_check = o.collide === 'check' ? () => number(sim.key()) : () => 0;
+  }
   const ends = new Set<string>();
   const violations = new Set<string>();
   const dfs = new Dfs(sim, {
@@ -133,6 +148,7 @@ function reach_once(config: LoadedScenario['config'], o: ReachOptions, facts: Ow
     split: 0,
     owns: () => true,
     first: true,
+    visited: o.table ? new VisitedTable(visited_buffer(1 << 16)) : undefined,
     collect: { end: () => ends.add(end_state(sim.w)), violation: (v) => v.forEach((x) => violations.add(x)) },
   });
   const status = dfs.run();

@@ -43,6 +43,25 @@ describe('history fields keyed by class', () => {
   });
 });
 
+describe('visits matched on 64 bits (key53 and key_check)', () => {
+  // Every state's 53-bit key made 0: only the check bits tell states apart,
+  // in the search's own map and in the table workers share.
+  for (const [name, variants, p] of CASES.filter(([, , p]) => p !== null)) {
+    for (const table of [false, true]) {
+      it(`${name}${variants.length ? ` with ${variants.join(', ')}` : ''}, at most ${p} preemption, ${table ? 'shared table' : 'own map'}: the same violations and end states when only the check bits differ`, () => {
+        const plain = reach(name, variants, { preemptions: p, table });
+        const check = reach(name, variants, { preemptions: p, table, collide: 'check' });
+        expect(plain.complete && check.complete).toBe(true);
+        expect([...check.violations].sort()).toEqual([...plain.violations].sort());
+        expect([...check.ends].sort()).toEqual([...plain.ends].sort());
+        // Without the check bits the collision hides states: the comparison above can fail.
+        const both = reach(name, variants, { preemptions: p, table, collide: 'both' });
+        expect(both.ends.size).toBeLessThan(plain.ends.size);
+      });
+    }
+  }
+});
+
 describe('a spin loop that leaves nothing behind', () => {
   it('coarse-race, at most 1 preemption: the vCPU retrying its fault behind a preempted walker comes back to a visited state, so the depth bound no longer cuts the search', () => {
     const with_counters = reach('coarse-race', [], { preemptions: 1, key_counters: true, exact_history: true });
@@ -59,7 +78,8 @@ describe('counters stay out of the state', () => {
   // into a frame splits states that differ only in the counters: the
   // visited set then counts more states than there are, and which of them
   // a search meets first depends on the order it runs in. Bumping every
-  // counter between steps must not change any key along a run.
+  // counter between steps must not change any key along a run (its 53
+  // bits, nor the 11 check bits the visited sets add).
   for (const s of bundled_scenarios()) {
     it(`${s.id}: a run with its counters bumped before every step has the same keys`, () => {
       const cfg = load_scenario(s.path, { seed: 3 }).config;
@@ -68,6 +88,7 @@ describe('counters stay out of the state', () => {
       a.restart();
       b.restart();
       const m = new Machine(create_world(cfg));
+      const checks = new Set<number>();
       for (let i = 0; i < 3000; i++) {
         const r = m.step();
         if (r.status !== 'ok') break;
@@ -78,7 +99,11 @@ describe('counters stay out of the state', () => {
         a.exec(t, m.schedule.choices.slice(a.m.schedule.choices.length), null);
         b.exec(t, m.schedule.choices.slice(b.m.schedule.choices.length), null);
         expect(b.key53(), `${s.id}, step ${i + 1} (${b.w.threads[t]!.name} in ${b.w.threads[t]!.stack.at(-1)?.fn ?? 'nothing'})`).toBe(a.key53());
+        expect(b.key_check()).toBe(a.key_check());
+        checks.add(a.key_check());
       }
+      // The 11 check bits follow the state as the 53 do.
+      expect(checks.size).toBeGreaterThan(16);
     });
   }
 });

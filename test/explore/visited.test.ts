@@ -23,47 +23,58 @@ describe('VisitedTable', () => {
   it('a visit covers one with fewer budgets left, not one with more; keys differing above bit 32 are different states', () => {
     const t = new VisitedTable(visited_buffer(1 << 10));
     const k = 2 ** 52 + 12345;
-    expect(t.visit(k, B(1, 1, 100, 2), 0, false, covers)).toBe('recorded');
-    expect(t.visit(k, B(1, 1, 100, 2), 0, false, covers)).toBe('covered');
-    expect(t.visit(k, B(1, 0, 50, 0), 0, false, covers)).toBe('covered');
-    expect(t.visit(k, B(1, 2, 100, 2), 0, false, covers)).toBe('recorded');
-    expect(t.visit(k, B(1, 1, 101, 2), 0, false, covers)).toBe('recorded');
+    expect(t.visit(k, 0, B(1, 1, 100, 2), 0, false, covers)).toBe('recorded');
+    expect(t.visit(k, 0, B(1, 1, 100, 2), 0, false, covers)).toBe('covered');
+    expect(t.visit(k, 0, B(1, 0, 50, 0), 0, false, covers)).toBe('covered');
+    expect(t.visit(k, 0, B(1, 2, 100, 2), 0, false, covers)).toBe('recorded');
+    expect(t.visit(k, 0, B(1, 1, 101, 2), 0, false, covers)).toBe('recorded');
     // Another last thread: one preemption more is needed.
-    expect(t.visit(k, B(0, 1, 100, 2), 0, false, covers)).toBe('covered');
-    expect(t.visit(k, B(0, 2, 100, 2), 0, false, covers)).toBe('recorded');
+    expect(t.visit(k, 0, B(0, 1, 100, 2), 0, false, covers)).toBe('covered');
+    expect(t.visit(k, 0, B(0, 2, 100, 2), 0, false, covers)).toBe('recorded');
     // The same low 32 bits, another high part: not the same state.
-    expect(t.visit(12345, B(1, 0, 0, 0), 0, false, covers)).toBe('recorded');
-    expect(t.visit(2 ** 53 - 1, B(-1, 0), 0, false, covers)).toBe('recorded');
-    expect(t.visit(2 ** 53 - 1, B(3, 0), 0, false, covers)).toBe('covered');
+    expect(t.visit(12345, 0, B(1, 0, 0, 0), 0, false, covers)).toBe('recorded');
+    expect(t.visit(2 ** 53 - 1, 0, B(-1, 0), 0, false, covers)).toBe('recorded');
+    expect(t.visit(2 ** 53 - 1, 0, B(3, 0), 0, false, covers)).toBe('covered');
     expect(t.size).toBe(6);
+  });
+
+  it('a visit matches on all 64 bits: the same 53-bit key with another check is another state', () => {
+    const t = new VisitedTable(visited_buffer(1 << 10));
+    const k = 2 ** 52 + 777;
+    expect(t.visit(k, 5, B(1, 1), 0, false, covers)).toBe('recorded');
+    expect(t.visit(k, 6, B(1, 0), 0, false, covers)).toBe('recorded');
+    expect(t.visit(k, 2047, B(1, 0), 0, false, covers)).toBe('recorded');
+    expect(t.visit(k, 5, B(1, 0), 0, false, covers)).toBe('covered');
+    expect(t.visit(k, 6, B(1, 0), 0, false, covers)).toBe('covered');
+    expect(t.size).toBe(3);
   });
 
   it('a visit of a later item covers as borrowed, naming the lowest such item; one of the same or an earlier item wins wherever its slot is', () => {
     const t = new VisitedTable(visited_buffer(1 << 10));
-    expect(t.visit(77, B(0, 1), 5, false, covers)).toBe('recorded');
-    expect(t.visit(77, B(0, 1), 5, false, covers)).toBe('covered');
-    expect(t.visit(77, B(0, 1), 9, false, covers)).toBe('covered');
-    expect(t.visit(77, B(0, 1), 3, false, covers)).toBe('borrowed');
+    expect(t.visit(77, 0, B(0, 1), 5, false, covers)).toBe('recorded');
+    expect(t.visit(77, 0, B(0, 1), 5, false, covers)).toBe('covered');
+    expect(t.visit(77, 0, B(0, 1), 9, false, covers)).toBe('covered');
+    expect(t.visit(77, 0, B(0, 1), 3, false, covers)).toBe('borrowed');
     expect(t.from).toBe(5);
     // Not recorded: item 3 borrows again.
-    expect(t.visit(77, B(0, 1), 3, false, covers)).toBe('borrowed');
+    expect(t.visit(77, 0, B(0, 1), 3, false, covers)).toBe('borrowed');
     expect(t.size).toBe(1);
     // Item 2 with more left is not covered; its visit is probed after item 5's and still wins for item 4.
-    expect(t.visit(77, B(0, 2), 2, false, covers)).toBe('recorded');
-    expect(t.visit(77, B(0, 1), 4, false, covers)).toBe('covered');
+    expect(t.visit(77, 0, B(0, 2), 2, false, covers)).toBe('recorded');
+    expect(t.visit(77, 0, B(0, 1), 4, false, covers)).toBe('covered');
     // Item 1 is covered by items 2 and 5: it borrows from the lower, 2.
-    expect(t.visit(77, B(0, 1), 1, false, covers)).toBe('borrowed');
+    expect(t.visit(77, 0, B(0, 1), 1, false, covers)).toBe('borrowed');
     expect(t.from).toBe(2);
     // Budgets still decide: nothing covers two preemptions left at item 1.
-    expect(t.visit(77, B(0, 3), 1, false, covers)).toBe('recorded');
+    expect(t.visit(77, 0, B(0, 3), 1, false, covers)).toBe('recorded');
   });
 
   it('depth-blind visits cover only depth-blind ones; the flag sends every depth-blind search back', () => {
     const t = new VisitedTable(visited_buffer(1 << 10));
-    expect(t.visit(5, B(0, 1), 0, true, covers)).toBe('recorded');
-    expect(t.visit(5, B(0, 1, 10), 0, false, covers)).toBe('recorded');
-    expect(t.visit(5, B(0, 1), 0, true, covers)).toBe('covered');
-    expect(t.visit(5, B(0, 1, 9), 0, false, covers)).toBe('covered');
+    expect(t.visit(5, 0, B(0, 1), 0, true, covers)).toBe('recorded');
+    expect(t.visit(5, 0, B(0, 1, 10), 0, false, covers)).toBe('recorded');
+    expect(t.visit(5, 0, B(0, 1), 0, true, covers)).toBe('covered');
+    expect(t.visit(5, 0, B(0, 1, 9), 0, false, covers)).toBe('covered');
     expect(t.depth_met).toBe(false);
     new VisitedTable(t.buffer).set_depth_met();
     expect(t.depth_met).toBe(true);
@@ -71,21 +82,21 @@ describe('VisitedTable', () => {
 
   it('says full at 70% of its slots, and a size that is not a power of two is refused', () => {
     const t = new VisitedTable(visited_buffer(16));
-    for (let k = 1; k <= 11; k++) expect(t.visit(k * 7919, B(0, 0), 0, false, covers)).toBe('recorded');
-    expect(t.visit(1_000_003, B(0, 0), 0, false, covers)).toBe('full');
+    for (let k = 1; k <= 11; k++) expect(t.visit(k * 7919, 0, B(0, 0), 0, false, covers)).toBe('recorded');
+    expect(t.visit(1_000_003, 0, B(0, 0), 0, false, covers)).toBe('full');
     // Still answers for what it holds.
-    expect(t.visit(7919, B(0, 0), 0, false, covers)).toBe('covered');
-    expect(() => new VisitedTable(new SharedArrayBuffer(4 * (4 + 6 * 12)))).toThrow(/not a power of two/);
+    expect(t.visit(7919, 0, B(0, 0), 0, false, covers)).toBe('covered');
+    expect(() => new VisitedTable(new SharedArrayBuffer(4 * (4 + 7 * 12)))).toThrow(/not a power of two/);
   });
 
   it('a table in its next generation is empty, also after the generations wrap round; touching its pages keeps what it holds', () => {
     const buf = visited_buffer(1 << 13);
     let t = new VisitedTable(buf);
     const keys = Array.from({ length: TOUCH_AT + 100 }, (_, i) => (i + 1) * 2654435761 * 1021);
-    for (const k of keys) expect(t.visit(k, B(0, 1), 0, false, covers)).toBe('recorded');
+    for (const k of keys) expect(t.visit(k, 0, B(0, 1), 0, false, covers)).toBe('recorded');
     t.set_depth_met();
     // Every page was touched at TOUCH_AT visits, with an atomic add of 0: the visits before and after are all there.
-    for (const k of keys) expect(t.visit(k, B(0, 1), 0, false, covers)).toBe('covered');
+    for (const k of keys) expect(t.visit(k, 0, B(0, 1), 0, false, covers)).toBe('covered');
     expect(t.size).toBe(keys.length);
     for (let round = 0; round < 600; round++) {
       next_generation(buf);
@@ -93,20 +104,20 @@ describe('VisitedTable', () => {
       expect(t.size).toBe(0);
       expect(t.depth_met).toBe(false);
       // What an earlier generation recorded covers nothing; its slots take the new visits.
-      expect(t.visit(keys[round % keys.length]!, B(0, 1), 0, false, covers)).toBe('recorded');
-      expect(t.visit(keys[round % keys.length]!, B(0, 1), 0, false, covers)).toBe('covered');
+      expect(t.visit(keys[round % keys.length]!, 0, B(0, 1), 0, false, covers)).toBe('recorded');
+      expect(t.visit(keys[round % keys.length]!, 0, B(0, 1), 0, false, covers)).toBe('covered');
     }
-    expect(() => new VisitedTable(new SharedArrayBuffer(4 * (4 + 6 * 16)))).toThrow(/generation 0/);
+    expect(() => new VisitedTable(new SharedArrayBuffer(4 * (4 + 7 * 16)))).toThrow(/generation 0/);
   });
 
   it('the pool gives a search\'s table to the next search, emptied, and only a full-size one', () => {
     const a = acquire_visited();
     const t = new VisitedTable(a);
-    expect(t.visit(99, B(0, 1), 0, false, covers)).toBe('recorded');
+    expect(t.visit(99, 0, B(0, 1), 0, false, covers)).toBe('recorded');
     release_visited(a);
     const b = acquire_visited();
     expect(b).toBe(a);
-    expect(new VisitedTable(b).visit(99, B(0, 1), 0, false, covers)).toBe('recorded');
+    expect(new VisitedTable(b).visit(99, 0, B(0, 1), 0, false, covers)).toBe('recorded');
     // Held by a search: the next one gets a table of its own.
     const c = acquire_visited();
     expect(c).not.toBe(b);
@@ -126,9 +137,9 @@ describe('VisitedTable', () => {
         const t = new VisitedTable(workerData.buf);
         const covers = (e, b) => e.p >= b.p;
         let recorded = 0;
-        for (let i = 0; i < workerData.n; i++) if (t.visit(i * 2654435761 % 2 ** 53, { last: 0, d: 1, f: 1, p: 0 }, 0, false, covers) === 'recorded') recorded++;
+        for (let i = 0; i < workerData.n; i++) if (t.visit(i * 2654435761 % 2 ** 53, i & 2047, { last: 0, d: 1, f: 1, p: 0 }, 0, false, covers) === 'recorded') recorded++;
         let again = 0;
-        for (let i = 0; i < workerData.n; i++) if (t.visit(i * 2654435761 % 2 ** 53, { last: 0, d: 1, f: 1, p: 0 }, 0, false, covers) === 'recorded') again++;
+        for (let i = 0; i < workerData.n; i++) if (t.visit(i * 2654435761 % 2 ** 53, i & 2047, { last: 0, d: 1, f: 1, p: 0 }, 0, false, covers) === 'recorded') again++;
         parentPort.postMessage({ recorded, again });
       });`;
     const url = new URL(`file://${built}`).href;
@@ -145,7 +156,7 @@ describe('VisitedTable', () => {
     expect(total).toBeGreaterThanOrEqual(N);
     const t = new VisitedTable(buf);
     expect(t.size).toBe(total);
-    for (let i = 0; i < N; i++) expect(t.visit((i * 2654435761) % 2 ** 53, { last: 0, d: 1, f: 1, p: 0 }, 0, false, covers)).toBe('covered');
+    for (let i = 0; i < N; i++) expect(t.visit((i * 2654435761) % 2 ** 53, i & 2047, { last: 0, d: 1, f: 1, p: 0 }, 0, false, covers)).toBe('covered');
   });
 });
 
