@@ -6,7 +6,6 @@
 // the machine's load hits every row alike; each row is the median of 7 with
 // its spread (min-max). `node dist/bench/startup.js [ROUNDS]` runs it alone.
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { print_rows, type Row } from './harness.js';

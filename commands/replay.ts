@@ -10,7 +10,6 @@ import '../src/core/world_init.js';
 import { apply_poke } from '../src/debugger/pokes.js';
 import '../src/debugger/trees.js';
 import '../src/debugger/pagetables.js';
-import type { World } from '../src/core/machine/world.js';
 import { load_recording, type Recording } from '../src/record/load.js';
 import { replay_recording, type Divergence, type ReplayResult } from '../src/record/replay.js';
 import { DEFAULT_STEP_LIMIT } from '../src/scenario/run.js';

@@ -415,7 +415,6 @@ export class Dfs {
 
   /** Check what every waiting thread's wait predicate reads now against the facts. */
   private check_waits(): void {
-    const facts = this.facts!;
     for (const t of this.sim.w.threads) {
       if (t.done || t.wait === null) continue;
       this.check_step(t.id, this.sim.wait_reads(t.id));

@@ -1,6 +1,6 @@
 // Event fields as JSON-safe values for the exporters: bigints, addresses
 // and u64s as "0x..." strings (as CONTRACT.md's JSON mode prints them).
-import { EVENT_CATALOGUE, event_own_fields, is_event_kind, type Event, type FieldTag } from '../core/machine/events.js';
+import { EVENT_CATALOGUE, event_own_fields, is_event_kind, type FieldTag } from '../core/machine/events.js';
 
 
 export function hex(n: number | bigint): string {

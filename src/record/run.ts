@@ -2,12 +2,9 @@
 // Recorder, yielding to the event loop every `slice` steps so that Ctrl-C
 // and SIGTERM are handled: they stop the run, and the recording is closed
 // cleanly at the step reached.
-import type { Event } from '../core/machine/events.js';
-import { Machine } from '../core/machine/machine.js';
 import type { Violation } from '../core/machine/world.js';
-import { create_world } from '../core/world_init.js';
 import type { LoadedScenario } from '../scenario/load.js';
-import { DEFAULT_STEP_LIMIT, invariants_for, run_step, type RunOptions, type RunResult, type RunStatus } from '../scenario/run.js';
+import { DEFAULT_STEP_LIMIT, invariants_for, run_machine, run_step, type RunOptions, type RunResult, type RunStatus } from '../scenario/run.js';
 import { Recorder } from './recorder.js';
 
 export interface RecordRunOptions extends RunOptions {
@@ -30,7 +27,6 @@ const tick = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 export async function record_run(loaded: LoadedScenario, opts: RecordRunOptions): Promise<RecordRunResult> {
   const limit = opts.steps ?? DEFAULT_STEP_LIMIT;
-  const keep = opts.keep_events ?? true;
   const slice = Math.max(1, opts.slice ?? 4096);
   let interrupted: NodeJS.Signals | null = null;
   const rec = new Recorder(opts.path, loaded, {
@@ -40,16 +36,7 @@ export async function record_run(loaded: LoadedScenario, opts: RecordRunOptions)
       interrupted ??= sig;
     },
   });
-  const m = new Machine(create_world(loaded.config));
-  const events: Event[] = [];
-  const on_event = opts.on_event;
-  if (keep && on_event) {
-    m.subscribe((e) => {
-      events.push(e);
-      on_event(e);
-    });
-  } else if (keep) m.subscribe((e) => events.push(e));
-  else if (on_event) m.subscribe(on_event);
+  const { m, events } = run_machine(loaded, opts);
 
   let status: RunStatus = 'limit';
   let violations: Violation[] = [];

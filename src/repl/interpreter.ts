@@ -5,7 +5,7 @@
 // exception escapes.
 import { describe_error, DebugError } from '../debugger/errors.js';
 import { safe_line } from '../scenario/errors.js';
-import type { Session, Stop } from '../debugger/session.js';
+import type { Session } from '../debugger/session.js';
 import { bp_json, commands_target } from './cmd_break.js';
 import { is_pending, resolve, type Args, type Command, type Ctx, type NestedResult, type Pending, type ReplHost, type Reply } from './command.js';
 import { COMMANDS } from './commands.js';

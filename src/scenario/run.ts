@@ -80,8 +80,8 @@ export function run_step(m: Machine): { r: StepResult; stop: RunStatus | null } 
   return { r, stop };
 }
 
-export function run_scenario(loaded: LoadedScenario, opts: RunOptions = {}): RunResult {
-  const limit = opts.steps ?? DEFAULT_STEP_LIMIT;
+/** A Machine for a run of `loaded`, and the events it keeps (opts.keep_events) while it also hands them to opts.on_event. */
+export function run_machine(loaded: LoadedScenario, opts: RunOptions): { m: Machine; events: Event[] } {
   const keep = opts.keep_events ?? true;
   const m = new Machine(create_world(loaded.config));
   const events: Event[] = [];
@@ -93,6 +93,12 @@ export function run_scenario(loaded: LoadedScenario, opts: RunOptions = {}): Run
     });
   } else if (keep) m.subscribe((e) => events.push(e));
   else if (on_event) m.subscribe(on_event);
+  return { m, events };
+}
+
+export function run_scenario(loaded: LoadedScenario, opts: RunOptions = {}): RunResult {
+  const limit = opts.steps ?? DEFAULT_STEP_LIMIT;
+  const { m, events } = run_machine(loaded, opts);
 
   let status: RunStatus = 'limit';
   let r: StepResult | null = null;

@@ -24,7 +24,7 @@ import { metric_add, variant_on } from '../machine/world.js';
 import { PAGE_SIZE, gfn_to_hva, gfn_to_memslot } from '../kvm/kvm_host.js';
 import { host_faultin } from '../kvm/host_mm.js';
 import { transparent_hugepage_adjust, user_mem_abort_vma_size } from './mmu_stage2.js';
-import { mmu_invalidate_retry } from '../kvm/mmu_invalidate.js';
+import { emit_fault_check, mmu_invalidate_retry } from '../kvm/mmu_invalidate.js';
 import { lock_read, read_unlock } from '../kvm/rwlock.js';
 import { might_sleep } from '../machine/machine.js';
 import { preempt_point } from '../kvm/vcpu_load.js';
@@ -173,15 +173,8 @@ export const user_mem_abort = model_fn<Uma>('user_mem_abort', {
     if (hw === null) throw new Error(`${t.name}: user_mem_abort() with hw_mmu NULL under kvm_fault_lock()`);
     l.mmu = hw;
     if (variant_on(w, NO_RETRY_CHECK.name)) return 'map';
-    const k = w.kvm;
     const reason = mmu_invalidate_retry(w, l.mmu_seq);
-    emit(w, t, 'fault.check', {
-      in_progress: k.mmu_invalidate_in_progress,
-      seq_now: k.mmu_invalidate_seq,
-      seq_snap: l.mmu_seq,
-      range: [k.mmu_invalidate_range_start, k.mmu_invalidate_range_end],
-      retry: reason !== null,
-    });
+    emit_fault_check(w, t, l.mmu_seq, reason);
     if (reason === null) return 'map';
     emit(w, t, 'fault.retry', { reason });
     metric_add(w, 'fault_retries');

@@ -4,7 +4,6 @@
 // maps a page after the primary MMU moved it. Pages and blocks alike: a
 // block maps a run of host pfns, and is stale as soon as any of them no
 // longer backs its hva.
-import type { Event } from '../machine/events.js';
 import type { World } from '../machine/world.js';
 import { define_stale_mapping_check } from '../kvm/stale_mapping.js';
 import { PAGE_SIZE } from '../kvm/kvm_host.js';

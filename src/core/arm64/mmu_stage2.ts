@@ -17,7 +17,6 @@
 // caches in the model), the hyp (EL2) stage-1 tables, pKVM, MTE, device
 // mappings, and the stage-2 pgd teardown (kvm_free_stage2_pgd).
 import { emit } from '../machine/events.js';
-import { might_sleep } from '../machine/machine.js';
 import { RETURN, call, model_fn, ret, type Next } from '../machine/model.js';
 import { define_op, S } from '../machine/ops.js';
 import { next_op } from '../machine/thread.js';

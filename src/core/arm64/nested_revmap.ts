@@ -35,7 +35,7 @@
 // entries (v2 did not; v3 does): the `revmap_stale_records` metric counts
 // what that leaves behind.
 import { emit } from '../machine/events.js';
-import { RETURN, call, model_fn } from '../machine/model.js';
+import { call, model_fn } from '../machine/model.js';
 import { define_variant } from '../machine/variants.js';
 import { metric_add, variant_on, type Thread, type World } from '../machine/world.js';
 import { GFP_NOWAIT } from '../maple/constants.js';

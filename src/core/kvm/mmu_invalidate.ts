@@ -71,6 +71,18 @@ export function mmu_invalidate_retry_gfn_unsafe(w: World, mmu_seq: number, gfn: 
   return null;
 }
 
+/** The fault path's `fault.check` event: what its locked retry check saw against its snapshot `mmu_seq`, and whether it retries. */
+export function emit_fault_check(w: World, t: Thread, mmu_seq: number, reason: RetryReason): void {
+  const k = w.kvm;
+  emit(w, t, 'fault.check', {
+    in_progress: k.mmu_invalidate_in_progress,
+    seq_now: k.mmu_invalidate_seq,
+    seq_snap: mmu_seq,
+    range: [k.mmu_invalidate_range_start, k.mmu_invalidate_range_end],
+    retry: reason !== null,
+  });
+}
+
 export function describe_invalidation(w: World): string {
   const k = w.kvm;
   const range = k.mmu_invalidate_range_start === INVALID_GPA ? 'unset' : `gfn [0x${k.mmu_invalidate_range_start.toString(16)}, 0x${k.mmu_invalidate_range_end.toString(16)})`;

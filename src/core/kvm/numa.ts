@@ -34,16 +34,14 @@
 // the host TLB flush, folio refcounts (a pin is a flag per page), the
 // gfn_to_pfn_cache invalidation, the memslot-update rcuwait.
 import { emit } from '../machine/events.js';
-import { RETURN, block, call, has_fn, kvm_arch_fn, model_fn, ret, wait_holds, wait_kind } from '../machine/model.js';
+import { RETURN, block, call, model_fn, ret, wait_holds, wait_kind } from '../machine/model.js';
 import { define_op, S } from '../machine/ops.js';
-import { define_variant } from '../machine/variants.js';
 import { metric_add, variant_on, type Thread, type World } from '../machine/world.js';
 import { PAGE_SHIFT, PAGE_SIZE, gfn_to_hva, gfn_to_memslot } from './kvm_host.js';
 import { host_change_pte, host_faultin, host_pte } from './host_mm.js';
 import { UNMAP_ONLY_PROTECTED, __kvm_handle_hva_range, kvm_mmu_notifier_invalidate_range_end, kvm_mmu_notifier_invalidate_range_start } from './mmu_notifier.js';
 
 export { UNMAP_ONLY_PROTECTED };
-import { lock_write, write_unlock } from './rwlock.js';
 
 /** Page-table chunk at which change_protection() fires the notifier: PUD (1 GiB with 4K pages) since Peter Xu's 2024 change. */
 export const NOTIFIER_CHUNK_SHIFT = 30;

@@ -42,7 +42,6 @@ const maple_leaf_64 = 1;
 
 export type MtDumpFormat = 'hex' | 'dec';
 
-const U64_MAX = (1n << 64n) - 1n;
 const NODE_BASE = 0xffff888100000000n;
 const TREE_BASE = 0xffff888010000000n;
 

@@ -235,7 +235,6 @@ export function rebuild(mt: MapleTree, lvl: number, ln: number, rn: number): voi
     if (lvl === 0) {
       const it = internal_type(mt);
       const gaps = it === maple_arange_64;
-      const a = mt.arena;
       bn_reset(it);
       for (let j = 0; j < k; j++) {
         bn_push(NEWMAX[j]!, NEWN[j]!, gaps ? node_max_gap(mt, NEWN[j]!, NEWMIN[j]!, NEWMAX[j]!) : 0);

@@ -21,7 +21,6 @@ import {
 import { mas_store_core, WR } from './store.js';
 import {
   type MapleTree,
-  rd,
 } from './tree.js';
 import { type ulong, ul, ul_dec, ul_inc } from './ulong.js';
 import { RW, key_offset, range_walk, rw_next_in_leaf, rw_prev_in_leaf } from './walk.js';

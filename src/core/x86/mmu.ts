@@ -36,7 +36,7 @@ import { define_variant } from '../machine/variants.js';
 import { metric_add, variant_on, type Thread, type World } from '../machine/world.js';
 import { PAGE_SIZE, gfn_to_hva, gfn_to_memslot, vcpu_of } from '../kvm/kvm_host.js';
 import { host_faultin, host_pte } from '../kvm/host_mm.js';
-import { describe_invalidation, mmu_invalidate_retry_gfn, mmu_invalidate_retry_gfn_unsafe, type RetryReason } from '../kvm/mmu_invalidate.js';
+import { describe_invalidation, emit_fault_check, mmu_invalidate_retry_gfn, mmu_invalidate_retry_gfn_unsafe, type RetryReason } from '../kvm/mmu_invalidate.js';
 import { lock_read, read_unlock } from '../kvm/rwlock.js';
 import { kvm_tdp_mmu_map, kvm_tdp_mmu_unmap_gfn_range, tdp_gfns_mapping, tdp_spte } from './tdp_mmu.js';
 import { tdp_tlb_fill, tdp_tlb_lookup } from './tlb.js';
@@ -176,15 +176,8 @@ export const kvm_tdp_mmu_page_fault = model_fn<KvmPageFault>('kvm_tdp_mmu_page_f
     metric_add(w, 'fault_mmu_lock');
     if (w.kvm.mmu_invalidate_in_progress) metric_add(w, 'fault_mmu_lock.during_invalidation');
     if (no_retry_check(w)) return 'map';
-    const k = w.kvm;
     const reason = mmu_invalidate_retry_gfn(w, l.mmu_seq, l.gfn);
-    emit(w, t, 'fault.check', {
-      in_progress: k.mmu_invalidate_in_progress,
-      seq_now: k.mmu_invalidate_seq,
-      seq_snap: l.mmu_seq,
-      range: [k.mmu_invalidate_range_start, k.mmu_invalidate_range_end],
-      retry: reason !== null,
-    });
+    emit_fault_check(w, t, l.mmu_seq, reason);
     if (reason === null) return 'map';
     fault_retry(w, t, reason, 'locked');
     return 'unlock';
