@@ -8,6 +8,7 @@ import { create_world } from '../../src/core/world_init.js';
 import { Machine } from '../../src/core/machine/machine.js';
 import type { Event } from '../../src/core/machine/events.js';
 import { parse_scenario } from '../../src/scenario/load.js';
+import { KVM_REQ_GENERIC, KVM_REQUEST_MASK, set_bit } from '../../src/core/kvm/kvm_host.js';
 
 function scenario(vmm_op: string, script: string[], variants: string[] = []) {
   const text = `
@@ -124,12 +125,19 @@ ${vmm.map((o) => `    - ${o}`).join('\n')}
 schedule: {policy: rr}
 `;
 
-  it('kvm_vcpu_kick() wakes it (kvm_vcpu_wake_up()) instead of sending an IPI; it runs again only once kvm_vcpu_check_block() says so', () => {
+  it('kvm_vcpu_kick() wakes it (kvm_vcpu_wake_up()) instead of sending an IPI, whatever the reason: with none it is loaded, checks and sleeps again; it runs on only once kvm_vcpu_check_block() says so', () => {
     const d = new Driver(yaml(['request: {vcpu: 0, req: RECORD_STEAL}', 'request: {vcpu: 0, req: UNBLOCK}']));
     d.run_until_blocked('vcpu0');
+    const puts = d.seen('vcpu.put', 'vcpu0').length;
     d.run_until_event('vmm', 'vcpu.kick');
     expect(d.seen('vcpu.kick', 'vmm').map((e) => e['action'])).toEqual(['wakeup']);
-    // Woken for RECORD_STEAL, it is not runnable (no interrupt, no KVM_REQ_UNBLOCK): still halted.
+    // Woken for RECORD_STEAL, with no reason to run (no interrupt, no KVM_REQ_UNBLOCK): kvm_sched_in() loads
+    // it, kvm_vcpu_check_block() finds nothing, and schedule() puts it back to sleep (kvm_sched_out()).
+    expect(d.m.runnable()).toContain(d.thread('vcpu0').id);
+    d.run_until_blocked('vcpu0');
+    expect(d.seen('sched.wake', 'vcpu0').length).toBe(1);
+    expect(d.seen('vcpu.load', 'vcpu0').length).toBeGreaterThan(0);
+    expect(d.seen('vcpu.put', 'vcpu0').length).toBe(puts + 1);
     expect(d.thread('vcpu0').wait?.kind).toBe('kvm_vcpu_halt');
     d.run_to_end('vmm');
     expect(d.seen('vcpu.kick', 'vmm').map((e) => e['action'])).toEqual(['wakeup', 'wakeup']);
@@ -139,6 +147,29 @@ schedule: {policy: rr}
     expect(d.seen('request.check', 'vcpu0').some((e) => e['req'] === 'UNBLOCK' && e['result'] === true)).toBe(true);
     expect(d.seen('guest.access', 'vcpu0').length).toBe(1);
     expect(d.violations).toEqual([]);
+  });
+
+  it('a vCPU woken and not yet back asleep is not woken twice: the second kick finds its task running and sends nothing', () => {
+    const d = new Driver(yaml(['request: {vcpu: 0, req: RECORD_STEAL}', 'request: {vcpu: 0, req: UNBLOCK}']));
+    d.run_until_blocked('vcpu0');
+    d.run_to_end('vmm');
+    expect(d.seen('vcpu.kick', 'vmm').map((e) => e['action'])).toEqual(['wakeup', 'none']);
+    expect(d.seen('ipi.send', 'vmm')).toEqual([]);
+    d.run_to_end('vcpu0');
+    expect(d.seen('guest.access', 'vcpu0').length).toBe(1);
+  });
+
+  it('a reason to run without a wake-up does not wake it: KVM_REQ_UNBLOCK set with no kick leaves it asleep until a kick', () => {
+    const d = new Driver(yaml(['request: {vcpu: 0, req: RECORD_STEAL}']));
+    d.run_until_blocked('vcpu0');
+    // kvm_make_request() alone (no kvm_vcpu_kick()): the bit is there, nobody wakes the task.
+    const v0 = d.m.w.kvm.vcpus[0]!;
+    v0.requests = set_bit(v0.requests, KVM_REQ_GENERIC.UNBLOCK & KVM_REQUEST_MASK);
+    expect(d.m.runnable()).not.toContain(d.thread('vcpu0').id);
+    d.run_to_end('vmm');
+    // The kick that comes with RECORD_STEAL wakes it, and it finds the UNBLOCK.
+    d.run_to_end('vcpu0');
+    expect(d.seen('request.check', 'vcpu0').some((e) => e['req'] === 'UNBLOCK' && e['result'] === true)).toBe(true);
   });
 
   it('kvm_make_all_cpus_request() wakes it unless the request is NO_WAKEUP (KVM_REQ_SLEEP)', () => {

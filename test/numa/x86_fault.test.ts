@@ -82,7 +82,7 @@ describe('kvm_mmu_faultin_pfn() and kvm_tdp_mmu_page_fault()', () => {
     const setup = (variants: string[]) => {
       // A pinned page populates the chunk, so the scan fires its notifier (and protects nothing).
       const d = machine_for(RACE.replace('  mm:\n', '  mm:\n    - dma_pin: {gpa: 0x8000_0000, size: 4K}\n'), variants);
-      // The mm is inside __kvm_handle_hva_range: the invalidation has begun, its range is set, it still holds mmu_lock.
+      // The mm is inside kvm_handle_hva_range: the invalidation has begun, its range is set, it still holds mmu_lock.
       drive(d, 'mm', saw('invalidate.range_add'));
       return d;
     };

@@ -113,7 +113,7 @@ describe('kvm_hv_flush_tlb() with hv.tlb_flush_inhibit', () => {
     expect(of_kind(d.events, 'hv.fifo.push')).toEqual([]);
     // Suspended: vcpu0 sleeps in kvm_vcpu_block() until the clear.
     drive(d, 'vcpu0', () => false);
-    expect(d.m.w.threads[0]!.wait?.kind).toBe('kvm_vcpu_block');
+    expect(d.m.w.threads[0]!.wait?.kind).toBe('kvm_vcpu_halt');
     drive(d, 'vmm', returned(false));
     expect(of_kind(d.events, 'hv.unsuspend')).toMatchObject([{ target: 0, waiting_on: 1 }]);
     expect(finish(d)).toBe('end');

@@ -1,7 +1,7 @@
 // The TLB behind the TDP SPTEs (src/core/x86/tlb.ts): a zapped SPTE keeps
 // working from the TLB until kvm_flush_remote_tlbs() reaches the vCPU, so a
 // missing remote flush is visible (x86.stale_tlb_entry); and the generic
-// notifier path around it (__kvm_handle_hva_range() under kvm->srcu, the
+// notifier path around it (kvm_handle_hva_range() under kvm->srcu, the
 // MMU_NOTIFY_* event each host change passes).
 import { describe, expect, it } from 'vitest';
 import { variant_named } from '../../src/core/machine/variants.js';
@@ -106,7 +106,7 @@ describe('kvm_flush_remote_tlbs() and the TLB behind the SPTEs', () => {
   });
 });
 
-describe('__kvm_handle_hva_range()', () => {
+describe('kvm_handle_hva_range()', () => {
   it('holds kvm->srcu around the memslot walk, mmu_lock and the flush', () => {
     const d = migrate_while_out([]);
     const mm = d.events.filter((e) => e.thread === 'mm' && ['srcu.read_lock', 'srcu.read_unlock', 'lock.acquire', 'lock.release', 'flush.remote'].includes(e.kind));

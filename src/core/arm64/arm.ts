@@ -9,7 +9,7 @@ import { RETURN, call, has_fn, model_fn, ret } from '../machine/model.js';
 import { op_named } from '../machine/ops.js';
 import { next_op } from '../machine/thread.js';
 import { define_variant } from '../machine/variants.js';
-import { preempt_point, register_kvm_arch_vcpu_runnable } from '../kvm/vcpu_load.js';
+import { preempt_point, register_kvm_arch_vcpu_put_load, register_kvm_arch_vcpu_runnable } from '../kvm/vcpu_load.js';
 import { define_op } from '../machine/ops.js';
 import { kvm_make_request_and_kick } from '../kvm/requests.js';
 import { variant_on, type Thread, type World } from '../machine/world.js';
@@ -245,6 +245,7 @@ export const check_vcpu_requests = model_fn<Record<string, never>>('check_vcpu_r
 
 /** kvm_arch_vcpu_runnable(): an interrupt is pending for the vCPU (the model has no power states or pause). */
 register_kvm_arch_vcpu_runnable('arm64', (w, vcpu) => arm64(w).vcpus[vcpu]!.irq_pending);
+register_kvm_arch_vcpu_put_load('arm64');
 
 /**
  * kvm_vcpu_wfi(): set IN_WFI (with the vgic put, preemption off), halt in

@@ -148,8 +148,9 @@ export const user_mem_abort = model_fn<Uma>('user_mem_abort', {
     return 'snapshot';
   },
   // mmap_read_lock(); vma_lookup() and the mapping size; mmu_seq =
-  // kvm->mmu_invalidate_seq; mmap_read_unlock() (its release pairs with the
-  // smp_wmb in invalidate_end).
+  // kvm->mmu_invalidate_seq; mmap_read_unlock() (the kernel relies on it for
+  // an implicit smp_rmb(), pairing with the smp_wmb() in
+  // kvm_mmu_invalidate_end()).
   snapshot: (w, t, l) => {
     user_mem_abort_vma_size(w, t, l);
     l.mmu_seq = w.kvm.mmu_invalidate_seq;

@@ -1,13 +1,19 @@
 // virt/kvm/kvm_main.c: kvm_mmu_notifier_invalidate_range_start/_end through
-// __kvm_handle_hva_range() (under kvm->srcu, mmu_lock taken at the first
-// overlapping memslot), and kvm_flush_remote_tlbs(); plus the primary
-// MMU's side (mm/mmu_notifier.c callers): start, change the PTEs, end, with
-// the MMU_NOTIFY_* event each caller passes (KVM itself does not look at
-// it). The newest kvm_main.c read has no change_pte notifier any more.
+// kvm_handle_hva_range() (v6.15 renamed __kvm_handle_hva_range() so; under
+// kvm->srcu, mmu_lock taken at the first overlapping memslot), and
+// kvm_flush_remote_tlbs(); plus the primary MMU's side (mm/mmu_notifier.c
+// callers): start, change the PTEs, end, with the MMU_NOTIFY_* event each
+// caller passes (KVM itself does not look at it). v6.18 has no change_pte
+// notifier.
 // Left out: gfn_to_pfn_cache invalidation, the memslot-update rcuwait,
-// guest_memfd ranges, kvm_arch_guest_memory_reclaimed(), the
-// clear_flush_young / clear_young / test_young notifiers (aging: x86 selects
-// CONFIG_KVM_ELIDE_TLB_FLUSH_IF_YOUNG, so they never flush), release.
+// guest_memfd ranges, kvm_arch_guest_memory_reclaimed(), SMM's second
+// address space, the WARN_ON_ONCE()s of the walk (none is reachable: begin
+// and the first range_add share one hold of mmu_lock), release, and the
+// aging notifiers (clear_flush_young / clear_young / test_young): on x86
+// (KVM_MMU_LOCKLESS_AGING, KVM_ELIDE_TLB_FLUSH_IF_YOUNG) they take no
+// mmu_lock and never flush; on arm64 they take mmu_lock for write and may
+// flush, an mmu_lock writer this model does not have. Neither touches
+// mmu_invalidate_seq or the in-progress range.
 import { emit } from '../machine/events.js';
 import { RETURN, call, kvm_arch_fn, model_fn, ret } from '../machine/model.js';
 import { define_variant } from '../machine/variants.js';
@@ -19,10 +25,15 @@ import { kvm_make_all_cpus_request } from './requests.js';
 import { lock_write, write_unlock } from './rwlock.js';
 import { KVM_SRCU, srcu_read_lock, srcu_read_unlock } from '../rcu/srcu.js';
 
-/** Memslots overlapping [hva_start, hva_end), with the gfn range they cover. */
+/**
+ * Memslots overlapping [hva_start, hva_end), with the gfn range they cover,
+ * in the order kvm_for_each_memslot_in_hva_range() walks them (the hva
+ * interval tree: by userspace_addr).
+ */
 export function hva_range_slots(w: World, hva_start: number, hva_end: number): { slot: Memslot; start: number; end: number }[] {
   const out: { slot: Memslot; start: number; end: number }[] = [];
-  for (const slot of w.kvm.memslots) {
+  const by_hva = w.kvm.memslots.length > 1 ? [...w.kvm.memslots].sort((a, b) => a.userspace_addr - b.userspace_addr || a.id - b.id) : w.kvm.memslots;
+  for (const slot of by_hva) {
     const s_end = slot.userspace_addr + slot.npages * PAGE_SIZE;
     const lo = Math.max(hva_start, slot.userspace_addr);
     const hi = Math.min(hva_end, s_end);
@@ -56,7 +67,7 @@ export const UNMAP_ONLY_PROTECTED = define_variant({
 export const NO_REMOTE_FLUSH = define_variant({
   name: 'mmu.no_notifier_flush',
   description:
-    '__kvm_handle_hva_range() ignores flush_on_ret: after kvm_unmap_gfn_range() zapped SPTEs, invalidate_range_start returns without ' +
+    'kvm_handle_hva_range() ignores flush_on_ret: after kvm_unmap_gfn_range() zapped SPTEs, invalidate_range_start returns without ' +
     'kvm_flush_remote_tlbs(), so vCPUs keep the zapped translations in their TLBs (only a zap that yielded mmu_lock flushed what it had ' +
     'zapped before the yield)',
   source:
@@ -74,7 +85,8 @@ interface HandleHvaRange {
   /**
    * Per overlapping memslot: 'unmap' is kvm_mmu_unmap_gfn_range (record the
    * gfn range, then the arch's kvm_unmap_gfn_range); 'range_add' only
-   * records it (the RFC's range_start); 'none' is KVM_MMU_NOTIFIER_NULL.
+   * records it (the RFC's range_start); 'none' is (void *)kvm_null_fn
+   * (IS_KVM_NULL_FN).
    */
   handler: 'unmap' | 'range_add' | 'none';
   flush_on_ret: boolean;
@@ -86,12 +98,13 @@ interface HandleHvaRange {
 }
 
 /**
- * __kvm_handle_hva_range(kvm, range): for each memslot overlapping the hva
+ * kvm_handle_hva_range(kvm, range): for each memslot overlapping the hva
  * range, the first takes mmu_lock for write and runs on_lock; then the
  * handler per slot; flush_on_ret and any handler asking for it -> a remote
- * TLB flush before unlocking. No overlapping memslot: nothing at all.
- *  */
-export const __kvm_handle_hva_range = model_fn<HandleHvaRange>('__kvm_handle_hva_range', {
+ * TLB flush before unlocking. No overlapping memslot: no lock, no on_lock.
+ * The walk's `lockless` (v6.15: aging only) is false for invalidations.
+ */
+export const kvm_handle_hva_range = model_fn<HandleHvaRange>('kvm_handle_hva_range', {
   // idx = srcu_read_lock(&kvm->srcu), then the memslots read under it: one
   // step, as neither blocks and nothing in the model changes the memslots.
   slots: (w, t, l) => {
@@ -129,7 +142,10 @@ export const __kvm_handle_hva_range = model_fn<HandleHvaRange>('__kvm_handle_hva
     if (variant_on(w, NO_REMOTE_FLUSH.name)) return 'unlock';
     return call('kvm_flush_remote_tlbs', { reason: 'mmu_notifier' }, 'unlock');
   },
-  // KVM_MMU_UNLOCK(kvm); srcu_read_unlock(&kvm->srcu, idx): two releases, one step.
+  // KVM_MMU_UNLOCK(kvm); srcu_read_unlock(&kvm->srcu, idx): two releases,
+  // one step. Between them only a synchronize_srcu(&kvm->srcu) could start,
+  // and it would wait for this reader, which leaves at once: the same as
+  // starting after both.
   unlock: (w, t, l) => {
     write_unlock(w, t, 'mmu_lock');
     srcu_read_unlock(w, t, KVM_SRCU, l.srcu_idx);
@@ -166,7 +182,7 @@ export const kvm_mmu_notifier_invalidate_range_start = model_fn<RangeStart>('kvm
     w.kvm.mn_active_invalidate_count++;
     const rfc = l.numa && variant_on(w, UNMAP_ONLY_PROTECTED.name);
     return call(
-      __kvm_handle_hva_range,
+      kvm_handle_hva_range,
       { start: l.start, end: l.end, on_lock: 'begin', handler: rfc ? 'range_add' : 'unmap', flush_on_ret: !rfc, may_block: l.may_block },
       'done',
     );
@@ -176,7 +192,7 @@ export const kvm_mmu_notifier_invalidate_range_start = model_fn<RangeStart>('kvm
 
 /** kvm_mmu_notifier_invalidate_range_end(): end the invalidation on the overlapping memslots, then uncount it. */
 export const kvm_mmu_notifier_invalidate_range_end = model_fn<{ start: number; end: number }>('kvm_mmu_notifier_invalidate_range_end', {
-  end: (_w, _t, l) => call(__kvm_handle_hva_range, { start: l.start, end: l.end, on_lock: 'end', handler: 'none', flush_on_ret: false, may_block: false }, 'count'),
+  end: (_w, _t, l) => call(kvm_handle_hva_range, { start: l.start, end: l.end, on_lock: 'end', handler: 'none', flush_on_ret: false, may_block: false }, 'count'),
   count: (w) => {
     w.kvm.mn_active_invalidate_count--;
     return RETURN;
@@ -186,12 +202,15 @@ export const kvm_mmu_notifier_invalidate_range_end = model_fn<{ start: number; e
 
 /**
  * kvm_flush_remote_tlbs(): the arch hook if it has one (arm64: a broadcast
- * TLBI by VMID), else KVM_REQ_TLB_FLUSH on every vCPU with WAIT.
+ * TLBI by VMID), else KVM_REQ_TLB_FLUSH on every vCPU with WAIT. x86's hook
+ * works only when KVM runs as a Hyper-V guest; on bare metal it fails and
+ * the requests are made. `remote_tlb_flushes` counts what the kernel's
+ * stat.generic.remote_tlb_flush_requests does: every call.
  */
 export const kvm_flush_remote_tlbs = model_fn<{ reason: string }>('kvm_flush_remote_tlbs', {
   flush: (w, t, l) => {
     metric_add(w, 'remote_tlb_flushes');
-    // Only arm64 has the arch hook (a broadcast TLBI by VMID) in this model.
+    // The arch hook: arm64's broadcast TLBI by VMID (x86's, bare metal, fails).
     if (w.arch === 'arm64') {
       emit(w, t, 'flush.remote', { scope: 'vmid', reason: l.reason });
       return call('kvm_arch_flush_remote_tlbs', {}, 'done');

@@ -2,7 +2,7 @@
 // (mm/mempolicy.c change_prot_numa -> mm/mprotect.c change_protection with
 // MM_CP_PROT_NUMA), the migration of a misplaced page, VFIO's long-term
 // pinning, and KVM's MMU-notifier callbacks for them (virt/kvm/kvm_main.c
-// kvm_mmu_notifier_invalidate_range_start/_end over __kvm_handle_hva_range),
+// kvm_mmu_notifier_invalidate_range_start/_end over kvm_handle_hva_range),
 // with Yan Zhao's RFC ".numa_protect" alternative.
 //
 // The protection pass, per upper-level chunk of the range (PUD: "mm/mprotect:
@@ -39,7 +39,7 @@ import { define_op, S } from '../machine/ops.js';
 import { metric_add, variant_on, type Thread, type World } from '../machine/world.js';
 import { PAGE_SHIFT, PAGE_SIZE, gfn_to_hva, gfn_to_memslot } from './kvm_host.js';
 import { host_change_pte, host_faultin, host_pte } from './host_mm.js';
-import { UNMAP_ONLY_PROTECTED, __kvm_handle_hva_range, kvm_mmu_notifier_invalidate_range_end, kvm_mmu_notifier_invalidate_range_start } from './mmu_notifier.js';
+import { UNMAP_ONLY_PROTECTED, kvm_handle_hva_range, kvm_mmu_notifier_invalidate_range_end, kvm_mmu_notifier_invalidate_range_start } from './mmu_notifier.js';
 
 export { UNMAP_ONLY_PROTECTED };
 
@@ -111,7 +111,7 @@ export const kvm_mmu_notifier_numa_protect = model_fn<{ start: number; end: numb
     // WARN_ON_ONCE(!READ_ONCE(kvm->mn_active_invalidate_count))
     if (!w.kvm.mn_active_invalidate_count) metric_add(w, 'warn_numa_protect_outside_invalidation');
     if (!w.kvm.mmu_invalidate_in_progress) return RETURN;
-    return call(__kvm_handle_hva_range, { start: l.start, end: l.end, on_lock: 'none', handler: 'unmap', flush_on_ret: true, may_block: false }, 'done');
+    return call(kvm_handle_hva_range, { start: l.start, end: l.end, on_lock: 'none', handler: 'unmap', flush_on_ret: true, may_block: false }, 'done');
   },
   done: () => RETURN,
 });

@@ -21,16 +21,7 @@ import {
   type VcpuMode,
 } from './kvm_host.js';
 import { smp_send_ipi } from './smp.js';
-import { kvm_vcpu_is_blocking } from './vcpu_load.js';
-
-/**
- * kvm_vcpu_wake_up(): rcuwait_wake_up() on a vCPU sleeping in
- * kvm_vcpu_block(); true if it was asleep. It re-checks
- * kvm_vcpu_check_block() and sleeps again unless it has a reason to run.
- */
-function kvm_vcpu_wake_up(w: World, vcpu: KvmVcpu): boolean {
-  return kvm_vcpu_is_blocking(w, vcpu.vcpu_id);
-}
+import { kvm_vcpu_wake_up } from './vcpu_load.js';
 
 export function set_mode(w: World, t: Thread, vcpu: KvmVcpu, to: VcpuMode, via: string): void {
   const from = vcpu.mode;
@@ -83,7 +74,7 @@ export function kvm_request_needs_ipi(w: World, t: Thread, vcpu: KvmVcpu, req: n
  * The IPI is not waited for.
  */
 export function kvm_vcpu_kick(w: World, t: Thread, vcpu: KvmVcpu): void {
-  if (kvm_vcpu_wake_up(w, vcpu)) {
+  if (kvm_vcpu_wake_up(vcpu)) {
     emit(w, t, 'vcpu.kick', { target: vcpu.vcpu_id, action: 'wakeup' });
     return;
   }
@@ -102,7 +93,8 @@ export function kvm_vcpu_kick(w: World, t: Thread, vcpu: KvmVcpu): void {
 
 /**
  * kvm_make_all_cpus_request(kvm, req) as steps: get_cpu(); per vCPU set the
- * bit; unless NO_WAKEUP, a vCPU woken from kvm_vcpu_block() needs no IPI;
+ * bit; unless NO_WAKEUP (a step of its own), a vCPU woken from
+ * kvm_vcpu_block() needs no IPI;
  * else (a separate atomic) kvm_request_needs_ipi() collects its CPU;
  * smp_call_function_many(mask, wait = req & WAIT); put_cpu(). Returns true
  * if any IPI was sent.
@@ -122,12 +114,15 @@ export const kvm_make_all_cpus_request = model_fn<{ req: number; i: number; mask
       if (!vcpu) return 'kick';
       if (!(l.req & KVM_REQUEST_NO_ACTION)) kvm_make_request(w, t, l.req, vcpu);
       l.targets.push(vcpu.vcpu_id);
-      if (!(l.req & KVM_REQUEST_NO_WAKEUP) && kvm_vcpu_wake_up(w, vcpu)) {
-        emit(w, t, 'vcpu.kick', { target: vcpu.vcpu_id, action: 'wakeup' });
-        l.i++;
-        return 'make';
-      }
-      return 'needs_ipi';
+      return l.req & KVM_REQUEST_NO_WAKEUP ? 'needs_ipi' : 'wake_up';
+    },
+    // kvm_vcpu_wake_up(): smp_mb(), then the task in vcpu->wait, after the set_bit (an atomic of its own).
+    wake_up: (w, t, l) => {
+      const vcpu = vcpu_of(w, l.i);
+      if (!kvm_vcpu_wake_up(vcpu)) return 'needs_ipi';
+      emit(w, t, 'vcpu.kick', { target: vcpu.vcpu_id, action: 'wakeup' });
+      l.i++;
+      return 'make';
     },
     needs_ipi: (w, t, l) => {
       const vcpu = vcpu_of(w, l.i);

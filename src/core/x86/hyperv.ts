@@ -255,17 +255,33 @@ export function hv_fifo_lock(w: World, t: Thread, vcpu: number, fifo_idx: number
 }
 
 /**
- * kvm_hv_vcpu_purge_flush_tlb(): a full guest flush covers Hyper-V's
- * fine-grained one, so a pending KVM_REQ_HV_TLB_FLUSH is consumed and the
- * FIFO emptied (kfifo_reset_out) without looking at it.
+ * kvm_hv_vcpu_purge_flush_tlb() (hyperv.h), its first half: a full guest
+ * flush covers Hyper-V's fine-grained one, so a pending
+ * KVM_REQ_HV_TLB_FLUSH is consumed (kvm_check_request(), an atomic);
+ * true when there was one, and the caller's next step empties the FIFO
+ * (hv_purge_kfifo_reset_out()).
  */
-export function kvm_hv_vcpu_purge_flush_tlb(w: World, t: Thread, vcpu: number): void {
-  if (!kvm_check_request(w, t, KVM_REQ.HV_TLB_FLUSH, vcpu_of(w, vcpu))) return;
+export function kvm_hv_vcpu_purge_flush_tlb(w: World, t: Thread, vcpu: number): boolean {
+  return kvm_check_request(w, t, KVM_REQ.HV_TLB_FLUSH, vcpu_of(w, vcpu));
+}
+
+/**
+ * The second half: kfifo_reset_out() without looking at the entries. It
+ * reads the producers' `in` without their write_lock, after the request
+ * was consumed: a list queued (and its request made) in between goes with
+ * the rest, and its request stays set for an empty FIFO. Harmless: the
+ * vCPU has not entered the guest since its full flush, so it caches
+ * nothing such a list could cover.
+ */
+export function hv_purge_kfifo_reset_out(w: World, t: Thread, vcpu: number): void {
   const fifo = kvm_hv_get_tlb_flush_fifo(w, vcpu, is_guest_mode(w, vcpu));
   const n = fifo.entries.length;
   fifo.entries = [];
   emit(w, t, 'hv.fifo.drain', { target: vcpu, entries: n, result: 1 });
 }
+
+/** Base addresses a 4-level host (max_host_virt_addr_bits() 48) takes as canonical: the model's GVAs are the lower half. */
+export const HV_CANONICAL_LIMIT = 2 ** 47;
 
 /**
  * kvm_hv_vcpu_flush_tlb(): on the target, before it enters the guest. Take
@@ -288,6 +304,8 @@ export const kvm_hv_vcpu_flush_tlb = model_fn<{ popped: number[] }>('kvm_hv_vcpu
         emit(w, t, 'hv.fifo.drain', { target: t.vcpu, entries: l.popped.length, result: ENOSPC });
         return ret(t, ENOSPC);
       }
+      // is_noncanonical_invlpg_address(entries[i], vcpu): skipped (the base only, as v6.18 checks).
+      if (e >= HV_CANONICAL_LIMIT) continue;
       const gva = gva_page(e);
       const pages = gva_extra_pages(e) + 1;
       for (let j = 0; j < pages; j++) flush_tlb_gva(w, t.vcpu, gva + j * PAGE_SIZE);
@@ -544,7 +562,8 @@ define_op({
       format: { anyOf: [{ enum: ['sparse_4k', 'all'] }, { type: 'integer', minimum: 0, maximum: 0xffffffff }] },
       valid_bank_mask: S.u64,
       banks: { type: 'array', items: S.u64, maxItems: 64 },
-      // GVA page | extra pages in the low 12 bits; the model keeps GVAs below 2^52 (no canonical upper half).
+      // GVA page | extra pages in the low 12 bits, below 2^52 (no upper canonical half); an entry at or
+      // above 2^47 is not canonical on the model's 4-level host, and the flush skips it.
       gvas: { type: 'array', items: { type: 'integer', minimum: 0, maximum: 2 ** 52 }, maxItems: 4095 },
       rep_cnt: { type: 'integer', minimum: 0, maximum: 0xfff },
       var_cnt: { type: 'integer', minimum: 0, maximum: 0x3ff },

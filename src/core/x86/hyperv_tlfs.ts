@@ -1,6 +1,7 @@
-// include/asm-generic/hyperv-tlfs.h and arch/x86/include/asm/hyperv-tlfs.h:
-// the Hyper-V Top Level Functional Specification constants the TLB flush
-// hypercalls use. Values as in the kernel headers.
+// include/hyperv/hvgdk_mini.h (v6.18; include/asm-generic/hyperv-tlfs.h and
+// arch/x86/include/asm/hyperv-tlfs.h before): the Hyper-V Top Level
+// Functional Specification constants the TLB flush hypercalls use. Values as
+// in the kernel headers.
 
 // Hypercall codes.
 export const HVCALL_FLUSH_VIRTUAL_ADDRESS_SPACE = 0x0002;
@@ -35,7 +36,11 @@ export const HV_GENERIC_SET_ALL = 1;
 
 export const HV_VCPUS_PER_SPARSE_BANK = 64;
 export const HV_MAX_SPARSE_VCPU_BANKS = 64;
-/** KVM_HV_MAX_SPARSE_VCPU_SET_BITS = DIV_ROUND_UP(KVM_MAX_VCPUS (4096), 64). */
+/**
+ * KVM_HV_MAX_SPARSE_VCPU_SET_BITS = DIV_ROUND_UP(KVM_MAX_VCPUS, 64): 16 with
+ * the default CONFIG_KVM_MAX_NR_VCPUS (1024), 64 with MAXSMP (4096), which
+ * the model takes; with the model's few vCPUs only bank 0 is ever used.
+ */
 export const KVM_HV_MAX_SPARSE_VCPU_SET_BITS = 64;
 /** HV_HYPERCALL_MAX_XMM_REGISTERS: XMM0-5 carry fast hypercall input. */
 export const HV_HYPERCALL_MAX_XMM_REGISTERS = 6;

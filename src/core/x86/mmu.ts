@@ -191,7 +191,7 @@ export const kvm_tdp_mmu_page_fault = model_fn<KvmPageFault>('kvm_tdp_mmu_page_f
     }
     return 'unlock';
   },
-  // read_unlock(&kvm->mmu_lock); kvm_mmu_finish_page_fault() (the pfn's reference is not modelled).
+  // kvm_mmu_finish_page_fault() (the pfn's reference is not modelled); read_unlock(&kvm->mmu_lock).
   unlock: (w, t, l) => {
     read_unlock(w, t, 'mmu_lock');
     return ret(t, l.r);

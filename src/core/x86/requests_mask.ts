@@ -3,30 +3,20 @@
 // (src/core/kvm/requests.ts) that the Hyper-V flush and the inhibit's
 // unsuspend use. Kept beside the x86 code until the generic layer has it.
 //
-// Per target: set the request bit (unless NO_ACTION); unless NO_WAKEUP, a
-// vCPU asleep in kvm_vcpu_block() is woken and needs no IPI; else
+// Per target: set the request bit (unless NO_ACTION); then, unless NO_WAKEUP,
+// a vCPU asleep in kvm_vcpu_block() is woken (kvm_vcpu_wake_up(), a step of
+// its own) and needs no IPI; else
 // kvm_request_needs_ipi() decides (WAIT: any mode but OUTSIDE). Then
 // smp_call_function_many(mask, wait = req & WAIT): with WAIT the caller
 // spins, preemption off and interrupts on, until every target CPU took the
 // IPI, i.e. left the guest.
 import { emit } from '../machine/events.js';
 import { RETURN, block, model_fn } from '../machine/model.js';
-import type { Thread, World } from '../machine/world.js';
-import { KVM_REQUEST_NO_ACTION, KVM_REQUEST_NO_WAKEUP, KVM_REQUEST_WAIT, req_name, vcpu_of, type KvmVcpu } from '../kvm/kvm_host.js';
+import { KVM_REQUEST_NO_ACTION, KVM_REQUEST_NO_WAKEUP, KVM_REQUEST_WAIT, req_name, vcpu_of } from '../kvm/kvm_host.js';
 import { kvm_make_request, kvm_request_needs_ipi } from '../kvm/requests.js';
+import { kvm_vcpu_wake_up } from '../kvm/vcpu_load.js';
 import { smp_send_ipi } from '../kvm/smp.js';
 
-/** Wait kind of a vCPU asleep in kvm_vcpu_block() (see x86.ts vcpu_block). */
-export const VCPU_BLOCK_WAIT = 'kvm_vcpu_block';
-
-/** kvm_vcpu_wake_up(): true if the vCPU's thread was asleep in kvm_vcpu_block(). */
-export function kvm_vcpu_wake_up(w: World, t: Thread, vcpu: KvmVcpu, reason: string): boolean {
-  const th = w.threads[vcpu.thread];
-  if (!th || th.wait?.kind !== VCPU_BLOCK_WAIT) return false;
-  emit(w, t, 'vcpu.kick', { target: vcpu.vcpu_id, action: 'wakeup' });
-  emit(w, t, 'sched.wake', { reason: `${th.name}: ${reason}` });
-  return true;
-}
 
 interface MaskReq {
   req: number;
@@ -50,11 +40,15 @@ export const kvm_make_vcpus_request_mask = model_fn<MaskReq>('kvm_make_vcpus_req
     const vcpu = vcpu_of(w, l.mask[l.i]!);
     if (!(l.req & KVM_REQUEST_NO_ACTION)) kvm_make_request(w, t, l.req, vcpu);
     l.targets.push(vcpu.vcpu_id);
-    if (!(l.req & KVM_REQUEST_NO_WAKEUP) && kvm_vcpu_wake_up(w, t, vcpu, req_name(w.arch, l.req))) {
-      l.i++;
-      return 'make';
-    }
-    return 'needs_ipi';
+    return l.req & KVM_REQUEST_NO_WAKEUP ? 'needs_ipi' : 'wake_up';
+  },
+  // kvm_vcpu_wake_up(): smp_mb(), then the task in vcpu->wait, after the set_bit (an atomic of its own).
+  wake_up: (w, t, l) => {
+    const vcpu = vcpu_of(w, l.mask[l.i]!);
+    if (!kvm_vcpu_wake_up(vcpu)) return 'needs_ipi';
+    emit(w, t, 'vcpu.kick', { target: vcpu.vcpu_id, action: 'wakeup' });
+    l.i++;
+    return 'make';
   },
   needs_ipi: (w, t, l) => {
     const vcpu = vcpu_of(w, l.mask[l.i]!);

@@ -75,7 +75,9 @@ define_op({
   threads: ['vcpu'],
   arch: 'x86',
   summary: 'guest load or store through a GVA: hits the guest TLB or walks and fills it (never exits)',
-  schema: { type: 'object', properties: { gva: S.addr, write: S.bool }, required: ['gva'], additionalProperties: false },
+  // A guest access to a non-canonical GVA raises #GP and caches nothing: the model's guest uses the lower
+  // canonical half of a 4-level host.
+  schema: { type: 'object', properties: { gva: { type: 'integer', minimum: 0, maximum: 2 ** 47 - 1 }, write: S.bool }, required: ['gva'], additionalProperties: false },
   in_guest: (w, t, args) => {
     const gva = args['gva'] as number;
     const write = args['write'] === true;

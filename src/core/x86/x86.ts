@@ -20,7 +20,7 @@
 // the instruction emulator; requests the model does not act on are
 // consumed where the kernel would handle them.
 import { emit } from '../machine/events.js';
-import { RETURN, block, call, has_fn, model_fn, observed_frames, ret, wait_kind } from '../machine/model.js';
+import { RETURN, call, has_fn, model_fn, observed_frames, ret } from '../machine/model.js';
 import { op_named } from '../machine/ops.js';
 import { next_op } from '../machine/thread.js';
 import { metric_add, type Thread, type World } from '../machine/world.js';
@@ -31,9 +31,10 @@ import { KVM_SRCU, srcu_held_idx, srcu_read_lock, srcu_read_unlock } from '../rc
 import type { WorldConfig } from '../world_init.js';
 import { KVM_REQ, new_vcpu_x86 } from './kvm_host.js';
 import { flush_tlb_all_entries } from './tlb.js';
-import { kvm_hv_vcpu_flush_tlb, kvm_hv_vcpu_purge_flush_tlb } from './hyperv.js';
+import { hv_purge_kfifo_reset_out, kvm_hv_vcpu_flush_tlb, kvm_hv_vcpu_purge_flush_tlb } from './hyperv.js';
 import { kvm_hv_vcpu_suspended } from './flush_inhibit.js';
-import { VCPU_BLOCK_WAIT } from './requests_mask.js';
+import { kvm_vcpu_block, register_kvm_arch_vcpu_runnable } from '../kvm/vcpu_load.js';
+import './requests_mask.js';
 import './vcpu_ioctl.js';
 
 /** Name of the x86 vCPU thread's root function: the VMM's KVM_RUN loop under vcpu->mutex (vcpu_ioctl.ts). */
@@ -102,26 +103,19 @@ export const vcpu_run = model_fn<{ r: number }>('vcpu_run', {
   },
 });
 
-wait_kind(VCPU_BLOCK_WAIT, true, (w, t) => kvm_vcpu_check_block(w, t.vcpu));
-
-/** kvm_vcpu_check_block(): runnable again, or KVM_REQ_UNBLOCK pending. */
-function kvm_vcpu_check_block(w: World, vcpu: number): boolean {
-  return kvm_vcpu_running(w, vcpu) || kvm_test_request(KVM_REQ.UNBLOCK, vcpu_of(w, vcpu));
-}
+// kvm_vcpu_check_block() asks kvm_arch_vcpu_runnable(): here, kvm_vcpu_running().
+register_kvm_arch_vcpu_runnable('x86', kvm_vcpu_running);
 
 /**
  * vcpu_block(): not runnable (here: suspended by the proposal), so drop
- * kvm->srcu and sleep in kvm_vcpu_block() until kvm_vcpu_check_block();
- * then retake kvm->srcu. Returns 1: vcpu_run() looks again.
+ * kvm->srcu and halt in kvm_vcpu_block() (kvm/vcpu_load.ts) until a
+ * wake-up finds a reason to run (kvm_vcpu_check_block()); then retake
+ * kvm->srcu. Returns 1: vcpu_run() looks again.
  */
 export const vcpu_block = model_fn<Record<string, never>>('vcpu_block', {
   srcu_unlock: (w, t) => {
     kvm_vcpu_srcu_read_unlock(w, t);
-    return 'block';
-  },
-  block: (w, t) => {
-    if (!kvm_vcpu_check_block(w, t.vcpu)) return block(t, { kind: VCPU_BLOCK_WAIT, vcpu: t.vcpu });
-    return 'srcu_lock';
+    return call(kvm_vcpu_block, {}, 'srcu_lock');
   },
   srcu_lock: (w, t) => {
     kvm_vcpu_srcu_read_lock(w, t);
@@ -131,7 +125,9 @@ export const vcpu_block = model_fn<Record<string, never>>('vcpu_block', {
 
 /**
  * kvm_vcpu_flush_tlb_guest(): flush the guest's TLB, then purge Hyper-V's
- * FIFO and request (a full flush is a superset of the fine-grained one).
+ * request and FIFO (a full flush is a superset of the fine-grained one):
+ * two steps, as the request is consumed before the FIFO is reset. VMX's
+ * rule; on SVM the current and full flushes purge as well.
  */
 export const kvm_vcpu_flush_tlb_guest = model_fn<{ reason: string }>('kvm_vcpu_flush_tlb_guest', {
   flush: (w, t, l) => {
@@ -139,8 +135,9 @@ export const kvm_vcpu_flush_tlb_guest = model_fn<{ reason: string }>('kvm_vcpu_f
     if (l.reason === 'hv_flushall') emit(w, t, 'hv.flush', { target: t.vcpu, scope: 'all', gva: 0, pages: 0 });
     return 'purge';
   },
-  purge: (w, t) => {
-    kvm_hv_vcpu_purge_flush_tlb(w, t, t.vcpu);
+  purge: (w, t) => (kvm_hv_vcpu_purge_flush_tlb(w, t, t.vcpu) ? 'kfifo_reset_out' : RETURN),
+  kfifo_reset_out: (w, t) => {
+    hv_purge_kfifo_reset_out(w, t, t.vcpu);
     return RETURN;
   },
 });
