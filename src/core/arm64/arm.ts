@@ -249,9 +249,10 @@ register_kvm_arch_vcpu_put_load('arm64');
 
 /**
  * kvm_vcpu_wfi(): set IN_WFI (with the vgic put, preemption off), halt in
- * kvm_vcpu_block() until the vCPU is runnable, clear IN_WFI. While it sleeps
- * it is put with IN_WFI set, so kvm_vcpu_put_hw_mmu() drops its stage-2
- * reference. Then the WFI retires (PC advanced).
+ * kvm_vcpu_block() until a wake-up finds the vCPU runnable, clear IN_WFI.
+ * Each time it sleeps it is put with IN_WFI set, so kvm_vcpu_put_hw_mmu()
+ * drops its stage-2 reference; each wake-up loads it again. Then the WFI
+ * retires (PC advanced).
  */
 export const kvm_vcpu_wfi = model_fn<Record<string, never>>('kvm_vcpu_wfi', {
   set_flag: (w, t) => {
