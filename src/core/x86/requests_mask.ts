@@ -17,7 +17,6 @@ import { kvm_make_request, kvm_request_needs_ipi } from '../kvm/requests.js';
 import { kvm_vcpu_wake_up } from '../kvm/vcpu_load.js';
 import { smp_send_ipi } from '../kvm/smp.js';
 
-
 interface MaskReq {
   req: number;
   /** vcpu_ids to make the request of, ascending (for_each_set_bit order). */
