@@ -69,9 +69,14 @@ export function kvm_request_needs_ipi(w: World, t: Thread, vcpu: KvmVcpu, req: n
 }
 
 /**
- * kvm_vcpu_kick(): wake the vCPU if it is blocked; from its own thread flip IN to EXITING; otherwise
- * a reschedule IPI when kvm_arch_vcpu_should_kick() saw IN_GUEST_MODE.
- * The IPI is not waited for.
+ * kvm_vcpu_kick(), since v6.15 __kvm_vcpu_kick(vcpu, false): wake the vCPU
+ * if it is blocked; from its own thread flip IN to EXITING; otherwise a
+ * reschedule IPI when kvm_arch_vcpu_should_kick() saw IN_GUEST_MODE. The
+ * IPI is not waited for. One step, where the kernel can be interleaved
+ * after the wake-up, the cmpxchg and READ_ONCE(vcpu->cpu): the same
+ * outcome for its callers. "Its own thread" stands for
+ * __this_cpu_read(kvm_running_vcpu), which differs only for a kick from
+ * interrupt context on the vCPU's CPU, which the model has none of.
  */
 export function kvm_vcpu_kick(w: World, t: Thread, vcpu: KvmVcpu): void {
   if (kvm_vcpu_wake_up(vcpu)) {
