@@ -15,12 +15,12 @@
 // Visited set. A state is 64 bits of a hash, Sim.key53() and
 // Sim.key_check(): the simulated state without the step and event
 // counters, with the time left on timed waits (sim.ts says why that is
-// enough); `distinct` counts the 53 bits of key53(). A state reached again is not expanded again if an
-// earlier visit had at least as much of every budget left (depth, faults,
-// preemptions) and a sleep set contained in the present one; if it only
-// slept on moves the present visit must take, just those are taken
-// (Godefroid's state caching with sleep sets); otherwise it is expanded
-// again. So what the search covers does not depend on the order it meets
+// enough); `distinct` counts the 53 bits of key53(). A state reached
+// again is not expanded again if an earlier visit had at least as much of
+// every budget left (depth, faults, preemptions) and a sleep set contained
+// in the present one; if it only slept on moves the present visit must
+// take, just those are taken (Godefroid's state caching with sleep sets);
+// otherwise it is expanded again. So what the search covers does not depend on the order it meets
 // states in: `distinct` is exactly the set of states reachable within the
 // bounds, which is what makes counts equal across runs, worker counts and
 // shards (the tests check it, and that a bounded search's states are a
@@ -678,8 +678,10 @@ export class Dfs {
       }
       const me: Sleeper = { id: move_id(thread, x0.answers), thread, answers: x0.answers, asked: x0.asked, fp: this.por ? index_footprint(fp!) : null };
       if (depth > this.stats.max_depth) this.stats.max_depth = depth;
-      const key = sim.key53();
-      const check = sim.key_check();
+      // The time left goes into both halves of the key: counted once.
+      const kx = sim.key_x();
+      const key = sim.key53(kx);
+      const check = sim.key_check(kx);
       // A move the depth bound cut short ends at no scheduling point (see "Depth").
       if (!short) this.states.add(key);
       if (this.states.size >= MAX_STATES && this.status === 'running') this.stop_full();

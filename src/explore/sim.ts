@@ -152,9 +152,8 @@ export class Sim {
    * counters and with the stamps by value; history.test.ts checks the
    * declarations.
    */
-  key53(): number {
+  key53(x = this.key_x()): number {
     const k = this.tr.key53();
-    const x = this.key_x();
     let a = Math.imul(Math.floor(k / 2097152) ^ x, 0x9e3779b1);
     a ^= a >>> 13;
     let b = Math.imul((k % 2097152) ^ Math.imul(x, 0x85ebca6b), 0xc2b2ae35);
@@ -167,13 +166,14 @@ export class Sim {
    * with what it adds (the time left): beside key53(), 64 bits that the
    * visited sets compare, so that two states share a visit only when they
    * share all 64 (the verdict's bound on a missed state: keyset.ts).
+   * `x`: key_x(), when the caller has it already for key53().
    */
-  key_check(): number {
-    return (this.tr.key_check() ^ Math.imul(this.key_x(), 0x165667b1)) & CHECK_MASK;
+  key_check(x = this.key_x()): number {
+    return (this.tr.key_check() ^ Math.imul(x, 0x165667b1)) & CHECK_MASK;
   }
 
   /** What the key adds to the tracker's: the time left on timed waits (or the counters, for tests). */
-  private key_x(): number {
+  key_x(): number {
     const w = this.w;
     return this.key_counters ? Math.imul(w.step, 0x27d4eb2d) ^ w.seq : this.time_left();
   }

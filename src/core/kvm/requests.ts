@@ -23,6 +23,13 @@ import {
 import { smp_send_ipi } from './smp.js';
 import { kvm_vcpu_wake_up } from './vcpu_load.js';
 
+/** kvm_vcpu_wake_up() from a kick or a request: true (and a `vcpu.kick` wakeup event) when it woke the vCPU. */
+export function kick_wake_up(w: World, t: Thread, vcpu: KvmVcpu): boolean {
+  if (!kvm_vcpu_wake_up(vcpu)) return false;
+  emit(w, t, 'vcpu.kick', { target: vcpu.vcpu_id, action: 'wakeup' });
+  return true;
+}
+
 export function set_mode(w: World, t: Thread, vcpu: KvmVcpu, to: VcpuMode, via: string): void {
   const from = vcpu.mode;
   vcpu.mode = to;
@@ -79,10 +86,7 @@ export function kvm_request_needs_ipi(w: World, t: Thread, vcpu: KvmVcpu, req: n
  * interrupt context on the vCPU's CPU, which the model has none of.
  */
 export function kvm_vcpu_kick(w: World, t: Thread, vcpu: KvmVcpu): void {
-  if (kvm_vcpu_wake_up(vcpu)) {
-    emit(w, t, 'vcpu.kick', { target: vcpu.vcpu_id, action: 'wakeup' });
-    return;
-  }
+  if (kick_wake_up(w, t, vcpu)) return;
   if (t.id === vcpu.thread) {
     const action = vcpu.mode === 'IN_GUEST_MODE' ? 'self' : 'none';
     if (action === 'self') set_mode(w, t, vcpu, 'EXITING_GUEST_MODE', 'kvm_vcpu_kick');
@@ -123,9 +127,7 @@ export const kvm_make_all_cpus_request = model_fn<{ req: number; i: number; mask
     },
     // kvm_vcpu_wake_up(): smp_mb(), then the task in vcpu->wait, after the set_bit (an atomic of its own).
     wake_up: (w, t, l) => {
-      const vcpu = vcpu_of(w, l.i);
-      if (!kvm_vcpu_wake_up(vcpu)) return 'needs_ipi';
-      emit(w, t, 'vcpu.kick', { target: vcpu.vcpu_id, action: 'wakeup' });
+      if (!kick_wake_up(w, t, vcpu_of(w, l.i))) return 'needs_ipi';
       l.i++;
       return 'make';
     },

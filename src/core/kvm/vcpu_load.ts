@@ -146,7 +146,7 @@ export function kvm_vcpu_wake_up(vcpu: KvmVcpu): boolean {
 }
 
 /** A vCPU asleep in kvm_vcpu_block() off its CPU, until kvm_vcpu_wake_up() makes its task RUNNING. */
-export const HALT_WAIT = 'kvm_vcpu_halt';
+const HALT_WAIT = 'kvm_vcpu_halt';
 wait_kind(HALT_WAIT, true, (w, t) => vcpu_of(w, t.vcpu).task_interruptible !== true);
 
 /**

@@ -281,7 +281,7 @@ export function hv_purge_kfifo_reset_out(w: World, t: Thread, vcpu: number): voi
 }
 
 /** Base addresses a 4-level host (max_host_virt_addr_bits() 48) takes as canonical: the model's GVAs are the lower half. */
-export const HV_CANONICAL_LIMIT = 2 ** 47;
+const HV_CANONICAL_LIMIT = 2 ** 47;
 
 /**
  * kvm_hv_vcpu_flush_tlb(): on the target, before it enters the guest. Take

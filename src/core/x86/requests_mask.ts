@@ -13,8 +13,7 @@
 import { emit } from '../machine/events.js';
 import { RETURN, block, model_fn } from '../machine/model.js';
 import { KVM_REQUEST_NO_ACTION, KVM_REQUEST_NO_WAKEUP, KVM_REQUEST_WAIT, req_name, vcpu_of } from '../kvm/kvm_host.js';
-import { kvm_make_request, kvm_request_needs_ipi } from '../kvm/requests.js';
-import { kvm_vcpu_wake_up } from '../kvm/vcpu_load.js';
+import { kick_wake_up, kvm_make_request, kvm_request_needs_ipi } from '../kvm/requests.js';
 import { smp_send_ipi } from '../kvm/smp.js';
 
 interface MaskReq {
@@ -43,9 +42,7 @@ export const kvm_make_vcpus_request_mask = model_fn<MaskReq>('kvm_make_vcpus_req
   },
   // kvm_vcpu_wake_up(): smp_mb(), then the task in vcpu->wait, after the set_bit (an atomic of its own).
   wake_up: (w, t, l) => {
-    const vcpu = vcpu_of(w, l.mask[l.i]!);
-    if (!kvm_vcpu_wake_up(vcpu)) return 'needs_ipi';
-    emit(w, t, 'vcpu.kick', { target: vcpu.vcpu_id, action: 'wakeup' });
+    if (!kick_wake_up(w, t, vcpu_of(w, l.mask[l.i]!))) return 'needs_ipi';
     l.i++;
     return 'make';
   },
